@@ -1,0 +1,87 @@
+"""nemo-nb: turn still photos into short motion videos by talking to an agent, in Jupyter.
+
+The public surface is small and re-exported here; everything else lives in private modules.
+Names are imported lazily so that ``import nemo_nb`` stays fast and the engine's child process
+does not pull in pandas or widgets.
+
+>>> import nemo_nb
+>>> client = await nemo_nb.connect()            # the embedded engine, offline, no account
+>>> conv = nemo_nb.Conversation(client)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # api
+    "NemoClient": "nemo_nb.api",
+    "ChatEvent": "nemo_nb.api",
+    "RenderJob": "nemo_nb.api",
+    "UploadedFile": "nemo_nb.api",
+    "NemoError": "nemo_nb.api",
+    "AuthError": "nemo_nb.api",
+    "SessionNotFoundError": "nemo_nb.api",
+    "CreditsError": "nemo_nb.api",
+    "UnsupportedMediaError": "nemo_nb.api",
+    "FileTooLargeError": "nemo_nb.api",
+    "PlanError": "nemo_nb.api",
+    "RateLimitError": "nemo_nb.api",
+    "ServerError": "nemo_nb.api",
+    "NemoConnectionError": "nemo_nb.api",
+    "RenderError": "nemo_nb.api",
+    # backend selection
+    "connect": "nemo_nb._connect",
+    # timeline and conversation
+    "Draft": "nemo_nb.timeline",
+    "diff": "nemo_nb.timeline",
+    "Conversation": "nemo_nb.conversation",
+    "route": "nemo_nb.conversation",
+    # skills
+    "Skill": "nemo_nb.skills",
+    "SKILLS": "nemo_nb.skills",
+    "get_skill": "nemo_nb.skills",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nemo_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from nemo_nb._connect import connect
+    from nemo_nb.api import (
+        AuthError,
+        ChatEvent,
+        CreditsError,
+        FileTooLargeError,
+        NemoClient,
+        NemoConnectionError,
+        NemoError,
+        PlanError,
+        RateLimitError,
+        RenderError,
+        RenderJob,
+        ServerError,
+        SessionNotFoundError,
+        UnsupportedMediaError,
+        UploadedFile,
+    )
+    from nemo_nb.conversation import Conversation, route
+    from nemo_nb.skills import SKILLS, Skill, get_skill
+    from nemo_nb.timeline import Draft, diff

@@ -1,0 +1,122 @@
+"""Decide a media file's type from its first bytes (magic numbers), never from its name alone.
+
+Shared by the client (checked before upload) and the engine (checked on receipt); it imports nothing
+from the rest of the package.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "MediaType",
+    "sniff",
+    "sniff_file",
+    "CLOUD_TYPES",
+    "ENGINE_TYPES",
+    "MAX_UPLOAD_BYTES",
+    "HEAD_BYTES",
+]
+
+#: The contract's upload limit: 200 MB.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+#: How many leading bytes :func:`sniff` needs.
+HEAD_BYTES = 64
+
+
+@dataclass(frozen=True)
+class MediaType:
+    """A recognised media type: canonical extension, kind and MIME type."""
+
+    ext: str  # canonical extension, e.g. "jpg"
+    kind: str  # "image", "video" or "audio"
+    mime: str
+
+
+_T = {
+    t.ext: t
+    for t in (
+        MediaType("jpg", "image", "image/jpeg"),
+        MediaType("png", "image", "image/png"),
+        MediaType("gif", "image", "image/gif"),
+        MediaType("webp", "image", "image/webp"),
+        MediaType("heic", "image", "image/heic"),
+        MediaType("avif", "image", "image/avif"),
+        MediaType("mp4", "video", "video/mp4"),
+        MediaType("mov", "video", "video/quicktime"),
+        MediaType("avi", "video", "video/x-msvideo"),
+        MediaType("webm", "video", "video/webm"),
+        MediaType("mkv", "video", "video/x-matroska"),
+        MediaType("mp3", "audio", "audio/mpeg"),
+        MediaType("wav", "audio", "audio/wav"),
+        MediaType("m4a", "audio", "audio/mp4"),
+        MediaType("aac", "audio", "audio/aac"),
+    )
+}
+
+#: Types the NemoVideo cloud accepts (contract §3; HEIC is converted to JPEG before upload).
+CLOUD_TYPES: frozenset[str] = frozenset(
+    "mp4 mov avi webm mkv jpg png gif webp mp3 wav m4a aac".split()
+)
+#: Types the embedded engine accepts: the cloud's plus HEIC/HEIF and AVIF [ours].
+ENGINE_TYPES: frozenset[str] = CLOUD_TYPES | {"heic", "avif"}
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_M4A_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
+_QT_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+
+
+def _iso_bmff(head: bytes) -> MediaType | None:
+    if head[4:8] != b"ftyp":
+        return _T["mov"] if head[4:8] in _QT_ATOMS else None
+    size = int.from_bytes(head[0:4], "big")
+    major = head[8:12]
+    # Compatible brands follow the minor version; read what the head holds.
+    brands = {major} | {head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)}
+    if major in _AVIF_BRANDS:
+        return _T["avif"]
+    if major in _HEIF_BRANDS or (brands & _HEIF_BRANDS and not brands & {b"isom", b"mp41", b"mp42"}):
+        return _T["heic"]
+    if major in _M4A_BRANDS:
+        return _T["m4a"]
+    if major == b"qt  ":
+        return _T["mov"]
+    return _T["mp4"]
+
+
+def sniff(head: bytes) -> MediaType | None:
+    """Return the media type the leading bytes ``head`` show, or ``None`` if none we know.
+
+    Pass at least :data:`HEAD_BYTES` bytes when the file is that long.
+    """
+    if head.startswith(b"\xff\xd8\xff"):
+        return _T["jpg"]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _T["png"]
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return _T["gif"]
+    if head.startswith(b"RIFF") and len(head) >= 12:
+        return {b"WEBP": _T["webp"], b"WAVE": _T["wav"], b"AVI ": _T["avi"]}.get(head[8:12])
+    if len(head) >= 12 and (head[4:8] == b"ftyp" or head[4:8] in _QT_ATOMS):
+        return _iso_bmff(head)
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return _T["webm"] if b"webm" in head[:64] else _T["mkv"]
+    if head.startswith(b"ID3"):
+        return _T["mp3"]
+    if head.startswith(b"ADIF"):
+        return _T["aac"]
+    if len(head) >= 2 and head[0] == 0xFF:
+        if head[1] & 0xF6 == 0xF0:  # ADTS sync word with layer bits 00: AAC
+            return _T["aac"]
+        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:  # MPEG audio frame sync, layer set
+            return _T["mp3"]
+    return None
+
+
+def sniff_file(path: str | os.PathLike[str]) -> MediaType | None:
+    """Read a file's first bytes and :func:`sniff` them."""
+    with Path(path).open("rb") as fh:
+        return sniff(fh.read(HEAD_BYTES))

@@ -1,0 +1,27 @@
+"""Where nemo-nb keeps things on disk. Imports nothing from the rest of the package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """The data dir: ``NEMO_NB_HOME`` if set, else the platform's user-data dir. Created on demand."""
+    env = os.environ.get("NEMO_NB_HOME")
+    if env:
+        path = Path(env).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir("nemo-nb", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def nemovideo_config_dir() -> Path:
+    """NemoVideo's own config dir (``~/.config/nemovideo``), where the client id lives.
+
+    Resolved on each call from ``Path.home()`` so tests can point ``HOME`` elsewhere.
+    """
+    return Path.home() / ".config" / "nemovideo"
