@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every set-up step the test suite needs on a fresh machine, then the suite itself.
+# Safe to run again. Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/api -x`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: a CJK-capable font so titles in Chinese render (the renderer falls back to it).
+apt_packages=(fonts-wqy-microhei)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo -n"; else sudo=none; fi
+  if [ "$sudo" != none ] && command -v apt-get >/dev/null; then
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "note: could not install ${missing[*]} (no root/apt); CJK title tests will exercise the no-font path" >&2
+  fi
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+exec python3 -m pytest "$@"
