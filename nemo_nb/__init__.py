@@ -41,6 +41,9 @@ _EXPORTS: dict[str, str] = {
     "diff": "nemo_nb.timeline",
     "Conversation": "nemo_nb.conversation",
     "route": "nemo_nb.conversation",
+    # notebook helpers
+    "show_video": "nemo_nb.display",
+    "sample_photo": "nemo_nb._demo",
     # skills
     "Skill": "nemo_nb.skills",
     "SKILLS": "nemo_nb.skills",
@@ -82,6 +85,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnsupportedMediaError,
         UploadedFile,
     )
+    from nemo_nb._demo import sample_photo
     from nemo_nb.conversation import Conversation, route
+    from nemo_nb.display import show_video
     from nemo_nb.skills import SKILLS, Skill, get_skill
     from nemo_nb.timeline import Draft, diff
