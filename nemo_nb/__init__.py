@@ -68,6 +68,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nemo_nb._connect import connect
+    from nemo_nb._demo import sample_photo
     from nemo_nb.api import (
         AuthError,
         ChatEvent,
@@ -85,7 +86,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnsupportedMediaError,
         UploadedFile,
     )
-    from nemo_nb._demo import sample_photo
     from nemo_nb.conversation import Conversation, route
     from nemo_nb.display import show_video
     from nemo_nb.skills import SKILLS, Skill, get_skill

@@ -48,7 +48,9 @@ def check_install() -> list[str]:
 
             av.codec.Codec("libx264", "w")
         except Exception:
-            problems.append("PyAV has no H.264 encoder (libx264): run `pip install --force-reinstall av`.")
+            problems.append(
+                "PyAV has no H.264 encoder (libx264): run `pip install --force-reinstall av`."
+            )
     return problems
 
 
@@ -95,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nemo-nb demo``."""
     parser = argparse.ArgumentParser(prog="nemo-nb demo", description=__doc__.splitlines()[0])
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="what to ask the agent")
-    parser.add_argument("--photo", type=Path, default=None, help="photo to animate (default: sample)")
+    parser.add_argument(
+        "--photo", type=Path, default=None, help="photo to animate (default: sample)"
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("nemo-nb-demo.mp4"), help="where to write the MP4"
     )

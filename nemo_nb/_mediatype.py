@@ -58,7 +58,7 @@ _T = {
 
 #: Types the NemoVideo cloud accepts (contract §3; HEIC is converted to JPEG before upload).
 CLOUD_TYPES: frozenset[str] = frozenset(
-    "mp4 mov avi webm mkv jpg png gif webp mp3 wav m4a aac".split()
+    ["mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac"]
 )
 #: Types the embedded engine accepts: the cloud's plus HEIC/HEIF and AVIF [ours].
 ENGINE_TYPES: frozenset[str] = CLOUD_TYPES | {"heic", "avif"}
@@ -78,7 +78,9 @@ def _iso_bmff(head: bytes) -> MediaType | None:
     brands = {major} | {head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)}
     if major in _AVIF_BRANDS:
         return _T["avif"]
-    if major in _HEIF_BRANDS or (brands & _HEIF_BRANDS and not brands & {b"isom", b"mp41", b"mp42"}):
+    if major in _HEIF_BRANDS or (
+        brands & _HEIF_BRANDS and not brands & {b"isom", b"mp41", b"mp42"}
+    ):
         return _T["heic"]
     if major in _M4A_BRANDS:
         return _T["m4a"]

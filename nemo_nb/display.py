@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,28 +24,36 @@ MAX_EMBED_BYTES = 4 * 1024 * 1024
 
 def make_preview(path: str | os.PathLike[str], width: int = 540, crf: int = 28) -> bytes:
     """Re-encode ``path`` to a small, silent H.264 MP4 ``width`` pixels wide; return its bytes."""
+    # faststart rewrites the file by name, so the preview goes through a temp file, not BytesIO.
+    with tempfile.TemporaryDirectory(prefix="nemo-nb-preview-") as tmp:
+        out_path = Path(tmp) / "preview.mp4"
+        _encode_preview(Path(path), out_path, width, crf)
+        return out_path.read_bytes()
+
+
+def _encode_preview(path: Path, out_path: Path, width: int, crf: int) -> None:
     import av
     import cv2
 
-    buf = io.BytesIO()
     with av.open(str(path)) as src:
         vin = src.streams.video[0]
         scale = min(1.0, width / vin.codec_context.width)
         w = max(2, int(vin.codec_context.width * scale) // 2 * 2)
         h = max(2, int(vin.codec_context.height * scale) // 2 * 2)
         rate = vin.average_rate or 30
-        with av.open(buf, "w", format="mp4", options={"movflags": "faststart"}) as dst:
+        with av.open(str(out_path), "w", options={"movflags": "faststart"}) as dst:
             vout = dst.add_stream("libx264", rate=rate)
             vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
             vout.options = {"crf": str(crf), "preset": "veryfast"}
             for frame in src.decode(vin):
-                rgb = cv2.resize(frame.to_ndarray(format="rgb24"), (w, h), interpolation=cv2.INTER_AREA)
+                rgb = cv2.resize(
+                    frame.to_ndarray(format="rgb24"), (w, h), interpolation=cv2.INTER_AREA
+                )
                 i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
                 for packet in vout.encode(av.VideoFrame.from_ndarray(i420, format="yuv420p")):
                     dst.mux(packet)
             for packet in vout.encode():
                 dst.mux(packet)
-    return buf.getvalue()
 
 
 @dataclass

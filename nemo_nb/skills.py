@@ -56,8 +56,8 @@ SKILLS: dict[str, Skill] = {
             ),
             tips=(
                 "Images with clear subjects and simple backgrounds produce the cleanest jiggle effect.",
-                "Be specific: instead of \"make it look better\", try \"make this photo jiggle and "
-                "bounce like a looping animated video\".",
+                'Be specific: instead of "make it look better", try "make this photo jiggle and '
+                'bounce like a looping animated video".',
                 "Max file size is 200MB. Stick to JPG, PNG, WEBP, HEIC for the smoothest experience.",
                 _SHARED_TIP,
             ),
@@ -76,8 +76,8 @@ SKILLS: dict[str, Skill] = {
             ),
             tips=(
                 "Simpler images with clear subjects animate more cleanly than busy backgrounds.",
-                "Be specific: instead of \"make it look better\", try \"turn my static images into "
-                "a smooth animated video with motion effects\".",
+                'Be specific: instead of "make it look better", try "turn my static images into '
+                'a smooth animated video with motion effects".',
                 "Max file size is 200MB. Stick to PNG, JPG, MP4, GIF for the smoothest experience.",
                 _SHARED_TIP,
             ),
@@ -98,8 +98,8 @@ SKILLS: dict[str, Skill] = {
             tips=(
                 "Images with a clear subject on a simple background produce the most "
                 "natural-looking jiggle effect.",
-                "Be specific: instead of \"make it look better\", try \"make this image jiggle and "
-                "bounce with a subtle looping motion\".",
+                'Be specific: instead of "make it look better", try "make this image jiggle and '
+                'bounce with a subtle looping motion".',
                 "Max file size is 200MB. Stick to JPG, PNG, WEBP, HEIC for the smoothest experience.",
                 _SHARED_TIP,
             ),
@@ -118,7 +118,7 @@ SKILLS: dict[str, Skill] = {
             ),
             tips=(
                 "High-contrast photos with clear subjects animate more convincingly.",
-                "Be specific: instead of \"make it look better\", try \"animate this photo to make "
+                'Be specific: instead of "make it look better", try "animate this photo to make '
                 "it look like it's moving\".",
                 "Max file size is 200MB. Stick to JPG, PNG, WEBP, HEIC for the smoothest experience.",
                 _SHARED_TIP,
@@ -138,8 +138,8 @@ SKILLS: dict[str, Skill] = {
             ),
             tips=(
                 "Using fewer images with higher resolution produces smoother motion output.",
-                "Be specific: instead of \"make it look better\", try \"turn these images into a "
-                "smooth 15-second video with transitions\".",
+                'Be specific: instead of "make it look better", try "turn these images into a '
+                'smooth 15-second video with transitions".',
                 "Max file size is 200MB. Stick to JPG, PNG, WEBP, HEIC for the smoothest experience.",
                 _SHARED_TIP,
             ),

@@ -16,4 +16,6 @@ for _var in ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_CLIENT_ID", "NEMO_WEB_URL", "SK
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 #: Where tests leave things a person may want to look at (contact sheets, charts, MP4s).
-ARTIFACTS = Path(os.environ.get("NEMO_NB_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("NEMO_NB_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")
+)
