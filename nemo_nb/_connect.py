@@ -1,0 +1,51 @@
+"""``connect()``: a ready :class:`~nemo_nb.api.NemoClient` for the cloud or the embedded engine.
+
+Sits above both the API layer and the engine's launcher; nothing below imports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nemo_nb.api import NemoClient
+    from nemo_nb.skills import Skill
+
+__all__ = ["connect"]
+
+_BACKENDS = ("auto", "local", "cloud")
+
+
+async def connect(
+    backend: str = "auto", *, skill: str | Skill | None = None, **client_kwargs: Any
+) -> NemoClient:
+    """Return a client ready to use.
+
+    ``"cloud"`` talks to NemoVideo (``NEMO_API_URL`` or the default host; ``NEMO_TOKEN`` or a free
+    anonymous token). ``"local"`` attaches to the embedded engine serving this data dir, or starts
+    it as a child process on 127.0.0.1 (a free port), and keeps it alive while this process runs;
+    it stops by itself once the last process using it has exited. ``"auto"`` is the cloud when
+    ``NEMO_TOKEN`` is set, else local. ``client_kwargs`` go to :class:`NemoClient`.
+
+    >>> client = await nemo_nb.connect()          # offline, no account
+    """
+    if backend not in _BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(_BACKENDS)}, not {backend!r}.")
+    if backend == "auto":
+        backend = "cloud" if os.environ.get("NEMO_TOKEN") else "local"
+
+    from nemo_nb.api import NemoClient
+
+    if backend == "cloud":
+        return NemoClient(skill=skill, **client_kwargs)
+
+    from nemo_nb._mediatype import ENGINE_TYPES
+    from nemo_nb.engine.launcher import ensure_engine
+
+    handle = await asyncio.to_thread(ensure_engine)
+    # The engine decodes HEIC/AVIF itself: no conversion, and the client may send them.
+    client_kwargs.setdefault("convert_heic", False)
+    client_kwargs.setdefault("accepted_types", ENGINE_TYPES)
+    return NemoClient(handle.url, skill=skill, **client_kwargs)

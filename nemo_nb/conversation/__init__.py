@@ -1,0 +1,41 @@
+"""The conversation layer: intent routing, GUI translation, the :class:`Conversation` session,
+export with restart-safe pending jobs, and the turn history.
+
+>>> route("export 1080p MP4")
+'export'
+>>> conv = Conversation(client)
+>>> async for update in conv.send("make this photo jiggle"):
+...     print(update.kind, update.text)
+
+Imports api, timeline and skills; never widgets, never HTTP directly.
+"""
+
+from __future__ import annotations
+
+from nemo_nb.conversation._activity import activity_label
+from nemo_nb.conversation._conversation import NOTHING_CHANGED, STILL_WORKING, Conversation
+from nemo_nb.conversation._export import NothingToExportError, PendingRender, PendingRenders
+from nemo_nb.conversation._gui import GuiAction, Translation, translate_gui
+from nemo_nb.conversation._history import Turn, history_frame
+from nemo_nb.conversation._routing import Action, media_references, route
+from nemo_nb.conversation._update import Update, UpdateKind
+
+__all__ = [
+    "NOTHING_CHANGED",
+    "STILL_WORKING",
+    "Action",
+    "Conversation",
+    "GuiAction",
+    "NothingToExportError",
+    "PendingRender",
+    "PendingRenders",
+    "Translation",
+    "Turn",
+    "Update",
+    "UpdateKind",
+    "activity_label",
+    "history_frame",
+    "media_references",
+    "route",
+    "translate_gui",
+]

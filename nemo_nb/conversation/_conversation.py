@@ -1,0 +1,653 @@
+"""One editing session with the agent: routing, streaming, GUI translation, silent-edit summaries,
+error recovery, export and history."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nemo_nb import _paths
+from nemo_nb.api import (
+    CreditsError,
+    NemoClient,
+    NemoError,
+    SessionNotFoundError,
+    StreamInterruptedError,
+)
+from nemo_nb.conversation._activity import activity_label
+from nemo_nb.conversation._export import (
+    NOTHING_TO_EXPORT,
+    NothingToExportError,
+    PendingRender,
+    PendingRenders,
+    backend_key,
+    fingerprint,
+    follow_render,
+    submit_render,
+)
+from nemo_nb.conversation._gui import translate_gui
+from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
+from nemo_nb.conversation._routing import Action, media_references, route
+from nemo_nb.conversation._update import Update
+from nemo_nb.skills import ACCEPTED_EXTENSIONS, Skill, get_skill
+from nemo_nb.timeline import Draft, DraftError, diff
+
+__all__ = ["Conversation", "STILL_WORKING", "NOTHING_CHANGED"]
+
+log = logging.getLogger("nemo_nb.conversation")
+
+STILL_WORKING = "⏳ Still working..."
+NOTHING_CHANGED = "The agent finished without a reply, and nothing changed on the timeline."
+#: Heartbeats-only time before each "still working" notice (contract §4: every 2 minutes).
+HEARTBEAT_NOTICE_AFTER_S = 120.0
+#: After a dropped stream: wait 30 s, then 60 s, … — about 5 minutes in all (contract §4).
+POLL_INTERVALS_S: tuple[float, ...] = (30.0, 60.0, 60.0, 60.0, 90.0)
+
+Sleep = Callable[[float], Awaitable[Any]]
+Clock = Callable[[], float]
+ProgressCallback = Callable[[float], Any]
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _error_update(exc: BaseException, text: str | None = None, **data: Any) -> Update:
+    return Update(
+        "error",
+        text or str(exc),
+        {
+            "error": type(exc).__name__,
+            "code": getattr(exc, "code", None),
+            "exception": exc,
+            **data,
+        },
+    )
+
+
+class Conversation:
+    """One editing session (one project) with the agent, UI-neutral.
+
+    >>> conv = Conversation(client)
+    >>> await conv.upload("portrait.jpg")
+    >>> async for update in conv.send("make this photo jiggle"):
+    ...     print(update.kind, update.text)
+    >>> path = await conv.export()
+
+    :meth:`send` routes the message (:func:`route`): commands such as "export", "credits",
+    "status" or "upload" run locally; everything else goes to the agent and comes back as
+    :class:`Update` s. ``skill`` defaults to the client's; ``session_id`` resumes an existing
+    session (and reloads its history). ``heartbeat_notice_after``, ``poll_intervals``, ``clock``
+    and ``sleep`` exist so tests need not wait for real minutes; ``data_dir`` overrides the data
+    dir (history and pending renders live there).
+    """
+
+    def __init__(
+        self,
+        client: NemoClient,
+        *,
+        skill: str | Skill | None = None,
+        session_id: str | None = None,
+        language: str = "en",
+        renders_dir: str | Path | None = None,
+        data_dir: str | Path | None = None,
+        heartbeat_notice_after: float = HEARTBEAT_NOTICE_AFTER_S,
+        poll_intervals: Sequence[float] = POLL_INTERVALS_S,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.skill: Skill = get_skill(
+            skill if skill is not None else getattr(client, "skill", None)
+        )
+        self.language = language
+        self._session_id = session_id
+        root = Path(data_dir) if data_dir is not None else None
+        self._data_dir = root
+        self._renders_dir = Path(renders_dir) if renders_dir is not None else None
+        self.heartbeat_notice_after = heartbeat_notice_after
+        self.poll_intervals = tuple(poll_intervals)
+        self._clock = clock
+        self._sleep = sleep
+        self._draft: Draft | None = None
+        self._history = HistoryStore(self.data_dir / "history")
+        self._pending = PendingRenders(self.data_dir / "pending_renders.json")
+        self.turns: list[Turn] = self._history.load(session_id) if session_id else []
+
+    # ---- properties ----------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        """Where history and pending renders are kept (the package's data dir by default)."""
+        return self._data_dir if self._data_dir is not None else _paths.data_dir()
+
+    @property
+    def renders_dir(self) -> Path:
+        """Where exports are downloaded (``<data dir>/renders`` unless given)."""
+        return self._renders_dir if self._renders_dir is not None else self.data_dir / "renders"
+
+    @property
+    def session_id(self) -> str | None:
+        """The session's id (``None`` until the first call that needs one)."""
+        return self._session_id
+
+    @property
+    def suggested_prompts(self) -> list[str]:
+        """The skill's "Try saying…" prompts."""
+        return list(self.skill.suggested_prompts)
+
+    @property
+    def draft(self) -> Draft | None:
+        """The timeline as last read from the server (``None`` before anything was made)."""
+        return self._draft
+
+    def __repr__(self) -> str:
+        return (
+            f"Conversation(session_id={self._session_id!r}, skill={self.skill.name!r}, "
+            f"turns={len(self.turns)})"
+        )
+
+    # ---- session and state ---------------------------------------------------------------------
+    async def start(self) -> str:
+        """Create the session if there is none yet; returns its id."""
+        if self._session_id is None:
+            session = await self.client.create_session(language=self.language)
+            self._session_id = session.session_id
+        return self._session_id
+
+    async def _new_session(self) -> str:
+        self._session_id = None
+        self._draft = None
+        return await self.start()
+
+    async def refresh(self) -> Draft | None:
+        """Read the timeline from the server and return it (also kept as :attr:`draft`)."""
+        if self._session_id is None:
+            return None
+        state = await self.client.state(self._session_id)
+        self._draft = self._parse(state.draft)
+        return self._draft
+
+    @staticmethod
+    def _parse(raw: Any) -> Draft | None:
+        if not raw:
+            return None
+        try:
+            return Draft.from_json(raw)
+        except DraftError as exc:
+            log.warning("the server's timeline could not be read: %s", exc)
+            return None
+
+    async def _read_draft(self) -> tuple[Draft | None, bool]:
+        """(draft, read ok) — a failed read is not an error for the turn, just unknown."""
+        try:
+            return await self.refresh(), True
+        except SessionNotFoundError:
+            raise
+        except NemoError as exc:
+            log.info("could not read the state: %s", exc)
+            return self._draft, False
+
+    async def _credits_available(self) -> int | None:
+        try:
+            return (await self.client.credits()).available
+        except Exception:  # a balance is nice to record, never worth failing a turn
+            return None
+
+    # ---- history -------------------------------------------------------------------------------
+    def history_frame(self) -> Any:
+        """Every turn of this session as a pandas DataFrame (one row per turn)."""
+        return history_frame(self.turns)
+
+    def _begin(self, prompt: str, action: str) -> Turn:
+        return Turn(
+            session_id=self._session_id,
+            prompt=prompt,
+            action=action,
+            started_at=_now_iso(),
+            skill=self.skill.name,
+        )
+
+    def _record(self, turn: Turn, update: Update) -> None:
+        if update.kind == "text" and update.data.get("final"):
+            turn.reply = update.text
+        elif update.kind == "text":
+            turn.raw_reply += update.text
+            turn.reply = turn.raw_reply
+        elif update.kind == "activity":
+            turn.tool_calls.append(str(update.data.get("tool")))
+        elif update.kind == "notice":
+            turn.notices.append(update.text)
+        elif update.kind == "error":
+            turn.errors.append(update.text)
+        elif update.kind in ("summary", "draft"):
+            turn.changes = list(update.data.get("changes", turn.changes))
+        elif update.kind == "actions":
+            turn.actions = list(update.data.get("actions", []))
+        elif update.kind == "export":
+            turn.render_path = str(update.data.get("path"))
+        elif update.kind in ("upload", "credits", "state") and not turn.reply:
+            turn.reply = update.text
+
+    def _finish(self, turn: Turn, started: float) -> None:
+        turn.duration_s = round(time.perf_counter() - started, 3)
+        turn.session_id = turn.session_id or self._session_id
+        if self._draft is not None and turn.draft_after is None:
+            turn.draft_after = self._draft.to_json()
+            turn.summary_after = self._draft.summary()
+        self.turns.append(turn)
+        self._history.append(turn)
+
+    # ---- sending -------------------------------------------------------------------------------
+    async def send(self, text: str) -> AsyncIterator[Update]:
+        """Handle one user message and yield :class:`Update` s as they happen.
+
+        Commands run locally (see :func:`route`); anything else is sent to the agent once: its
+        text streams in (``text`` updates with ``delta``), tool calls show as ``activity``,
+        heartbeats-only stretches produce ``"⏳ Still working..."``, and the turn ends with the
+        translated reply, ``actions``, a ``summary`` of what changed when the agent said nothing,
+        and the new ``draft``. Errors are ``error`` updates saying what to do next.
+        """
+        action: Action = route(text)
+        turn = self._begin(text, action)
+        started = time.perf_counter()
+        try:
+            async for update in self._dispatch(action, text, turn, started):
+                self._record(turn, update)
+                yield update
+        finally:
+            self._finish(turn, started)
+
+    def _dispatch(
+        self, action: Action, text: str, turn: Turn, started: float
+    ) -> AsyncIterator[Update]:
+        if action == "export":
+            return self._export_updates(turn=turn)
+        if action == "credits":
+            return self._credits_updates()
+        if action == "state":
+            return self._state_updates()
+        if action == "upload":
+            return self._upload_updates(text)
+        return self._agent_turn(text, turn, started)
+
+    async def _agent_turn(self, text: str, turn: Turn, started: float) -> AsyncIterator[Update]:
+        try:
+            sid = await self.start()
+            turn.session_id = sid
+            before, _ = await self._read_draft()
+        except SessionNotFoundError as exc:
+            async for update in self._session_lost(exc):
+                yield update
+            return
+        except NemoError as exc:
+            yield _error_update(exc)
+            return
+        turn.draft_before = before.to_json() if before else None
+        turn.credits_before = await self._credits_available()
+
+        raw_text = ""
+        delta_draft: Draft | None = None
+        interrupted: StreamInterruptedError | None = None
+        stream_error = False
+        quiet_since, notices, last_activity = self._clock(), 0, None
+        stream = self.client.chat(sid, text)
+        try:
+            async for event in stream:
+                if event.kind == "heartbeat":
+                    waited = self._clock() - quiet_since
+                    if waited >= self.heartbeat_notice_after * (notices + 1):
+                        notices += 1
+                        yield Update("notice", STILL_WORKING, {"waited_s": waited})
+                    continue
+                quiet_since, notices = self._clock(), 0
+                if event.kind == "text" and event.text:
+                    if not raw_text:
+                        turn.first_text_s = round(time.perf_counter() - started, 3)
+                    raw_text += event.text
+                    yield Update("text", event.text, {"delta": True})
+                elif event.kind == "tool_call":
+                    label = activity_label(event.name, event.args)
+                    if label != last_activity:
+                        last_activity = label
+                        yield Update("activity", label, {"tool": event.name, "args": event.args})
+                    else:
+                        turn.tool_calls.append(str(event.name))
+                elif event.kind == "tool_result":
+                    delta = (event.state_delta or {}).get("draft")
+                    if delta:
+                        delta_draft = self._parse(delta) or delta_draft
+                elif event.kind == "error":
+                    stream_error = True
+                    yield self._stream_error(event)
+        except StreamInterruptedError as exc:
+            interrupted = exc
+        except SessionNotFoundError as exc:
+            async for update in self._session_lost(exc):
+                yield update
+            return
+        except CreditsError as exc:
+            yield self._credits_error(exc)
+            return
+        except NemoError as exc:
+            yield _error_update(exc)
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+
+        if interrupted is not None:
+            async for update in self._poll_after_drop(interrupted, before):
+                yield update
+            if self._session_id != sid or self._draft == before:  # replaced, or never landed
+                turn.credits_after = await self._credits_available()
+                return
+            after: Draft | None = self._draft
+        else:
+            after, read_ok = await self._read_draft()
+            if not read_ok and delta_draft is not None:
+                after = self._draft = delta_draft
+        turn.credits_after = await self._credits_available()
+        async for update in self._wrap_up(raw_text, before, after, stream_error):
+            yield update
+
+    async def _wrap_up(
+        self, raw_text: str, before: Draft | None, after: Draft | None, stream_error: bool
+    ) -> AsyncIterator[Update]:
+        """The end of an agent turn: translated reply and actions, or the silent-edit summary;
+        then the new draft if it changed."""
+        changes = diff(before, after) if after is not None else []
+        if raw_text:
+            translation = translate_gui(raw_text)
+            if translation.changed:
+                yield Update("text", translation.text, {"final": True, "raw": raw_text})
+            if translation.actions:
+                yield Update(
+                    "actions",
+                    ", ".join(translation.actions),
+                    {"actions": list(translation.actions)},
+                )
+            if "show_timeline" in translation.actions:
+                yield self._state_update(after)
+        elif not stream_error or changes:
+            summary = "\n".join(changes) if changes else NOTHING_CHANGED
+            yield Update("summary", summary, {"changes": changes})
+        if after is not None and changes:
+            yield Update("draft", after.summary(), {"draft": after, "changes": changes})
+
+    def _stream_error(self, event: Any) -> Update:
+        code = str(event.code) if event.code is not None else None
+        if code == "2001":
+            return self._credits_error(
+                CreditsError(
+                    anonymous=bool(getattr(self.client, "is_anonymous", False)),
+                    anonymous_user_id=getattr(self.client, "user_id", None),
+                    code=2001,
+                )
+            )
+        message = (event.text or "").strip().rstrip(".") or "an unknown error"
+        return Update(
+            "error",
+            f"The agent stopped with an error: {message}. Anything already shown stays; "
+            "try again, or rephrase the request.",
+            {"error": "agent", "code": event.code},
+        )
+
+    def _credits_error(self, exc: CreditsError) -> Update:
+        bind_url = getattr(exc, "bind_url", None)
+        text = str(exc)
+        if bind_url and bind_url not in text:
+            text = f"{text} Register at {bind_url} to get more credits."
+        return _error_update(exc, text, bind_url=bind_url)
+
+    async def _session_lost(self, exc: SessionNotFoundError) -> AsyncIterator[Update]:
+        old = self._session_id
+        try:
+            new = await self._new_session()
+        except NemoError as again:
+            yield _error_update(again)
+            return
+        yield _error_update(
+            exc,
+            "Your editing session had expired, so I started a new one: the timeline starts "
+            "fresh (upload your photo again). Your message was not sent again — send it once "
+            "more if you still want it.",
+            session_id=new,
+            old_session_id=old,
+        )
+
+    async def _poll_after_drop(
+        self, exc: StreamInterruptedError, before: Draft | None
+    ) -> AsyncIterator[Update]:
+        """Never resend: poll the state until the edit shows up (or we give up).
+
+        Leaves the landed draft in :attr:`draft`; an unchanged draft means it never landed.
+        """
+        yield Update(
+            "notice",
+            "The connection dropped while the agent was working. Your message was received, so "
+            "it is not sent again; checking whether the edit landed…",
+            {"error": type(exc).__name__},
+        )
+        waited = 0.0
+        for interval in self.poll_intervals:
+            await self._sleep(interval)
+            waited += interval
+            try:
+                after, ok = await self._read_draft()
+            except SessionNotFoundError as lost:
+                async for update in self._session_lost(lost):
+                    yield update
+                return
+            if ok and after is not None and after != before:
+                yield Update(
+                    "notice",
+                    f"The edit landed (checked after {waited:.0f} s).",
+                    {"waited_s": waited},
+                )
+                return
+        minutes = max(1, round(waited / 60))
+        yield _error_update(
+            exc,
+            f"The timeline has not changed after {minutes} minute{'s' if minutes > 1 else ''}, "
+            'so the edit probably did not land. Say "status" to check again, or send the '
+            "request again.",
+            waited_s=waited,
+        )
+
+    # ---- local actions -------------------------------------------------------------------------
+    def _state_update(self, draft: Draft | None) -> Update:
+        if draft is None:
+            return Update(
+                "state",
+                "Nothing on the timeline yet — upload a photo and describe the motion you want.",
+                {"draft": None},
+            )
+        return Update("state", draft.summary(), {"draft": draft})
+
+    async def _state_updates(self) -> AsyncIterator[Update]:
+        try:
+            draft = await self.refresh()
+        except SessionNotFoundError as exc:
+            async for update in self._session_lost(exc):
+                yield update
+            return
+        except NemoError as exc:
+            yield _error_update(exc)
+            return
+        yield self._state_update(draft)
+
+    async def _credits_updates(self) -> AsyncIterator[Update]:
+        try:
+            credits = await self.client.credits()
+        except CreditsError as exc:
+            yield self._credits_error(exc)
+            return
+        except NemoError as exc:
+            yield _error_update(exc)
+            return
+        text = f"You have {credits.available} credits available"
+        if credits.frozen:
+            text += f" ({credits.frozen} reserved by running jobs, {credits.total} in total)"
+        yield Update("credits", text + ".", {"credits": credits})
+
+    async def _upload_updates(self, text: str) -> AsyncIterator[Update]:
+        refs = media_references(text)
+        found = [
+            r
+            for r in refs
+            if r.lower().startswith(("http://", "https://")) or Path(r).expanduser().is_file()
+        ]
+        if found:
+            yield await self.upload(*found)
+            return
+        accepted = getattr(self.client, "accepted_types", None) or ACCEPTED_EXTENSIONS
+        types = ", ".join(sorted(e.upper() for e in accepted))
+        missing = f"I can't find {', '.join(refs)} — check the path. " if refs else ""
+        yield Update(
+            "upload",
+            f"{missing}To upload, use the upload button, or in code: "
+            f'await conv.upload("photo.jpg") (a path or a URL). Accepted: {types}; '
+            f"up to {self.skill.max_file_mb} MB.",
+            {"files": []},
+        )
+
+    async def upload(self, *paths_or_urls: str | Path) -> Update:
+        """Upload files (paths or URLs) to the session; returns an ``upload`` update listing them,
+        or an ``error`` update saying what is wrong (type, size, missing file)."""
+        turn = self._begin(f"upload {' '.join(str(p) for p in paths_or_urls)}", "upload")
+        started = time.perf_counter()
+        try:
+            sid = await self.start()
+            try:
+                files = await self.client.upload(sid, *paths_or_urls)
+            except SessionNotFoundError:
+                sid = await self._new_session()
+                files = await self.client.upload(sid, *paths_or_urls)
+            update = Update("upload", _describe_uploads(files), {"files": list(files)})
+        except NemoError as exc:
+            update = _error_update(exc)
+        turn.session_id = self._session_id
+        self._record(turn, update)
+        self._finish(turn, started)
+        return update
+
+    # ---- export --------------------------------------------------------------------------------
+    async def export(
+        self, on_progress: ProgressCallback | None = None, *, dest: str | Path | None = None
+    ) -> Path:
+        """Render the current timeline to MP4 and download it; returns the file's path.
+
+        ``on_progress(fraction)`` is called as the render advances (0..1). ``dest`` is a
+        directory or file (default :attr:`renders_dir`). Raises :class:`NothingToExportError`
+        when the timeline is empty, or the client's error (e.g. ``RenderError``) otherwise.
+        """
+        turn = self._begin("export()", "export")
+        started = time.perf_counter()
+        path: Path | None = None
+        failure: BaseException | None = None
+        try:
+            async for update in self._export_updates(on_progress=on_progress, dest=dest):
+                self._record(turn, update)
+                if update.kind == "export":
+                    path = update.data["path"]
+                elif update.kind == "error":
+                    failure = update.data.get("exception") or NothingToExportError(update.text)
+        finally:
+            self._finish(turn, started)
+        if path is None:
+            raise failure or NothingToExportError()
+        return path
+
+    async def _export_updates(
+        self,
+        *,
+        on_progress: ProgressCallback | None = None,
+        dest: str | Path | None = None,
+        turn: Turn | None = None,
+    ) -> AsyncIterator[Update]:
+        try:
+            draft = await self.refresh()
+        except SessionNotFoundError as exc:
+            async for update in self._session_lost(exc):
+                yield update
+            return
+        except NemoError as exc:
+            yield _error_update(exc)
+            return
+        if draft is None or not draft.exportable:
+            error = NothingToExportError()
+            yield _error_update(error, NOTHING_TO_EXPORT)
+            return
+        assert self._session_id is not None  # refresh() returned a draft
+        if turn is not None:
+            turn.draft_before = turn.draft_after = draft.to_json()
+        # A job for this very timeline may still be running from before a kernel restart.
+        mine = fingerprint(draft)
+        job = next(
+            (p for p in self._pending_for_me() if p.draft_fingerprint == mine),
+            None,
+        )
+        if job is not None:
+            yield Update("notice", "Picking up the export that was already running…", {})
+        else:
+            target = Path(dest) if dest is not None else self.renders_dir
+            try:
+                job = await submit_render(
+                    self.client, self._pending, self._session_id, draft, target
+                )
+            except NemoError as exc:
+                yield _error_update(exc)
+                return
+            yield Update(
+                "notice",
+                f"Export started — this usually takes {self.skill.export_time}.",
+                {"render_id": job.render_id},
+            )
+        async for update in follow_render(self.client, self._pending, job, on_progress=on_progress):
+            yield update
+
+    def _pending_for_me(self) -> list[PendingRender]:
+        backend = backend_key(self.client)
+        return [
+            p
+            for p in self._pending.all()
+            if p.backend == backend
+            and (self._session_id is None or p.session_id == self._session_id)
+        ]
+
+    async def resume_pending(self, on_progress: ProgressCallback | None = None) -> list[Path]:
+        """Finish exports left running by an earlier kernel (this session's, or all on this
+        server when no session is set): wait for each, download it, return the paths."""
+        paths: list[Path] = []
+        for job in self._pending_for_me():
+            async for update in follow_render(
+                self.client, self._pending, job, on_progress=on_progress
+            ):
+                if update.kind == "export":
+                    paths.append(update.data["path"])
+                elif update.kind == "error":
+                    log.warning("pending export %s: %s", job.render_id, update.text)
+        return paths
+
+
+def _describe_uploads(files: Sequence[Any]) -> str:
+    if not files:
+        return "Nothing was uploaded."
+    parts = []
+    for f in files:
+        details = [str(getattr(f, "file_type", None) or "file")]
+        width, height = getattr(f, "width", None), getattr(f, "height", None)
+        if width and height:
+            details.append(f"{width}x{height}")
+        duration = getattr(f, "duration", None)
+        if duration and getattr(f, "file_type", None) in ("video", "audio"):
+            details.append(f"{duration:g} s")
+        parts.append(f"{getattr(f, 'filename', '?')} ({', '.join(details)})")
+    noun = "file" if len(files) == 1 else "files"
+    return f"Uploaded {len(files)} {noun}: {'; '.join(parts)}. Now tell me how to animate it."

@@ -1,0 +1,206 @@
+"""The export workflow: pre-check, submit, follow progress, download; and jobs that survive a restart.
+
+A render keeps running on the server when the kernel restarts, so every submitted job is written to
+``<data dir>/pending_renders.json`` (render id, session, destination, which backend) until it is
+downloaded; :func:`follow_render` picks such a job up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from nemo_nb.api import NemoClient, NemoConnectionError, NemoError, RenderError, RenderJob
+from nemo_nb.conversation._update import Update
+from nemo_nb.timeline import Draft
+
+__all__ = ["PendingRender", "PendingRenders", "NothingToExportError", "follow_render"]
+
+ProgressCallback = Callable[[float], Any]
+
+NOTHING_TO_EXPORT = (
+    "Nothing to export yet — upload a photo and tell me how to animate it "
+    '(e.g. "make this photo jiggle and bounce like a looping animated video"), then export.'
+)
+
+
+class NothingToExportError(RenderError):
+    """The timeline has no segment, so there is nothing to render."""
+
+    default_message = NOTHING_TO_EXPORT
+
+
+@dataclass(frozen=True)
+class PendingRender:
+    """A submitted render not downloaded yet."""
+
+    render_id: str
+    session_id: str
+    dest: str  # directory (or file) the MP4 goes to
+    backend: str  # "engine" for a loopback server, else the API's base URL
+    draft_fingerprint: str
+    created_at: float
+
+
+def backend_key(client: NemoClient) -> str:
+    """Which server a job lives on: every loopback engine is one backend (its port changes)."""
+    base = str(getattr(client, "base_url", "") or "")
+    host = urlparse(base).hostname or ""
+    return "engine" if host in ("127.0.0.1", "localhost", "::1") else base
+
+
+def fingerprint(draft: Draft) -> str:
+    """A short hash of the draft, to tell whether a pending job rendered the current timeline."""
+    blob = json.dumps(draft.to_json(), sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+class PendingRenders:
+    """The pending-renders file. Writes are atomic (temp file + rename)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def all(self) -> list[PendingRender]:
+        """Every pending job (an unreadable file counts as empty)."""
+        try:
+            items = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        names = PendingRender.__dataclass_fields__
+        out = []
+        for item in items if isinstance(items, list) else []:
+            with contextlib.suppress(TypeError):
+                out.append(PendingRender(**{k: v for k, v in item.items() if k in names}))
+        return out
+
+    def add(self, job: PendingRender) -> None:
+        """Record a submitted job."""
+        self._write([*(p for p in self.all() if p.render_id != job.render_id), job])
+
+    def remove(self, render_id: str) -> None:
+        """Forget a job (downloaded, failed or gone)."""
+        self._write([p for p in self.all() if p.render_id != render_id])
+
+    def _write(self, items: list[PendingRender]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([asdict(p) for p in items], indent=1), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _fraction(job: Any) -> float:
+    value = getattr(job, "progress", job)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    # RenderJob.progress is 0-100; a bare number from elsewhere may already be a fraction.
+    number = number / 100.0 if isinstance(job, RenderJob) or number > 1.0 else number
+    return min(max(number, 0.0), 1.0)
+
+
+async def follow_render(
+    client: NemoClient,
+    pending: PendingRenders,
+    job: PendingRender,
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> AsyncIterator[Update]:
+    """Wait for ``job`` (``progress`` updates), download it, yield an ``export`` update.
+
+    The pending entry is removed once the file is on disk or the job failed for good; a dropped
+    connection leaves it for the next attempt. Errors come out as ``error`` updates carrying
+    ``data["exception"]``.
+    """
+    queue: asyncio.Queue[float] = asyncio.Queue()
+    task = asyncio.ensure_future(
+        client.wait_render(job.render_id, on_progress=lambda j: queue.put_nowait(_fraction(j)))
+    )
+    last = -1.0
+    try:
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+            fractions = [getter.result()] if getter in done else []
+            if getter not in done:
+                getter.cancel()
+            while not queue.empty():
+                fractions.append(queue.get_nowait())
+            for fraction in fractions:
+                if fraction != last:
+                    last = fraction
+                    if on_progress is not None:
+                        on_progress(fraction)
+                    yield Update(
+                        "progress",
+                        f"Rendering… {fraction:.0%}",
+                        {"fraction": fraction, "render_id": job.render_id},
+                    )
+            if task in done:
+                break
+        finished: RenderJob = task.result()
+        dest = Path(job.dest).expanduser()
+        if not dest.suffix:
+            dest.mkdir(parents=True, exist_ok=True)
+        path = await client.download(finished, dest)
+    except NemoConnectionError as exc:
+        yield _export_error(
+            exc,
+            f'{exc} The export keeps running on the server; say "export" '
+            "again later to pick it up.",
+        )
+        return
+    except NemoError as exc:
+        pending.remove(job.render_id)
+        yield _export_error(exc, str(exc))
+        return
+    finally:
+        if not task.done():  # the caller stopped listening: the job stays pending on disk
+            task.cancel()
+    pending.remove(job.render_id)
+    if on_progress is not None and last < 1.0:
+        on_progress(1.0)
+    yield Update(
+        "export",
+        f"Your video is ready: {path}",
+        {"path": Path(path), "render_id": job.render_id, "job": finished},
+    )
+
+
+def _export_error(exc: Exception, text: str) -> Update:
+    return Update(
+        "error",
+        text,
+        {"error": type(exc).__name__, "code": getattr(exc, "code", None), "exception": exc},
+    )
+
+
+async def submit_render(
+    client: NemoClient,
+    pending: PendingRenders,
+    session_id: str,
+    draft: Draft,
+    dest: Path,
+) -> PendingRender:
+    """Start rendering ``draft`` and record the job as pending before anything else can fail."""
+    job = await client.start_render(session_id, draft.to_json())
+    entry = PendingRender(
+        render_id=job.id,
+        session_id=session_id,
+        dest=str(dest),
+        backend=backend_key(client),
+        draft_fingerprint=fingerprint(draft),
+        created_at=time.time(),
+    )
+    pending.add(entry)
+    return entry

@@ -1,0 +1,117 @@
+"""Turn history: every turn recorded, kept as JSON lines per session, and shown as a DataFrame."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Turn", "HistoryStore", "history_frame"]
+
+log = logging.getLogger("nemo_nb.conversation")
+
+
+@dataclass
+class Turn:
+    """One turn of a conversation, as recorded for prompt experiments."""
+
+    session_id: str | None
+    prompt: str
+    action: str  # what route() decided: agent, export, credits, state, upload
+    started_at: str  # ISO 8601, UTC
+    skill: str = ""
+    reply: str = ""  # the reply as shown (after GUI translation)
+    raw_reply: str = ""  # the agent's own text
+    tool_calls: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    draft_before: dict[str, Any] | None = None
+    draft_after: dict[str, Any] | None = None
+    summary_after: str | None = None
+    render_path: str | None = None
+    duration_s: float | None = None
+    first_text_s: float | None = None  # time to the first streamed text
+    credits_before: int | None = None
+    credits_after: int | None = None
+
+    @property
+    def credits_used(self) -> int | None:
+        """Credits the turn cost (``None`` when the balance could not be read)."""
+        if self.credits_before is None or self.credits_after is None:
+            return None
+        return self.credits_before - self.credits_after
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (one line of the history file)."""
+        return {**dataclasses.asdict(self), "credits_used": self.credits_used}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Turn:
+        """Read a line written by :meth:`to_json` (unknown keys are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class HistoryStore:
+    """JSON-lines files, one per session, under ``<data dir>/history``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, session_id: str) -> Path:
+        """The history file of ``session_id``."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in session_id)
+        return self.root / f"{safe}.jsonl"
+
+    def append(self, turn: Turn) -> None:
+        """Append ``turn`` to its session's file (turns without a session stay in memory only)."""
+        if not turn.session_id:
+            return
+        path = self.path(turn.session_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(turn.to_json(), ensure_ascii=False, default=str) + "\n")
+        except OSError as exc:  # history is a convenience: never fail a turn over it
+            log.warning("could not write the history file %s: %s", path, exc)
+
+    def load(self, session_id: str) -> list[Turn]:
+        """The recorded turns of ``session_id`` (a damaged line is skipped)."""
+        path = self.path(session_id)
+        if not path.exists():
+            return []
+        turns = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                turns.append(Turn.from_json(json.loads(line)))
+            except (ValueError, TypeError):
+                log.warning("skipping a damaged line in %s", path)
+        return turns
+
+
+#: Columns of :func:`history_frame`, in order.
+HISTORY_COLUMNS = [
+    "started_at", "session_id", "skill", "prompt", "action", "reply", "tool_calls", "changes",
+    "errors", "summary_after", "render_path", "duration_s", "first_text_s", "credits_used",
+    "draft_before", "draft_after",
+]  # fmt: skip
+
+
+def history_frame(turns: list[Turn]) -> pd.DataFrame:
+    """One row per turn; list columns are joined so the frame reads well in a notebook."""
+    rows = []
+    for turn in turns:
+        row = turn.to_json()
+        for key in ("tool_calls", "changes", "errors"):
+            row[key] = "; ".join(row[key])
+        rows.append({c: row.get(c) for c in HISTORY_COLUMNS})
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    frame.index.name = "turn"
+    return frame

@@ -1,0 +1,54 @@
+"""The UI-neutral updates a conversation turn yields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Update", "UpdateKind"]
+
+UpdateKind = Literal[
+    "text",  # agent text: data["delta"] for a streamed chunk; data["final"] for the translated reply
+    "activity",  # tool activity ("Applying motion…"): data["tool"], data["args"]
+    "notice",  # "⏳ Still working...", "checking whether the edit landed…"
+    "actions",  # buttons the UI can offer: data["actions"] e.g. ["export", "show_timeline"]
+    "summary",  # what changed in a turn that ended without text: data["changes"]
+    "draft",  # the new timeline: data["draft"] (a timeline.Draft), data["changes"]
+    "error",  # one sentence saying what went wrong and what to do next
+    "progress",  # export progress: data["fraction"] 0..1, data["render_id"]
+    "export",  # export finished: data["path"] (pathlib.Path), data["render_id"]
+    "credits",  # data["credits"] (api.Credits)
+    "state",  # timeline summary: data["draft"] (Draft or None)
+    "upload",  # upload result or how to upload: data["files"] (list of api.UploadedFile)
+]
+
+
+@dataclass(frozen=True)
+class Update:
+    """One thing to show the user. ``text`` is always ready to display; ``data`` has the details.
+
+    Kinds and their ``data``:
+
+    - ``text``: ``{"delta": True}`` for each streamed chunk of the agent's reply (append it);
+      ``{"final": True, "raw": <agent text>}`` once at the end *if* GUI translation changed the
+      reply: replace the streamed text with this one.
+    - ``activity``: ``{"tool": name, "args": dict}``. ``notice``: ``{}`` or ``{"waited_s": s}``.
+    - ``actions``: ``{"actions": ["export", "show_timeline", "credits", "upload"]}`` (a subset).
+    - ``summary``: ``{"changes": [sentence, …]}``; ``draft``: ``{"draft": Draft, "changes": […]}``.
+    - ``error``: ``{"error": exception class name, "code": code, "exception": the exception}``
+      plus ``bind_url`` for credits, ``session_id`` (the new one) for a replaced session.
+    - ``progress``: ``{"fraction": 0..1, "render_id": id}``; ``export``: ``{"path": Path,
+      "render_id": id}``; ``credits``: ``{"credits": Credits}``; ``state``: ``{"draft": Draft |
+      None}``; ``upload``: ``{"files": [UploadedFile, …]}``.
+    """
+
+    kind: UpdateKind
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        keys = f", data keys={sorted(self.data)}" if self.data else ""
+        return f"Update({self.kind!r}, {self.text!r}{keys})"

@@ -1,0 +1,201 @@
+"""Run the engine: ``python -m nemo_nb.engine`` or ``nemo-nb serve [--host H] [--port N] ...``.
+
+Binds 127.0.0.1 unless told otherwise, prints where it listens (never a token unless asked with
+``--print-token``), writes the state file once it serves, and removes it on the way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nemo_nb import __version__
+from nemo_nb._paths import data_dir
+from nemo_nb.engine import launcher
+
+log = logging.getLogger("nemo_nb.engine")
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nemo-nb serve",
+        description="Run nemo-nb's embedded engine: the NemoVideo agent API on this machine, "
+        "offline, rendering for real.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; "
+                   "0.0.0.0 to serve a room)")  # fmt: skip
+    p.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    p.add_argument("--data-dir", type=Path, default=None, help="default: NEMO_NB_HOME or the "
+                   "platform data dir")  # fmt: skip
+    p.add_argument(
+        "--credit-cost",
+        type=int,
+        default=int(_env_float("NEMO_NB_CREDIT_COST", 0)),
+        help="credits one agent generation costs (env NEMO_NB_CREDIT_COST; default 0: never "
+        "runs out)",
+    )
+    p.add_argument("--heartbeat", type=float, default=_env_float("NEMO_NB_HEARTBEAT", 15.0),
+                   help="seconds between keep-alive pings in a chat stream (default 15)")  # fmt: skip
+    p.add_argument("--workers", type=int, default=1, help="render worker threads (default 1)")
+    p.add_argument("--owned", action="store_true", help="exit once no owner process holds a "
+                   "lease (how nemo_nb.connect() starts it)")  # fmt: skip
+    p.add_argument("--lease-interval", type=float, default=_env_float("NEMO_NB_LEASE_INTERVAL", 3.0),
+                   help="seconds between owner checks with --owned (default 3)")  # fmt: skip
+    p.add_argument("--print-token", action="store_true", help="issue a token and print it "
+                   "(for curl); otherwise no token is ever printed")  # fmt: skip
+    p.add_argument("--agent", metavar="MODULE:FUNC", help="use another interpret() (tests, "
+                   "experiments); default nemo_nb.engine.agent:interpret")  # fmt: skip
+    p.add_argument("--renderer", metavar="MODULE:FUNC", help="use another render_draft() "
+                   "(tests); default nemo_nb.render:render_draft")  # fmt: skip
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--version", action="version", version=f"nemo-nb engine {__version__}")
+    return p
+
+
+def _load(spec: str | None) -> Callable[..., Any] | None:
+    if not spec:
+        return None
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the engine until interrupted (or, with ``--owned``, until its last owner is gone)."""
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
+    root = (args.data_dir or data_dir()).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+
+    lock = launcher.run_lock(root)
+    deadline = time.monotonic() + 15
+    # An engine that has just let go (state file gone) may still be shutting down: wait for it.
+    while lock is None and launcher.read_state(root) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        lock = launcher.run_lock(root)
+    if lock is None:
+        st = launcher.read_state(root) or {}
+        print(f"An engine is already running for {root}" + (f" at {st['url']}" if st.get("url")
+              else "") + "; stop it first or use another --data-dir.", file=sys.stderr)  # fmt: skip
+        return 1
+    try:
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((args.host, args.port))
+        except OSError as exc:
+            print(f"Cannot listen on {args.host}:{args.port}: {exc.strerror}.", file=sys.stderr)
+            return 1
+        port = sock.getsockname()[1]
+        return asyncio.run(_serve(args, root, sock, port))
+    finally:
+        lock.close()
+
+
+async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port: int) -> int:
+    import uvicorn
+
+    from nemo_nb.engine.app import EngineConfig, create_app
+
+    config = EngineConfig(
+        data_dir=root,
+        credit_cost=max(0, args.credit_cost),
+        heartbeat_interval=max(0.05, args.heartbeat),
+        workers=max(1, args.workers),
+        interpret=_load(args.agent),
+        renderer=_load(args.renderer),
+    )
+    app = create_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on")
+    )
+    url = _url(args.host, port)
+
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.02)
+        launcher.write_state(
+            root,
+            {
+                "pid": os.getpid(),
+                "url": url,
+                "host": args.host,
+                "port": port,
+                "instance": config.instance,
+                "version": __version__,
+                "owned": args.owned,
+                "started_at": time.time(),
+            },  # fmt: skip
+        )
+        print(f"nemo-nb engine listening on {url} (data: {root})", flush=True)
+        if args.host in ("0.0.0.0", "::", ""):
+            print(f"  other machines: http://{socket.gethostname()}:{port}", flush=True)
+        if args.print_token:
+            token, user, _ = app.state.engine.store.issue_token("nemo-nb-serve")
+            print(f"token for {user.user_id} (asked for with --print-token): {token}", flush=True)
+
+    async def watch_owners() -> None:
+        while not server.should_exit:
+            await asyncio.sleep(args.lease_interval)
+            if launcher.live_owners(root):
+                continue
+            # Decide under the start lock so that a process attaching right now either sees
+            # the state file gone (and starts a new engine) or gets its lease counted.
+            if await asyncio.to_thread(_last_owner_gone, root):
+                log.warning("no owner process left; the engine stops")
+                server.should_exit = True
+
+    # uvicorn handles SIGINT/SIGTERM (graceful shutdown) and then re-raises the signal to the
+    # handler that was installed before it; make that a no-op so we clean up and exit 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(sig, lambda *_: None)
+    tasks = [asyncio.ensure_future(announce())]
+    if args.owned:
+        tasks.append(asyncio.ensure_future(watch_owners()))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        for t in tasks:
+            t.cancel()
+        launcher.clear_state(root, os.getpid())
+    return 0
+
+
+def _last_owner_gone(root: Path) -> bool:
+    with launcher.start_lock(root):
+        if launcher.live_owners(root):
+            return False
+        launcher.clear_state(root, os.getpid())
+        return True
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        raise SystemExit(main())

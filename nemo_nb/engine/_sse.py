@@ -1,0 +1,60 @@
+"""ADK-shaped events as SSE frames (API contract §4): ``data: <camelCase JSON>`` and a blank line,
+null fields omitted, no ``event:``/``id:`` fields and no done frame."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+__all__ = ["Turn", "frame", "error_frame", "PING"]
+
+AUTHOR = "nemo_agent"
+#: A keep-alive: an SSE comment, which every SSE reader skips.
+PING = b": ping\n\n"
+
+
+def frame(obj: dict[str, Any]) -> bytes:
+    """One SSE frame carrying ``obj``."""
+    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+
+
+def error_frame(message: str) -> bytes:
+    """The frame ADK writes when the turn fails: ``{"error": "..."}``, just before the close."""
+    return frame({"error": message})
+
+
+class Turn:
+    """Builds the events of one ``/run_sse`` call; they share one invocation id."""
+
+    def __init__(self) -> None:
+        self.invocation_id = "e-" + str(uuid.uuid4())
+
+    def _event(
+        self, role: str, parts: list[dict[str, Any]], state_delta: dict | None = None
+    ) -> dict[str, Any]:
+        return {
+            "content": {"parts": parts, "role": role},
+            "invocationId": self.invocation_id,
+            "author": AUTHOR,
+            "actions": {"stateDelta": state_delta or {}, "artifactDelta": {}},
+            "id": str(uuid.uuid4()),
+            "timestamp": time.time(),
+        }
+
+    def function_call(self, call_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        return self._event("model", [{"functionCall": {"id": call_id, "name": name, "args": args}}])
+
+    def function_response(
+        self,
+        call_id: str,
+        name: str,
+        response: dict[str, Any],
+        state_delta: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        part = {"functionResponse": {"id": call_id, "name": name, "response": response}}
+        return self._event("user", [part], state_delta)
+
+    def text(self, text: str) -> dict[str, Any]:
+        return self._event("model", [{"text": text}])

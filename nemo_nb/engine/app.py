@@ -1,0 +1,679 @@
+"""The engine's Starlette app: every endpoint of the API contract, in one route table at the end.
+
+Envelopes are exactly the contract's: business endpoints answer ``{code, message, data}``, render
+endpoints ``{success, data, error?}``. Every path but ``GET /healthz`` (and the anonymous-token
+call that hands out tokens) needs a bearer token issued by this engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from nemo_nb import __version__
+from nemo_nb._mediatype import sniff_file
+from nemo_nb.engine import _sse
+from nemo_nb.engine.jobs import JobQueue, Renderer
+from nemo_nb.engine.media import (
+    Incoming,
+    MediaError,
+    fetch_url,
+    name_from_url,
+    new_media_id,
+    probe,
+    safe_name,
+    save_multipart,
+)
+from nemo_nb.engine.store import Media, OutOfCredits, Session, Store, User
+
+__all__ = ["EngineConfig", "Engine", "create_app", "MediaRef"]
+
+log = logging.getLogger("nemo_nb.engine")
+
+_JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """Stand-in for ``nemo_nb.engine.agent.MediaRef`` if the agent does not define one."""
+
+    media_id: str
+    url: str
+    name: str
+    kind: str
+    width: int | None
+    height: int | None
+    duration_s: float | None
+
+
+@dataclass
+class EngineConfig:
+    """How one engine runs. ``interpret``/``renderer`` default to the real agent and renderer."""
+
+    data_dir: Path
+    credit_cost: int = 0
+    heartbeat_interval: float = 15.0
+    workers: int = 1
+    interpret: Callable[..., Any] | None = None
+    renderer: Renderer | None = None
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+class Engine:
+    """The app's state: the store, the render queue and the agent."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.store = Store(config.data_dir)
+        self.jobs = JobQueue(self.store, renderer=config.renderer, workers=config.workers)
+        self._session_locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def interpret(self) -> Callable[..., Any]:
+        if self.config.interpret is None:
+            from nemo_nb.engine.agent import interpret
+
+            self.config.interpret = interpret
+        return self.config.interpret
+
+    def media_ref_type(self) -> type:
+        try:
+            from nemo_nb.engine import agent
+        except ImportError:
+            return MediaRef
+        return getattr(agent, "MediaRef", MediaRef)
+
+    def session_lock(self, session_id: str) -> asyncio.Lock:
+        return self._session_locks.setdefault(session_id, asyncio.Lock())
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run ``coro`` to completion even if the request that started it goes away."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+# --- envelopes -------------------------------------------------------------------------------
+
+
+def ok(data: Any) -> JSONResponse:
+    return JSONResponse({"code": 0, "message": "success", "data": data})
+
+
+def fail(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, "data": None}, status_code=status)
+
+
+def render_ok(data: Any) -> JSONResponse:
+    return JSONResponse({"success": True, "data": data})
+
+
+def render_fail(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"success": False, "data": None, "error": message}, status_code=status)
+
+
+def session_missing(session_id: str) -> JSONResponse:
+    return fail(404, 1002, f"Session {session_id} was not found; create a new session.")
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def _user(request: Request) -> User:
+    return request.scope["nemo.user"]
+
+
+def _origin(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _is_me(request: Request, user_in_path: str) -> bool:
+    return user_in_path in ("me", _user(request).user_id)
+
+
+def _session(request: Request, session_id: str) -> Session | None:
+    if not _is_me(request, request.path_params.get("user", "me")):
+        return None
+    return _engine(request).store.session(session_id, _user(request).user_id)
+
+
+async def _json(request: Request) -> dict[str, Any] | None:
+    """The JSON object body, ``{}`` if empty, ``None`` if it is not a JSON object."""
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _bad_json() -> JSONResponse:
+    return fail(400, 400, "The request body must be a JSON object.")
+
+
+def _pick(d: dict[str, Any], *names: str) -> Any:
+    """The first of ``names`` present in ``d`` (snake_case or camelCase spellings)."""
+    for n in names:
+        if n in d:
+            return d[n]
+    return None
+
+
+def _media_url(origin: str, m: Media) -> str:
+    from urllib.parse import quote
+
+    return f"{origin}/media/{m.media_id}/{quote(m.path.name)}"
+
+
+def _file_info(origin: str, m: Media) -> dict[str, Any]:
+    return {
+        "filename": m.filename,
+        "file_type": m.kind,
+        "cdn_url": _media_url(origin, m),
+        "duration": m.duration or 0,
+        "width": m.width or 0,
+        "height": m.height or 0,
+        "fps": m.fps or 0,
+        "hash": m.hash,
+        "media_id": m.media_id,
+    }
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+
+class BearerAuth:
+    """Pure ASGI middleware: every HTTP path except ``open_paths`` needs a valid bearer token.
+    The user goes into ``scope["nemo.user"]``."""
+
+    def __init__(self, app: ASGIApp, open_paths: Sequence[str]) -> None:
+        self.app = app
+        self.open_paths = frozenset(open_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        auth = ""
+        for k, v in scope["headers"]:
+            if k == b"authorization":
+                auth = v.decode("latin-1")
+        scheme, _, token = auth.partition(" ")
+        user = None
+        if scheme.lower() == "bearer" and token.strip():
+            user = scope["app"].state.engine.store.user_for_token(token.strip())
+        if user is None:
+            resp = fail(
+                401, 1001, "The token is missing, invalid or expired; get a new anonymous token."
+            )
+            await resp(scope, receive, send)
+            return
+        scope["nemo.user"] = user
+        await self.app(scope, receive, send)
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> JSONResponse:
+    e = _engine(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "engine": "nemo-nb",
+            "version": __version__,
+            "instance": e.config.instance,
+            "pid": os.getpid(),
+        }  # fmt: skip
+    )
+
+
+async def anonymous_token(request: Request) -> JSONResponse:
+    client_id = request.headers.get("x-client-id", "").strip()
+    if not client_id or len(client_id) > 200:
+        return fail(400, 400, "The X-Client-Id header is required to get an anonymous token.")
+    token, user, expires = _engine(request).store.issue_token(client_id)
+    expires_at = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ok(
+        {"token": token, "user_id": user.user_id, "expires_at": expires_at, "credits": user.credits}
+    )
+
+
+async def create_session(request: Request) -> JSONResponse:
+    if not _is_me(request, request.path_params["user"]):
+        return fail(403, 1001, "This token belongs to another user; use “me” in the path.")
+    body = await _json(request)
+    if body is None:
+        return _bad_json()
+    s = _engine(request).store.create_session(
+        _user(request).user_id,
+        task_name=str(_pick(body, "task_name", "taskName") or "project"),
+        language=str(body.get("language") or "en"),
+    )
+    return ok({"task_id": s.task_id, "session_id": s.session_id, "user_id": s.user_id})
+
+
+async def credits(request: Request) -> JSONResponse:
+    available = _engine(request).store.credits(_user(request).user_id)
+    return ok({"available": available, "frozen": 0, "total": available})
+
+
+_MEDIA_URL = re.compile(r"^https?://[^/]+(/media/[A-Za-z0-9_-]+/)")
+
+
+def _with_origin(draft: dict[str, Any] | None, origin: str) -> dict[str, Any] | None:
+    """The draft with its media srcs on ``origin``: the engine may have come back on another port
+    (or be reached by another host name) since the draft was written."""
+    if not draft:
+        return draft
+    tracks = []
+    for track in draft.get("t") or []:
+        if isinstance(track, dict) and isinstance(track.get("sg"), list):
+            sg = [
+                {**seg, "src": _MEDIA_URL.sub(origin + r"\1", seg["src"])}
+                if isinstance(seg, dict) and isinstance(seg.get("src"), str)
+                else seg
+                for seg in track["sg"]
+            ]
+            track = {**track, "sg": sg}
+        tracks.append(track)
+    return {**draft, "t": tracks} if "t" in draft else draft
+
+
+def _canvas(draft: dict[str, Any] | None) -> dict[str, Any]:
+    m = (draft or {}).get("m") or {}
+    return {
+        "width": m.get("width", 1080),
+        "height": m.get("height", 1920),
+        "aspect": m.get("aspect", "9:16"),
+    }
+
+
+async def state(request: Request) -> JSONResponse:
+    sid = request.path_params["sid"]
+    s = _session(request, sid)
+    if s is None:
+        return session_missing(sid)
+    store, origin = _engine(request).store, _origin(request)
+    draft = _with_origin(store.draft(sid), origin)
+    return ok(
+        {
+            "session_id": s.session_id,
+            "task_id": s.task_id,
+            "task_name": s.task_name,
+            "state": {
+                "draft": draft,
+                "video_infos": [_file_info(origin, m) for m in store.session_media(sid)],
+                "canvas_config": _canvas(draft),
+                "generated_media": [],
+                "video_analyses": {},
+            },
+        }
+    )
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+
+async def _run_turn(
+    e: Engine, s: Session, origin: str, text: str, turn: _sse.Turn
+) -> list[dict[str, Any]]:
+    """One agent turn: interpret, store (message, draft history, state), return its events.
+
+    Runs as its own task so a client that hangs up mid-turn does not lose the edit; the client is
+    told to poll the state then, never to resend.
+    """
+    store = e.store
+    async with e.session_lock(s.session_id):
+        draft = store.draft(s.session_id)
+        ref = e.media_ref_type()
+        media = [
+            ref(
+                media_id=m.media_id,
+                url=_media_url(origin, m),
+                name=m.filename,
+                kind=m.kind,
+                width=m.width,
+                height=m.height,
+                duration_s=m.duration,
+            )
+            for m in store.session_media(s.session_id)
+        ]
+        reply = await asyncio.to_thread(e.interpret, text, draft, media)
+        history = store.draft_history(s.session_id)
+        undo = bool(getattr(reply, "undo", False)) and bool(history)
+        new_draft = None if undo else getattr(reply, "draft", None)
+        changed = undo or new_draft is not None
+        if undo:  # the server keeps the history: fall back to the draft before the current one
+            current = history[-2] if len(history) >= 2 else None
+        else:
+            current = new_draft if new_draft is not None else draft
+        calls = [(c.name, dict(c.args or {})) for c in (getattr(reply, "calls", None) or [])]
+        if changed and not calls:
+            calls = [("undo" if undo else "edit_draft", {})]
+        reply_text = getattr(reply, "text", None)
+        events: list[dict[str, Any]] = []
+        for i, (name, args) in enumerate(calls):
+            cid = f"call_{uuid.uuid4().hex[:12]}"
+            events.append(turn.function_call(cid, name, args))
+            last = i == len(calls) - 1
+            delta = {"draft": _with_origin(current, origin)} if (last and changed) else None
+            events.append(turn.function_response(cid, name, {"status": "ok"}, delta))
+        if reply_text:
+            events.append(turn.text(reply_text))
+        store.record_turn(
+            s.session_id,
+            text,
+            reply_text=reply_text,
+            events=events,
+            new_draft=new_draft,
+            undo=undo,
+            cost=e.config.credit_cost if new_draft is not None else 0,
+        )
+        return events
+
+
+async def run_sse(request: Request) -> Response:
+    e = _engine(request)
+    body = await _json(request)
+    if body is None:
+        return _bad_json()
+    sid = str(_pick(body, "session_id", "sessionId") or "")
+    if not sid:
+        return fail(400, 400, "The request needs a session_id.")
+    user_in_body = str(_pick(body, "user_id", "userId") or "me")
+    s = e.store.session(sid, _user(request).user_id) if _is_me(request, user_in_body) else None
+    if s is None:
+        # ADK answers 404 {"detail": ...} before streaming; the envelope code says the same.
+        return JSONResponse(
+            {"code": 1002, "message": f"Session {sid} was not found; create a new session.",
+             "data": None, "detail": "Session not found"},
+            status_code=404,
+        )  # fmt: skip
+    message = _pick(body, "new_message", "newMessage") or {}
+    parts = message.get("parts") if isinstance(message, dict) else None
+    text = "\n".join(
+        str(p["text"]) for p in (parts or []) if isinstance(p, dict) and p.get("text") is not None
+    )
+    cost = e.config.credit_cost
+    if cost > 0 and e.store.credits(s.user_id) < cost:
+        return fail(403, 2001, "You are out of credits; register to get more, then try again.")
+    turn = _sse.Turn()
+    task = e.spawn(_run_turn(e, s, _origin(request), text, turn))
+
+    async def stream() -> AsyncIterator[bytes]:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=e.config.heartbeat_interval)
+            if done:
+                break
+            yield _sse.PING
+        exc = task.exception()
+        if isinstance(exc, OutOfCredits):
+            yield _sse.error_frame("You are out of credits; register to get more, then try again.")
+        elif exc is not None:
+            log.warning("agent turn failed: %s: %s", type(exc).__name__, exc)
+            yield _sse.error_frame(f"The agent could not handle that message: {exc}")
+        else:
+            for event in task.result():
+                yield _sse.frame(event)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+
+async def _store_uploads(
+    e: Engine, s: Session, incoming: list[Incoming]
+) -> list[Media] | MediaError:
+    """Check, probe and record the received files: all or none."""
+    if not incoming:
+        return MediaError(4001, "The upload had no file (send the field “files”).")
+    records: list[Media] = []
+    try:
+        for inc in incoming:
+            inc.check()
+            p = await asyncio.to_thread(probe, inc.part, inc.filename)
+            name = safe_name(inc.filename, p.ext)
+            path = inc.dir / name
+            inc.part.rename(path)
+            records.append(
+                Media(
+                    media_id=inc.dir.name,
+                    session_id=s.session_id,
+                    user_id=s.user_id,
+                    filename=name,
+                    kind=p.kind,
+                    ext=p.ext,
+                    path=path,
+                    width=p.width,
+                    height=p.height,
+                    duration=p.duration,
+                    fps=p.fps,
+                    hash=inc.hash,
+                    size=inc.size,
+                    created_at=time.time(),
+                )
+            )
+    except MediaError as err:
+        for inc in incoming:
+            inc.discard()
+        return err
+    for m in records:
+        e.store.add_media(m)
+    return records
+
+
+_UPLOAD_STATUS = {4001: 415, 4002: 413}
+MAX_FILES = 20
+
+
+async def upload(request: Request) -> Response:
+    e = _engine(request)
+    sid = request.path_params["sid"]
+    s = _session(request, sid)
+    if s is None:
+        return session_missing(sid)
+
+    count = 0
+
+    def new_incoming(filename: str) -> Incoming:
+        nonlocal count
+        count += 1
+        if count > MAX_FILES:
+            raise MediaError(400, f"At most {MAX_FILES} files can be uploaded at once.")
+        return Incoming(e.store.media_dir / new_media_id(), filename)
+
+    ctype = request.headers.get("content-type", "")
+    incoming: list[Incoming] = []
+    try:
+        if ctype.startswith("application/json"):
+            body = await _json(request)
+            urls = (body or {}).get("urls")
+            if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+                return fail(
+                    400, 4001, "Send {“urls”: [...], “source_type”: “url”} to upload by URL."
+                )
+            for url in urls:
+                inc = new_incoming(name_from_url(url))
+                incoming.append(inc)
+                await fetch_url(url, inc)
+        else:
+            incoming = await save_multipart(ctype, request.stream(), new_incoming)
+    except MediaError as err:
+        for inc in incoming:
+            inc.discard()
+        return fail(_UPLOAD_STATUS.get(err.code, 400), err.code, err.message)
+    result = await _store_uploads(e, s, incoming)
+    if isinstance(result, MediaError):
+        return fail(_UPLOAD_STATUS.get(result.code, 400), result.code, result.message)
+    origin = _origin(request)
+    return ok({"files": [_file_info(origin, m) for m in result], "session_state_applied": True})
+
+
+async def media_file(request: Request) -> Response:
+    m = _engine(request).store.media(request.path_params["media_id"], _user(request).user_id)
+    if m is None or not m.path.exists():
+        return fail(404, 404, "No such media in this engine.")
+    mt = sniff_file(m.path)
+    return FileResponse(m.path, media_type=mt.mime if mt else "application/octet-stream")
+
+
+# --- render ----------------------------------------------------------------------------------
+
+
+def _exportable(draft: Any) -> bool:
+    tracks = draft.get("t") if isinstance(draft, dict) else None
+    return isinstance(tracks, list) and any(isinstance(t, dict) and t.get("sg") for t in tracks)
+
+
+def _ms(t: float | None) -> int | None:
+    return int(t * 1000) if t is not None else None
+
+
+def _job_data(request: Request, job: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": job.id,
+        "status": job.status,
+        "progress": job.progress,
+        "createdAt": _ms(job.created_at),
+    }
+    if job.completed_at is not None:
+        data["completedAt"] = _ms(job.completed_at)
+    if job.status == "completed":
+        data["outputUrl"] = f"{_origin(request)}/api/render/proxy/{job.id}/download"
+    if job.error:
+        data["error"] = job.error
+    return data
+
+
+async def render_submit(request: Request) -> JSONResponse:
+    e = _engine(request)
+    body = await _json(request)
+    if body is None:
+        return render_fail(400, "The request body must be a JSON object.")
+    user = _user(request)
+    job_id = str(body.get("id") or f"render_{uuid.uuid4().hex}")
+    if not _JOB_ID.match(job_id):
+        return render_fail(400, "A render id may use only letters, digits, “_”, “-” and “.”.")
+    sid = _pick(body, "sessionId", "session_id")
+    if sid is not None and e.store.session(str(sid), user.user_id) is None:
+        return render_fail(404, f"Session {sid} was not found; create a new session.")
+    draft = body.get("draft")
+    if draft is None and sid is not None:
+        draft = e.store.draft(str(sid))
+    if not _exportable(draft):
+        return render_fail(
+            400, "The draft has nothing to render yet: it needs a track with at least one segment."
+        )
+    job = e.store.add_job(job_id, user.user_id, str(sid) if sid is not None else None, draft)
+    if job is None:
+        return render_fail(409, f"A render with id {job_id} already exists; pick a new id.")
+    e.jobs.submit(job_id)
+    return render_ok({"id": job.id, "status": job.status, "progress": job.progress})
+
+
+def _job_or_404(request: Request) -> Any:
+    job_id = request.path_params["job_id"]
+    return _engine(request).store.job(job_id, _user(request).user_id)
+
+
+def _no_job(request: Request) -> JSONResponse:
+    return render_fail(404, f"There is no render with id {request.path_params['job_id']}.")
+
+
+async def render_status(request: Request) -> JSONResponse:
+    job = _job_or_404(request)
+    return render_ok(_job_data(request, job)) if job else _no_job(request)
+
+
+async def render_cancel(request: Request) -> JSONResponse:
+    job = _job_or_404(request)
+    if job is None:
+        return _no_job(request)
+    _engine(request).jobs.cancel(job.id)
+    job = _engine(request).store.job(job.id)
+    return render_ok(_job_data(request, job))
+
+
+async def render_download(request: Request) -> Response:
+    job = _job_or_404(request)
+    if job is None:
+        return _no_job(request)
+    if job.status != "completed" or job.output_path is None or not job.output_path.exists():
+        return render_fail(409, f"The render {job.id} has no output (status: {job.status}).")
+    return FileResponse(job.output_path, media_type="video/mp4", filename=f"{job.id}.mp4")
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+ROUTES = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/api/auth/anonymous-token", anonymous_token, methods=["POST"]),
+    Route("/api/tasks/{user}/with-session/nemo_agent", create_session, methods=["POST"]),
+    Route("/run_sse", run_sse, methods=["POST"]),
+    Route("/api/upload-video/nemo_agent/{user}/{sid}", upload, methods=["POST"]),
+    Route("/api/credits/balance/simple", credits, methods=["GET"]),
+    Route("/api/state/nemo_agent/{user}/{sid}/latest", state, methods=["GET"]),
+    Route("/api/render/proxy/lambda", render_submit, methods=["POST"]),
+    Route("/api/render/proxy/lambda/{job_id}", render_status, methods=["GET"]),
+    Route("/api/render/proxy/lambda/{job_id}/cancel", render_cancel, methods=["POST"]),
+    Route("/api/render/proxy/{job_id}/download", render_download, methods=["GET"]),
+    Route("/media/{media_id}/{name}", media_file, methods=["GET"]),
+]
+OPEN_PATHS = ("/healthz", "/api/auth/anonymous-token")
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("internal error on %s: %s: %s", request.url.path, type(exc).__name__, exc)
+    return fail(500, 500, "The engine hit an internal error; try again.")
+
+
+def create_app(config: EngineConfig) -> Starlette:
+    """The engine as an ASGI app. Opens the store, recovers interrupted jobs and starts the
+    render workers on startup; stops them on shutdown."""
+    engine = Engine(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine.jobs.start(engine.store.recover_jobs())
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(engine.jobs.stop)
+            engine.store.close()
+
+    app = Starlette(
+        routes=ROUTES,
+        lifespan=lifespan,
+        exception_handlers={Exception: _internal_error},
+    )
+    app.state.engine = engine
+    app.add_middleware(BearerAuth, open_paths=OPEN_PATHS)
+    return app

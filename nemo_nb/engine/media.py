@@ -1,0 +1,337 @@
+"""Receiving uploads: safe names, streaming to disk under the size limit, checking content by magic
+bytes and decoding it once to learn width, height, duration and fps.
+
+Everything a user can get wrong ends in :class:`MediaError` with the contract code (4001 wrong or
+undecodable content, 4002 too large) and one sentence naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from nemo_nb._mediatype import ENGINE_TYPES, HEAD_BYTES, MAX_UPLOAD_BYTES, sniff
+
+__all__ = [
+    "MediaError",
+    "Probe",
+    "Incoming",
+    "safe_name",
+    "probe",
+    "new_media_id",
+    "save_multipart",
+    "fetch_url",
+    "ACCEPTED",
+]
+
+ACCEPTED = ", ".join(sorted(ENGINE_TYPES | {"jpeg"}))
+_LIMIT_MB = MAX_UPLOAD_BYTES // (1024 * 1024)
+_CHUNK = 256 * 1024
+
+
+class MediaError(Exception):
+    """An upload the engine refuses: ``code`` is 4001 (type/content) or 4002 (size)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def new_media_id() -> str:
+    return "m" + uuid.uuid4().hex[:20]
+
+
+def safe_name(name: str, ext: str | None = None) -> str:
+    """A file name that is safe to store and put in a URL path: the last path component only,
+    no control or shell-hostile characters, no leading dots, at most 100 characters; ``ext`` is
+    appended when the name lacks an extension. ``"../../x.png"`` -> ``"x.png"``."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(c if (c.isalnum() or c in "._- ") else "_" for c in base)
+    base = base.strip(" .") or "upload"
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = stem[:80] or "upload"
+    suffix = suffix[:10]
+    if not suffix and ext:
+        suffix = ext
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What decoding a file once told us."""
+
+    kind: str  # image | video | audio
+    ext: str
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None  # seconds
+    fps: float | None = None
+
+
+class Incoming:
+    """One upload being written to ``dir/.part``: hashes as it goes and stops writing (and deletes
+    what it wrote) once past ``limit``, so a huge upload is never held on disk or in memory."""
+
+    def __init__(self, directory: Path, filename: str, limit: int = MAX_UPLOAD_BYTES) -> None:
+        self.dir = directory
+        self.filename = filename
+        self.limit = limit
+        self.size = 0
+        self.too_big = False
+        self._sha = hashlib.sha256()
+        directory.mkdir(parents=True, exist_ok=False)
+        self.part = directory / ".part"
+        self._fh = self.part.open("wb")
+
+    def write(self, data: bytes) -> None:
+        if self.too_big:
+            return
+        self.size += len(data)
+        if self.size > self.limit:
+            self.too_big = True
+            self._fh.close()
+            self.part.unlink(missing_ok=True)
+            return
+        self._sha.update(data)
+        self._fh.write(data)
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+
+    @property
+    def hash(self) -> str:
+        return self._sha.hexdigest()[:32]
+
+    def discard(self) -> None:
+        self.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def check(self) -> None:
+        """Raise the size error if the limit was passed."""
+        if self.too_big:
+            raise MediaError(
+                4002,
+                f"“{self.filename}” is larger than {_LIMIT_MB} MB; compress or trim it and "
+                "upload again.",
+            )
+
+
+def _not_supported(name: str) -> MediaError:
+    return MediaError(
+        4001, f"“{name}” is not a supported image, video or audio file (accepted: {ACCEPTED})."
+    )
+
+
+def _undecodable(name: str, kind: str) -> MediaError:
+    return MediaError(
+        4001, f"“{name}” looks like {kind} but could not be decoded (damaged or truncated?)."
+    )
+
+
+def probe(path: Path, name: str) -> Probe:
+    """Check ``path`` by content and decode it once. Raises :class:`MediaError` (4001)."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    if not head:
+        raise MediaError(4001, f"“{name}” is empty (0 bytes).")
+    mt = sniff(head)
+    if mt is None or mt.ext not in ENGINE_TYPES:
+        raise _not_supported(name)
+    if mt.kind == "image":
+        return _probe_image(path, name, mt.ext)
+    return _probe_av(path, name, mt.kind, mt.ext)
+
+
+def _probe_image(path: Path, name: str, ext: str) -> Probe:
+    from PIL import Image
+
+    if ext == "heic":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    elif ext == "avif":
+        from PIL import features
+
+        if not features.check("avif"):  # Pillow < 11 reads AVIF only through older pillow-heif
+            import pillow_heif
+
+            getattr(pillow_heif, "register_avif_opener", lambda: None)()
+    try:
+        with Image.open(path) as im:
+            im.load()  # a truncated file fails here, not at open()
+            width, height = im.size
+            # EXIF orientations 5-8 rotate by 90 degrees: what people see is the other way round.
+            if im.getexif().get(0x0112) in (5, 6, 7, 8):
+                width, height = height, width
+    except Image.DecompressionBombError:
+        raise MediaError(4001, f"“{name}” has too many pixels to process safely.") from None
+    except Exception:
+        raise _undecodable(name, "an image") from None
+    return Probe("image", ext, width, height, None, None)
+
+
+def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
+    import av
+
+    what = "a video" if kind == "video" else "an audio file"
+    try:
+        with av.open(str(path)) as container:
+            if container.streams.video:
+                stream = container.streams.video[0]
+                kind = "video"
+                rate = stream.average_rate or stream.guessed_rate
+                fps = round(float(rate), 3) if rate else None
+                frame = next(container.decode(video=0))  # prove at least one frame decodes
+                width, height = frame.width, frame.height
+            elif container.streams.audio:
+                stream = container.streams.audio[0]
+                kind, fps, width, height = "audio", None, None, None
+                next(container.decode(audio=0))
+            else:
+                raise ValueError("no audio or video stream")
+            if container.duration is not None:
+                duration = container.duration / 1_000_000
+            elif stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            else:
+                duration = None
+    except Exception:
+        raise _undecodable(name, what) from None
+    if kind == "audio" and ext == "mp4":
+        ext = "m4a"
+    return Probe(
+        kind, ext, width, height, round(duration, 3) if duration is not None else None, fps
+    )
+
+
+# --- multipart, streamed ---------------------------------------------------------------------
+
+
+async def save_multipart(
+    content_type: str,
+    stream: AsyncIterator[bytes],
+    new_incoming: Callable[[str], Incoming],
+) -> list[Incoming]:
+    """Parse a ``multipart/form-data`` body chunk by chunk, writing every file part (field
+    ``files``, or any part with a file name) through ``new_incoming(filename)``.
+
+    The whole body is always read (so the client gets our answer rather than a broken pipe),
+    but nothing past the size limit is stored. The caller checks and cleans up the parts.
+    """
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    ctype, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise MediaError(4001, "The upload must be multipart/form-data with a field “files”.")
+    parts: list[Incoming] = []
+    current: dict[str, object] = {"field": b"", "value": b"", "headers": {}, "sink": None}
+
+    def on_part_begin() -> None:
+        current.update(field=b"", value=b"", headers={}, sink=None)
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        current["field"] = current["field"] + data[start:end]  # type: ignore[operator]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        current["value"] = current["value"] + data[start:end]  # type: ignore[operator]
+
+    def on_header_end() -> None:
+        headers = current["headers"]
+        headers[bytes(current["field"]).lower()] = current["value"]  # type: ignore[index]
+        current.update(field=b"", value=b"")
+
+    def on_headers_finished() -> None:
+        disp = current["headers"].get(b"content-disposition", b"")  # type: ignore[union-attr]
+        _, opts = parse_options_header(disp)
+        if b"filename" in opts or opts.get(b"name") == b"files":
+            filename = opts.get(b"filename", b"").decode("utf-8", "replace") or "upload"
+            sink = new_incoming(filename)
+            parts.append(sink)
+            current["sink"] = sink
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        sink = current["sink"]
+        if sink is not None:
+            sink.write(data[start:end])  # type: ignore[union-attr]
+
+    def on_part_end() -> None:
+        sink = current["sink"]
+        if sink is not None:
+            sink.close()  # type: ignore[union-attr]
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in stream:
+            parser.write(chunk)
+        parser.finalize()
+    except Exception as exc:
+        for p in parts:
+            p.discard()
+        if isinstance(exc, MediaError):
+            raise
+        raise MediaError(4001, "The upload body is not valid multipart/form-data.") from None
+    for p in parts:
+        p.close()
+    return parts
+
+
+# --- by URL ----------------------------------------------------------------------------------
+
+
+def name_from_url(url: str) -> str:
+    path = urlsplit(url).path
+    return unquote(path.rsplit("/", 1)[-1]) or "download"
+
+
+async def fetch_url(url: str, sink: Incoming, *, timeout: float = 60.0) -> None:
+    """Download ``url`` (http or https) into ``sink``, stopping as soon as it is too large."""
+    import httpx
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise MediaError(4001, f"“{url}” is not an http(s) URL.")
+    try:
+        async with (
+            httpx.AsyncClient(follow_redirects=True, timeout=timeout) as http,
+            http.stream("GET", url) as resp,
+        ):
+            if resp.status_code != 200:
+                raise MediaError(
+                    4001, f"Could not download “{url}”: the server answered {resp.status_code}."
+                )
+            declared = resp.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > sink.limit:
+                sink.too_big = True
+            else:
+                async for chunk in resp.aiter_bytes(_CHUNK):
+                    sink.write(chunk)
+                    if sink.too_big:
+                        break
+    except httpx.HTTPError as exc:
+        raise MediaError(4001, f"Could not download “{url}” ({type(exc).__name__}).") from None
+    finally:
+        sink.close()
+    sink.check()

@@ -1,0 +1,431 @@
+"""The engine's SQLite store: tokens (hashed), users and credits, sessions, messages, drafts with
+their history (for undo), media records and render jobs.
+
+One database file (WAL) in the data dir; uploaded media and renders are files beside it. One
+connection shared by the event loop and the render workers, serialised by a lock: every statement
+is small, so the lock is held for microseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Store", "OutOfCredits", "User", "Session", "Media", "Job", "hash_token", "INTERRUPTED"]
+
+#: What a job left pending/processing by a killed engine says once the engine is back.
+INTERRUPTED = "The render was interrupted because the engine stopped; export again."
+
+TOKEN_TTL_S = 7 * 24 * 3600
+FREE_CREDITS = 100
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY,
+    client_id TEXT UNIQUE,
+    credits INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(user_id),
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    task_name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    text TEXT NOT NULL,
+    events TEXT,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS drafts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    draft TEXT,
+    undone INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drafts_by_session ON drafts(session_id, id);
+CREATE TABLE IF NOT EXISTS media (
+    media_id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ext TEXT NOT NULL,
+    path TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    duration REAL,
+    fps REAL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS media_by_session ON media(session_id, created_at);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    session_id TEXT,
+    draft TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    output_path TEXT,
+    created_at REAL NOT NULL,
+    completed_at REAL
+);
+"""
+
+
+class OutOfCredits(Exception):
+    """The user cannot pay for this turn; nothing of it was stored."""
+
+
+def hash_token(token: str) -> str:
+    """The form a token is stored in: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    credits: int
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    task_id: str
+    user_id: str
+    task_name: str
+    language: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Media:
+    media_id: str
+    session_id: str
+    user_id: str
+    filename: str
+    kind: str
+    ext: str
+    path: Path
+    width: int | None
+    height: int | None
+    duration: float | None
+    fps: float | None
+    hash: str
+    size: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    user_id: str
+    session_id: str | None
+    draft: dict[str, Any]
+    status: str
+    progress: int
+    error: str | None
+    output_path: Path | None
+    created_at: float
+    completed_at: float | None
+
+
+class Store:
+    """All persistent engine state. Safe to use from the event loop and worker threads."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.media_dir = self.root / "media"
+        self.renders_dir = self.root / "renders"
+        self.media_dir.mkdir(exist_ok=True)
+        self.renders_dir.mkdir(exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.root / "engine.sqlite3", check_same_thread=False, isolation_level=None
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # --- identity -------------------------------------------------------------------------
+
+    def issue_token(self, client_id: str) -> tuple[str, User, float]:
+        """A new token for the user behind ``client_id`` (created with free credits the first
+        time). Returns the token (the only time it exists in clear), the user and its expiry."""
+        token = "nmv_usr_" + secrets.token_urlsafe(30)
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM users WHERE client_id = ?", (client_id,)).fetchone()
+            if row is None:
+                user_id = "anon_" + uuid.uuid4().hex[:16]
+                db.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?)", (user_id, client_id, FREE_CREDITS, now)
+                )
+                user = User(user_id, FREE_CREDITS)
+            else:
+                user = User(row["user_id"], row["credits"])
+            db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?)",
+                (hash_token(token), user.user_id, now, now + TOKEN_TTL_S),
+            )
+        return token, user, now + TOKEN_TTL_S
+
+    def user_for_token(self, token: str) -> User | None:
+        """The user a valid, unexpired token belongs to, else ``None``."""
+        row = self._one(
+            "SELECT u.user_id, u.credits FROM tokens t JOIN users u USING (user_id) "
+            "WHERE t.token_hash = ? AND t.expires_at > ?",
+            hash_token(token),
+            time.time(),
+        )
+        return User(row["user_id"], row["credits"]) if row else None
+
+    def credits(self, user_id: str) -> int:
+        row = self._one("SELECT credits FROM users WHERE user_id = ?", user_id)
+        return int(row["credits"]) if row else 0
+
+    # --- sessions, messages, drafts --------------------------------------------------------
+
+    def create_session(self, user_id: str, *, task_name: str, language: str) -> Session:
+        # Snowflake-like numeric id, as the cloud's: milliseconds then random digits.
+        sid = f"{int(time.time() * 1000)}{secrets.randbelow(10**6):06d}"
+        s = Session(sid, "task_" + uuid.uuid4().hex[:16], user_id, task_name, language, time.time())
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+                (s.session_id, s.task_id, s.user_id, s.task_name, s.language, s.created_at),
+            )
+        return s
+
+    def session(self, session_id: str, user_id: str) -> Session | None:
+        """The session if it exists and belongs to ``user_id``."""
+        row = self._one(
+            "SELECT * FROM sessions WHERE session_id = ? AND user_id = ?", session_id, user_id
+        )
+        return Session(**dict(row)) if row else None
+
+    def draft(self, session_id: str) -> dict[str, Any] | None:
+        """The session's current draft (the latest one not undone), ``None`` before any edit."""
+        row = self._one(
+            "SELECT draft FROM drafts WHERE session_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1",
+            session_id,
+        )
+        return json.loads(row["draft"]) if row and row["draft"] else None
+
+    def draft_history(self, session_id: str) -> list[dict[str, Any] | None]:
+        rows = self._all(
+            "SELECT draft FROM drafts WHERE session_id = ? AND undone = 0 ORDER BY id", session_id
+        )
+        return [json.loads(r["draft"]) if r["draft"] else None for r in rows]
+
+    def record_turn(
+        self,
+        session_id: str,
+        user_text: str,
+        *,
+        reply_text: str | None,
+        events: list[dict[str, Any]],
+        new_draft: dict[str, Any] | None,
+        undo: bool,
+        cost: int = 0,
+    ) -> dict[str, Any] | None:
+        """Store one chat turn atomically: the message, the reply, the draft change and its cost.
+
+        ``undo`` marks the current draft undone (history is kept, nothing is deleted), so the one
+        before becomes current again; otherwise a non-``None`` ``new_draft`` becomes current.
+        Raises :class:`OutOfCredits` (storing nothing) if the user cannot pay ``cost``.
+        Returns the draft that is current afterwards.
+        """
+        now = time.time()
+        with self._tx() as db:
+            if cost > 0:
+                cur = db.execute(
+                    "UPDATE users SET credits = credits - ? WHERE credits >= ? AND user_id = "
+                    "(SELECT user_id FROM sessions WHERE session_id = ?)",
+                    (cost, cost, session_id),
+                )
+                if cur.rowcount != 1:
+                    raise OutOfCredits
+            db.execute(
+                "INSERT INTO messages (session_id, role, text, events, created_at) "
+                "VALUES (?, 'user', ?, NULL, ?)",
+                (session_id, user_text, now),
+            )
+            db.execute(
+                "INSERT INTO messages (session_id, role, text, events, created_at) "
+                "VALUES (?, 'model', ?, ?, ?)",
+                (session_id, reply_text or "", json.dumps(events), now),
+            )
+            if undo:
+                db.execute(
+                    "UPDATE drafts SET undone = 1 WHERE id = (SELECT id FROM drafts "
+                    "WHERE session_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1)",
+                    (session_id,),
+                )
+            elif new_draft is not None:
+                db.execute(
+                    "INSERT INTO drafts (session_id, draft, created_at) VALUES (?, ?, ?)",
+                    (session_id, json.dumps(new_draft), now),
+                )
+        return self.draft(session_id)
+
+    def messages(self, session_id: str) -> list[dict[str, Any]]:
+        rows = self._all(
+            "SELECT role, text, created_at FROM messages WHERE session_id = ? ORDER BY id",
+            session_id,
+        )
+        return [dict(r) for r in rows]
+
+    # --- media ---------------------------------------------------------------------------
+
+    def add_media(self, m: Media) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO media VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    m.media_id,
+                    m.session_id,
+                    m.user_id,
+                    m.filename,
+                    m.kind,
+                    m.ext,
+                    str(m.path),
+                    m.width,
+                    m.height,
+                    m.duration,
+                    m.fps,
+                    m.hash,
+                    m.size,
+                    m.created_at,
+                ),
+            )
+
+    @staticmethod
+    def _media(row: sqlite3.Row) -> Media:
+        d = dict(row)
+        d["path"] = Path(d["path"])
+        return Media(**d)
+
+    def media(self, media_id: str, user_id: str | None = None) -> Media | None:
+        """One media record; with ``user_id``, only if that user uploaded it."""
+        row = self._one("SELECT * FROM media WHERE media_id = ?", media_id)
+        if row is None or (user_id is not None and row["user_id"] != user_id):
+            return None
+        return self._media(row)
+
+    def session_media(self, session_id: str) -> list[Media]:
+        rows = self._all(
+            "SELECT * FROM media WHERE session_id = ? ORDER BY created_at, rowid", session_id
+        )
+        return [self._media(r) for r in rows]
+
+    # --- render jobs ---------------------------------------------------------------------
+
+    @staticmethod
+    def _job(row: sqlite3.Row) -> Job:
+        d = dict(row)
+        d["draft"] = json.loads(d["draft"])
+        d["output_path"] = Path(d["output_path"]) if d["output_path"] else None
+        return Job(**d)
+
+    def add_job(self, job_id: str, user_id: str, session_id: str | None, draft: dict) -> Job | None:
+        """A new pending job, or ``None`` if the id is taken."""
+        try:
+            with self._tx() as db:
+                db.execute(
+                    "INSERT INTO jobs (id, user_id, session_id, draft, status, created_at) "
+                    "VALUES (?, ?, ?, ?, 'pending', ?)",
+                    (job_id, user_id, session_id, json.dumps(draft), time.time()),
+                )
+        except sqlite3.IntegrityError:
+            return None
+        return self.job(job_id)
+
+    def job(self, job_id: str, user_id: str | None = None) -> Job | None:
+        row = self._one("SELECT * FROM jobs WHERE id = ?", job_id)
+        if row is None or (user_id is not None and row["user_id"] != user_id):
+            return None
+        return self._job(row)
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        """Set job columns (``status``, ``progress``, ``error``, ``output_path``, ``completed_at``)."""
+        if "output_path" in fields and fields["output_path"] is not None:
+            fields["output_path"] = str(fields["output_path"])
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with self._tx() as db:
+            db.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+
+    def finish_job_if_active(self, job_id: str, error: str) -> bool:
+        """Mark a pending/processing job failed with ``error``; ``False`` if it had finished."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, completed_at = ? "
+                "WHERE id = ? AND status IN ('pending', 'processing')",
+                (error, time.time(), job_id),
+            )
+            return cur.rowcount == 1
+
+    def recover_jobs(self) -> list[str]:
+        """After a restart: fail jobs a previous engine was rendering (their partial output is
+        gone) and return the ids of jobs that never started, oldest first, to queue again."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, completed_at = ? "
+                "WHERE status = 'processing'",
+                (INTERRUPTED, time.time()),
+            )
+            rows = db.execute(
+                "SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at"
+            ).fetchall()
+        return [r["id"] for r in rows]

@@ -1,0 +1,356 @@
+"""Read a draft (docs/draft-schema.md) into a validated render plan.
+
+Unknown keys and unknown track types are ignored; anything the renderer cannot honour raises
+:class:`RenderInputError` with one sentence naming the segment and the field.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nemo_nb._mediatype import sniff_file
+
+from ._errors import RenderInputError
+
+log = logging.getLogger("nemo_nb.render")
+
+EFFECTS = ("none", "jiggle", "bounce", "sway", "pulse", "alive", "kenburns")
+TRANSITIONS = ("none", "crossfade", "slide", "zoom", "wipe")
+KENBURNS_DIRECTIONS = ("in", "out", "left", "right", "up", "down")
+MOODS = ("lofi", "upbeat", "calm", "cinematic")
+ASPECT_SIZES = {"9:16": (1080, 1920), "16:9": (1920, 1080), "1:1": (1080, 1080)}
+TRACK_VIDEO, TRACK_AUDIO, TRACK_TEXT = 0, 1, 7
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A motion effect on a still image (``m.fx``)."""
+
+    type: str = "none"
+    strength: float = 0.5
+    speed: float = 1.0
+    loops: int = 1
+    direction: str = "in"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The transition into a segment from the previous one on its track (``m.tr``)."""
+
+    type: str = "none"
+    duration: float = 0.0  # seconds
+
+
+@dataclass(frozen=True)
+class VisualSegment:
+    label: str
+    start: float  # seconds
+    duration: float
+    kind: str  # "image" or "video"
+    path: Path
+    effect: Effect = Effect()
+    fit: str = "cover"
+    anchor: tuple[float, float] = (0.5, 0.92)
+    transition: Transition = Transition()
+    trim_in: float = 0.0
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class AudioSegment:
+    label: str
+    start: float
+    duration: float
+    source: str | Path  # "builtin:<mood>" or a local file
+    volume: float = 0.8
+    fade_in: float = 0.0
+    fade_out: float = 0.0
+
+
+@dataclass(frozen=True)
+class TextSegment:
+    label: str
+    start: float
+    duration: float
+    text: str
+    pos: str = "top"
+    color: tuple[int, int, int] = (255, 255, 255)
+    size: float = 0.07
+    anim: str = "none"
+
+
+@dataclass
+class Plan:
+    width: int
+    height: int
+    fps: int
+    frames: int
+    #: ("video", [VisualSegment...]) or ("text", [TextSegment...]) in z-order (later on top).
+    layers: list[tuple[str, list[Any]]] = field(default_factory=list)
+    audio: list[AudioSegment] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+
+def _label(track: dict, seg: dict, index: int) -> str:
+    sid = seg.get("id", f"#{index + 1}")
+    name = seg.get("n") or seg.get("txt") or ""
+    name = f" ({str(name)[:40]})" if name else ""
+    return f"segment '{sid}'{name} on track '{track.get('id', '?')}'"
+
+
+def _number(
+    obj: dict,
+    key: str,
+    where: str,
+    default: float | None = None,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> float:
+    value = obj.get(key, default)
+    if value is None:
+        raise RenderInputError(f"The {where} has no '{key}'.")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RenderInputError(f"The {where} has a non-numeric '{key}': {value!r}.")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"{lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"
+        raise RenderInputError(f"The {where} has '{key}' = {value!r}, outside {rng}.")
+    return float(value)
+
+
+def _meta(seg: dict, where: str) -> dict:
+    m = seg.get("m") or {}
+    if not isinstance(m, dict):
+        raise RenderInputError(f"The {where} has an 'm' that is not an object.")
+    return m
+
+
+def _output_size(m: dict) -> tuple[int, int]:
+    aspect = m.get("aspect", "9:16")
+    width, height = ASPECT_SIZES.get(aspect, ASPECT_SIZES["9:16"])
+    if aspect not in ASPECT_SIZES and aspect is not None:
+        log.warning("unknown aspect %r, rendering 9:16", aspect)
+    w, h = m.get("width"), m.get("height")
+    # Explicit width/height win over the aspect (the schema's "output size"); tests use this to
+    # render small. H.264 4:2:0 needs even sides.
+    if (
+        isinstance(w, int)
+        and isinstance(h, int)
+        and not isinstance(w, bool)
+        and not isinstance(h, bool)
+    ):
+        if not (16 <= w <= 4096 and 16 <= h <= 4096):
+            raise RenderInputError(f"The draft's m.width x m.height {w}x{h} is outside 16..4096.")
+        width, height = w - w % 2, h - h % 2
+    return width, height
+
+
+def _resolve(resolve: Callable[[str], Path], src: Any, where: str) -> Path:
+    if not isinstance(src, str) or not src:
+        raise RenderInputError(f"The {where} has no media 'src'.")
+    try:
+        path = Path(resolve(src))
+    except Exception as exc:  # the resolver is the engine's; any failure means "no such media"
+        raise RenderInputError(
+            f"The {where} refers to media {src!r} that could not be found ({exc})."
+        ) from exc
+    if not path.is_file():
+        raise RenderInputError(f"The {where} refers to media {src!r}, but {path} is not a file.")
+    return path
+
+
+def _effect(m: dict, where: str) -> Effect:
+    fx = m.get("fx") or {}
+    if not isinstance(fx, dict):
+        fx = {"type": fx} if isinstance(fx, str) else {}
+    kind = fx.get("type", "none")
+    if kind not in EFFECTS:
+        log.warning("%s: unknown effect type %r, rendering it without motion", where, kind)
+        kind = "none"
+    direction = fx.get("dir", "in")
+    if direction not in KENBURNS_DIRECTIONS:
+        log.warning("%s: unknown Ken Burns direction %r, using 'in'", where, direction)
+        direction = "in"
+    loops = _number(fx, "loops", f"{where} m.fx", 1, lo=1, hi=1000)
+    return Effect(
+        type=kind,
+        strength=_number(fx, "strength", f"{where} m.fx", 0.5, lo=0, hi=1),
+        speed=_number(fx, "speed", f"{where} m.fx", 1.0, lo=0.05, hi=20),
+        loops=max(1, int(round(loops))),
+        direction=direction,
+    )
+
+
+def _transition(m: dict, where: str) -> Transition:
+    tr = m.get("tr") or {}
+    if not isinstance(tr, dict):
+        return Transition()
+    kind = tr.get("type", "none")
+    if kind not in TRANSITIONS:
+        log.warning("%s: unknown transition %r, cutting instead", where, kind)
+        kind = "none"
+    duration = _number(tr, "d", f"{where} m.tr", 0, lo=0) / 1000
+    return Transition(kind, duration if kind != "none" else 0.0)
+
+
+def _color(value: Any, where: str) -> tuple[int, int, int]:
+    if value is None:
+        return (255, 255, 255)
+    text = str(value).lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    try:
+        if len(text) != 6:
+            raise ValueError
+        return (int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16))
+    except ValueError:
+        raise RenderInputError(
+            f"The {where} has m.color {value!r}, not a '#rrggbb' colour."
+        ) from None
+
+
+def _probe_kind(path: Path, declared: Any, where: str) -> str:
+    try:
+        sniffed = sniff_file(path)
+    except OSError as exc:
+        raise RenderInputError(f"The {where} media {path.name} cannot be read ({exc}).") from exc
+    if sniffed is not None and sniffed.kind in ("image", "video"):
+        return sniffed.kind  # the bytes win over the declared kind
+    if declared in ("image", "video"):
+        return declared
+    raise RenderInputError(
+        f"The {where} media {path.name} is neither a picture nor a video we can read."
+    )
+
+
+def plan_draft(draft: Any, resolve: Callable[[str], Path]) -> Plan:
+    """Validate ``draft`` and resolve its media into a :class:`Plan` (no pixels decoded yet)."""
+    if not isinstance(draft, dict):
+        raise RenderInputError("The draft is not a JSON object.")
+    m = draft.get("m") or {}
+    if not isinstance(m, dict):
+        raise RenderInputError("The draft's 'm' is not an object.")
+    total_ms = _number(draft, "d", "draft", lo=1, hi=3_600_000)
+    fps = int(_number(m, "fps", "draft's m", 30, lo=1, hi=120))
+    width, height = _output_size(m)
+    plan = Plan(width, height, fps, max(1, round(total_ms / 1000 * fps)))
+    tracks = draft.get("t") or []
+    if not isinstance(tracks, list):
+        raise RenderInputError("The draft's 't' (tracks) is not a list.")
+
+    for track in tracks:
+        if not isinstance(track, dict) or track.get("tt") not in (
+            TRACK_VIDEO,
+            TRACK_AUDIO,
+            TRACK_TEXT,
+        ):
+            continue  # other track types: keep, show, ignore when rendering
+        segments = track.get("sg") or []
+        if not isinstance(segments, list):
+            raise RenderInputError(
+                f"Track '{track.get('id', '?')}' has an 'sg' that is not a list."
+            )
+        parsed: list[Any] = []
+        for index, seg in enumerate(segments):
+            if not isinstance(seg, dict):
+                raise RenderInputError(
+                    f"Track '{track.get('id', '?')}' segment #{index + 1} is not an object."
+                )
+            where = _label(track, seg, index)
+            start = _number(seg, "st", where, 0, lo=0) / 1000
+            duration = _number(seg, "d", where, lo=0) / 1000
+            if duration <= 0:
+                continue
+            sm = _meta(seg, where)
+            if track["tt"] == TRACK_VIDEO:
+                src = seg.get("src")
+                if isinstance(src, str) and src.startswith("builtin:"):
+                    raise RenderInputError(
+                        f"The {where} uses {src!r}, which is audio, on a video track."
+                    )
+                path = _resolve(resolve, src, where)
+                anchor = sm.get("anchor", (0.5, 0.92))
+                try:
+                    ax, ay = (min(1.0, max(0.0, float(v))) for v in anchor)
+                except (TypeError, ValueError):
+                    raise RenderInputError(
+                        f"The {where} has m.anchor {anchor!r}, not [x, y] in 0..1."
+                    ) from None
+                fit = sm.get("fit", "cover")
+                if fit not in ("cover", "contain"):
+                    log.warning("%s: unknown fit %r, using cover", where, fit)
+                    fit = "cover"
+                parsed.append(
+                    VisualSegment(
+                        label=where,
+                        start=start,
+                        duration=duration,
+                        kind=_probe_kind(path, sm.get("kind"), where),
+                        path=path,
+                        effect=_effect(sm, where),
+                        fit=fit,
+                        anchor=(ax, ay),
+                        transition=_transition(sm, where) if parsed else Transition(),
+                        trim_in=_number(sm, "trim_in", f"{where} m", 0, lo=0) / 1000,
+                    )
+                )
+            elif track["tt"] == TRACK_AUDIO:
+                src = seg.get("src")
+                if isinstance(src, str) and src.startswith("builtin:"):
+                    mood = src.split(":", 1)[1]
+                    if mood not in MOODS:
+                        raise RenderInputError(
+                            f"The {where} asks for built-in music {mood!r}; moods are {', '.join(MOODS)}."
+                        )
+                    source: str | Path = src
+                else:
+                    source = _resolve(resolve, src, where)
+                parsed.append(
+                    AudioSegment(
+                        label=where,
+                        start=start,
+                        duration=duration,
+                        source=source,
+                        volume=_number(sm, "vol", f"{where} m", 0.8, lo=0, hi=1),
+                        fade_in=_number(sm, "fade_in", f"{where} m", 0, lo=0) / 1000,
+                        fade_out=_number(sm, "fade_out", f"{where} m", 0, lo=0) / 1000,
+                    )
+                )
+            else:
+                text = seg.get("txt")
+                if text is None or str(text).strip() == "":
+                    continue
+                pos = sm.get("pos", "top")
+                if pos not in ("top", "center", "bottom"):
+                    log.warning("%s: unknown text position %r, using top", where, pos)
+                    pos = "top"
+                anim = sm.get("anim", "none")
+                parsed.append(
+                    TextSegment(
+                        label=where,
+                        start=start,
+                        duration=duration,
+                        text=str(text),
+                        pos=pos,
+                        color=_color(sm.get("color"), where),
+                        size=_number(sm, "size", f"{where} m", 0.07, lo=0.005, hi=0.5),
+                        anim=anim if anim in ("none", "fade") else "none",
+                    )
+                )
+        parsed.sort(key=lambda s: s.start)
+        if track["tt"] == TRACK_AUDIO:
+            plan.audio.extend(parsed)
+        elif parsed:
+            plan.layers.append(("video" if track["tt"] == TRACK_VIDEO else "text", parsed))
+    return plan

@@ -1,0 +1,242 @@
+"""Motion effects on a still picture: each a pure function of time.
+
+An effect maps an output pixel to the frame point it shows (a *backward* map, what ``cv2.remap``
+and ``cv2.warpAffine(..., WARP_INVERSE_MAP)`` need). Rigid effects (bounce, pulse, alive, Ken
+Burns) are one 2x3 affine matrix per frame; deforming ones (jiggle, sway) are a displacement field
+evaluated on a coarse grid, which the caller resizes up (the field is smooth).
+
+Every effect repeats exactly with period ``d / loops``: sinusoids use an integer number of
+cycles per period, and the jiggle spring is the periodic steady state of a kicked damped
+oscillator, periodic for any spring frequency (shared/reference/anchors.md §1.2). ``speed``
+changes the rate (spring frequency, cycles per period) without breaking that period.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+TAU = 2 * np.pi
+
+#: Extra picture, as a fraction of the frame, each effect needs around the frame so no edge shows.
+MARGIN = {
+    "none": 0.0,
+    "jiggle": 0.045,
+    "bounce": 0.05,
+    "sway": 0.04,
+    "pulse": 0.0,
+    "alive": 0.03,
+    "kenburns": 0.0,
+}
+#: Plate pixels per frame pixel: slow sub-pixel drifts sample a finer plate so they do not shimmer.
+PLATE_SCALE = {"kenburns": 1.5, "alive": 1.25}
+FIELD_EFFECTS = frozenset({"jiggle", "sway"})
+
+
+def kicked_spring(
+    t: np.ndarray | float, period: float, freq_hz: float, damping: float
+) -> np.ndarray:
+    """Periodic steady state of a damped spring kicked once per ``period`` (un-normalised).
+
+    ``s(t) = Im[e^{z (t mod T)} / (1 - e^{z T})]`` with ``z = -ζω + iω√(1-ζ²)``: the sum of the
+    impulse responses of every earlier kick, so ``s(t + T) == s(t)`` for any frequency; the
+    position is continuous at the kick and the velocity jumps (a tap).
+    """
+    w0 = TAU * freq_hz
+    z = complex(-damping * w0, w0 * np.sqrt(1 - damping**2))
+    tau = np.mod(t, period)
+    return np.imag(np.exp(z * tau) / (1 - np.exp(z * period)))
+
+
+def _smoothstep(x: np.ndarray | float) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _cycles(period: float, nominal_seconds: float, speed: float) -> int:
+    """Whole cycles per period nearest to one every ``nominal_seconds / speed``."""
+    return max(1, round(period * speed / nominal_seconds))
+
+
+@dataclass(frozen=True)
+class Motion:
+    """One segment's effect, ready to evaluate at any time ``t`` (seconds into the segment)."""
+
+    type: str
+    strength: float
+    speed: float
+    period: float  # seconds; the motion repeats exactly with this period
+    size: tuple[int, int]  # frame width, height (pixels)
+    anchor: tuple[float, float]  # pinned base point, frame pixels
+    direction: str = "in"
+
+    @property
+    def is_field(self) -> bool:
+        return self.type in FIELD_EFFECTS
+
+    # ----- rigid effects -------------------------------------------------------------------
+    def affine(self, t: float) -> np.ndarray:
+        """3x3 backward matrix: output pixel -> frame pixel at time ``t``."""
+        width, height = self.size
+        ax, ay = self.anchor
+        p, k = self.period, self.strength
+        if self.type == "bounce":
+            sx, sy, lift = self._bounce(t)
+            # scale about the base point, then lift: x' = ax + (x - ax) sx, y' = ay + (y - ay) sy - lift
+            return np.array(
+                [[1 / sx, 0, ax - ax / sx], [0, 1 / sy, ay - (ay - lift) / sy], [0, 0, 1]]
+            )
+        if self.type == "pulse":
+            beats = _cycles(p, 1.0, self.speed)
+            u = np.mod(t * beats / p, 1.0)
+            # "lub-dub": two raised-cosine bumps per beat, then rest
+            bump = sum(
+                a * (0.5 - 0.5 * np.cos(TAU * np.clip((u - s) / 0.16, 0, 1)))
+                for a, s in ((1.0, 0.0), (0.6, 0.2))
+            )
+            return _zoom_about((width / 2, height / 2), 1 + 0.06 * k * bump, (0.0, 0.0))
+        if self.type == "alive":
+            breath = 0.5 - 0.5 * np.cos(TAU * _cycles(p, 4.0, self.speed) * t / p)
+            drift_cycles = _cycles(p, 8.0, self.speed)
+            phase = TAU * drift_cycles * t / p
+            drift = (0.012 * k * width * np.sin(phase), 0.008 * k * height * (np.cos(phase) - 1))
+            return _zoom_about((width / 2, height / 2), 1 + 0.045 * k * breath, drift)
+        if self.type == "kenburns":
+            return self._kenburns(t)
+        return np.eye(3)
+
+    def _bounce(self, t: float) -> tuple[float, float, float]:
+        """(horizontal scale, vertical scale, lift in pixels) of a hop at time ``t``."""
+        hops = _cycles(self.period, 0.9, self.speed)
+        u = np.mod(t * hops / self.period, 1.0)
+        k, contact = self.strength, 0.22
+        if u < contact:  # on the ground: squash, then push off
+            sy = 1 - 0.16 * k * np.sin(np.pi * u / contact)
+            lift = 0.0
+        else:  # airborne: parabola, stretched along the motion when fast (near the ground)
+            v = (u - contact) / (1 - contact)
+            lift = 0.07 * k * self.size[1] * 4 * v * (1 - v)
+            speed = abs(1 - 2 * v)
+            sy = 1 + 0.06 * k * speed * (
+                1 - speed**8
+            )  # 0 at take-off/landing: no jump into the squash
+        return 1 / np.sqrt(sy), sy, lift
+
+    def _kenburns(self, t: float) -> np.ndarray:
+        width, height = self.size
+        cycles = max(1, round(self.speed))
+        # eased there-and-back (cosine): sub-pixel, seamless, zero velocity at both ends
+        p = 0.5 - 0.5 * np.cos(TAU * cycles * t / self.period)
+        reach = 0.08 + 0.24 * self.strength  # 0.5 -> 20 % zoom
+        d = self.direction
+        if d in ("in", "out"):
+            zoom = 1 + reach * (p if d == "in" else 1 - p)
+            return _zoom_about((width / 2, height / 2), zoom, (0.0, 0.0))
+        zoom = 1 + 0.75 * reach
+        # room to pan while zoomed, travelled from one side to the other
+        room_x, room_y = (1 - 1 / zoom) * width / 2, (1 - 1 / zoom) * height / 2
+        sweep = 1 - 2 * p
+        pan = {
+            "left": (room_x * sweep, 0.0),
+            "right": (-room_x * sweep, 0.0),
+            "up": (0.0, room_y * sweep),
+            "down": (0.0, -room_y * sweep),
+        }[d]
+        return _zoom_about((width / 2, height / 2), zoom, pan)
+
+    # ----- deforming effects ---------------------------------------------------------------
+    def field(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Backward map on a grid: the frame point (x, y) each output point (gx, gy) shows.
+
+        The forward displacement is evaluated at the destination (the small-displacement inverse
+        of anchors.md §1.2, fine for amplitudes of a few percent).
+        """
+        dx, dy = self._jiggle(t, gx, gy) if self.type == "jiggle" else self._sway(t, gx, gy)
+        return gx - dx, gy - dy
+
+    def _heights(self, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Height above the base (1 at the frame top) and signed horizontal offset, in base heights."""
+        ax, ay = self.anchor
+        reach = max(ay, 0.3 * self.size[1])
+        return np.maximum(ay - gy, 0.0) / reach, (gx - ax) / reach, reach
+
+    def jiggle_signals(self, t: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(base stretch, lagging top stretch, sideways wobble), each in -1..1, at time ``t``."""
+        kicks = _cycles(self.period, 2.0, self.speed)  # one tap every ~2 s, a whole number per loop
+        kick_period = self.period / kicks
+        f0, zeta = 2.2 * self.speed, 0.12
+        lag = 0.09 / self.speed  # the top follows the base: later and a touch slower
+        base = kicked_spring(t, kick_period, f0, zeta)
+        top = kicked_spring(np.asarray(t) - lag, kick_period, 0.85 * f0, zeta)
+        wobble = kicked_spring(np.asarray(t) - 0.5 * lag, kick_period, 1.3 * f0, 0.18)
+        return (
+            -base / self._spring_peak(f0, zeta),
+            -top / self._spring_peak(0.85 * f0, zeta),
+            wobble / self._spring_peak(1.3 * f0, 0.18),
+        )  # minus: squash first, like a tap from above
+
+    def _spring_peak(self, freq_hz: float, damping: float) -> float:
+        return _spring_peak(self.period / _cycles(self.period, 2.0, self.speed), freq_hz, damping)
+
+    def _jiggle(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        base, top, wobble = self.jiggle_signals(t)
+        height, across, reach = self._heights(gx, gy)
+        amp = 0.07 * self.strength  # anchors.md: <= ~5 % without a mask
+        # Stretch follows the base channel near the ground and the lagging one near the top, and
+        # fades away from the subject's column so the frame sides stay calmer.
+        upper = _smoothstep(height)
+        column = 0.4 + 0.6 * np.exp(-0.5 * (across / 0.55) ** 2)
+        stretch = amp * ((1 - upper) * base + upper * top) * column
+        dy = -height * reach * stretch  # positive stretch lifts points (y grows downwards)
+        # Keep the volume: narrower when taller; ramps in above the base so the ground stays put.
+        narrow = 1 / np.sqrt(1 + stretch) - 1
+        dx = across * reach * narrow * _smoothstep(height / 0.15)
+        dx += 0.25 * amp * reach * wobble * height**2  # the top whips a little sideways
+        return dx, dy
+
+    def _sway(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        height, _, reach = self._heights(gx, gy)
+        cycles = _cycles(self.period, 3.0, self.speed)
+        # bend grows with height squared and lags with height: the base holds, the top whips
+        phase = TAU * cycles * t / self.period - 0.9 * height
+        bend = 0.045 * self.strength * np.sin(phase)
+        dx = reach * bend * height**2
+        dy = 0.5 * reach * (bend * height) ** 2  # the arc: a bent top also drops a little
+        return dx, dy
+
+
+@functools.lru_cache(maxsize=64)
+def _spring_peak(kick_period: float, freq_hz: float, damping: float) -> float:
+    """Largest |s| over a period, to normalise the spring to -1..1."""
+    samples = kicked_spring(
+        np.linspace(0, kick_period, 2048, endpoint=False), kick_period, freq_hz, damping
+    )
+    return float(np.abs(samples).max()) or 1.0
+
+
+def _zoom_about(centre: tuple[float, float], zoom: float, shift: tuple[float, float]) -> np.ndarray:
+    """Backward matrix of a zoom by ``zoom`` about ``centre`` with the view moved by ``shift``."""
+    cx, cy = centre
+    return np.array(
+        [
+            [1 / zoom, 0, cx - cx / zoom + shift[0]],
+            [0, 1 / zoom, cy - cy / zoom + shift[1]],
+            [0, 0, 1],
+        ]
+    )
+
+
+def make_motion(
+    effect_type: str,
+    strength: float,
+    speed: float,
+    loops: int,
+    duration: float,
+    size: tuple[int, int],
+    anchor: tuple[float, float],
+    direction: str = "in",
+) -> Motion:
+    """The effect of a segment of ``duration`` seconds with ``loops`` seamless cycles."""
+    return Motion(effect_type, strength, speed, duration / max(1, loops), size, anchor, direction)

@@ -1,0 +1,83 @@
+"""MP4 writer: H.264 High (libx264) yuv420p + optional AAC, ``movflags=faststart``."""
+
+from __future__ import annotations
+
+import contextlib
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ._music import SAMPLE_RATE
+
+AAC_FRAME = 1024  # samples per AAC frame
+
+
+class Encoder:
+    """Streams I420 frames (and audio) into an MP4; nothing is held beyond the encoder's lookahead."""
+
+    def __init__(
+        self, path: Path, width: int, height: int, fps: int, *, preset: str, crf: int, audio: bool
+    ) -> None:
+        # faststart is a muxer option (on the stream it would be silently ignored)
+        self._container = av.open(
+            str(path), mode="w", format="mp4", options={"movflags": "faststart"}
+        )
+        try:
+            self._video = self._container.add_stream(
+                "libx264", rate=fps, options={"crf": str(crf), "preset": preset, "profile": "high"}
+            )
+            self._video.width, self._video.height = width, height
+            self._video.pix_fmt = "yuv420p"
+            self._video.codec_context.time_base = Fraction(1, fps)
+            self._audio = None
+            if audio:
+                self._audio = self._container.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
+                self._audio.codec_context.bit_rate = 160_000
+        except BaseException:
+            self._container.close()
+            raise
+        self._pending = np.zeros((2, 0), np.float32)  # audio not yet a whole AAC frame
+        self._audio_pts = 0
+
+    def add_video(self, i420: np.ndarray, index: int) -> None:
+        frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+        frame.pts = index
+        for packet in self._video.encode(frame):
+            self._container.mux(packet)
+
+    def add_audio(self, samples: np.ndarray) -> None:
+        """Queue (n, 2) float32 samples; whole AAC frames are encoded right away."""
+        if self._audio is None or not len(samples):
+            return
+        self._pending = np.concatenate([self._pending, samples.T.astype(np.float32)], axis=1)
+        whole = self._pending.shape[1] // AAC_FRAME * AAC_FRAME
+        for start in range(0, whole, AAC_FRAME):
+            self._encode_audio(self._pending[:, start : start + AAC_FRAME])
+        self._pending = self._pending[:, whole:]
+
+    def _encode_audio(self, block: np.ndarray) -> None:
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(block), format="fltp", layout="stereo"
+        )
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self._audio_pts
+        self._audio_pts += block.shape[1]
+        for packet in self._audio.encode(frame):
+            self._container.mux(packet)
+
+    def finish(self) -> None:
+        """Flush both encoders and write the file (moov moved to the front)."""
+        for packet in self._video.encode():
+            self._container.mux(packet)
+        if self._audio is not None:
+            if self._pending.shape[1]:
+                self._encode_audio(self._pending)  # a short last frame is allowed
+            for packet in self._audio.encode():
+                self._container.mux(packet)
+        self._container.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):  # the partial file is deleted anyway
+            self._container.close()

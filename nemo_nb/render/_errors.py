@@ -1,0 +1,28 @@
+"""Public result and error types of the renderer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class RenderInputError(ValueError):
+    """The draft or one of its media files cannot be rendered; ``str()`` names the segment and field."""
+
+
+class RenderCancelled(Exception):
+    """The render was cancelled through its ``cancel`` event; the partial output was removed."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What :func:`render_draft` wrote."""
+
+    path: Path
+    frames: int
+    fps: int
+    width: int
+    height: int
+    duration_s: float
+    has_audio: bool
+    size_bytes: int

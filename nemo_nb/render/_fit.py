@@ -1,0 +1,139 @@
+"""Fit a source picture to the output frame (cover / contain over a blurred fill of itself).
+
+A *plate* is the fitted picture the per-frame warps sample from: the frame plus a margin on every
+side (so motion never reveals an edge) at ``scale`` plate pixels per frame pixel (Ken Burns samples
+a finer plate so its sub-pixel motion stays sharp). Built once per segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Plate:
+    image: np.ndarray  # (h, w, 3) uint8 RGB
+    margin: tuple[float, float]  # frame pixels of extra picture left/right and top/bottom
+    scale: float  # plate pixels per frame pixel
+    anchor: tuple[float, float]  # the pinned point, frame pixels
+
+    def frame_to_plate(self) -> np.ndarray:
+        """3x3 matrix taking frame pixel coordinates to plate pixel coordinates."""
+        s, (mx, my) = self.scale, self.margin
+        # pixel centres: x_p + 0.5 = s * (x_f + 0.5 + mx)
+        return np.array([[s, 0, s * (0.5 + mx) - 0.5], [0, s, s * (0.5 + my) - 0.5], [0, 0, 1]])
+
+
+def _fit_scale(
+    iw: int, ih: int, width: float, height: float, fit: str, margin: tuple[float, float] = (0, 0)
+) -> float:
+    """Source -> frame scale. Cover fills the frame *plus its margin* with real picture (a slightly
+    over-scaled image, so motion never needs pixels from outside it); contain fits the frame."""
+    if fit == "cover":
+        return max((width + 2 * margin[0]) / iw, (height + 2 * margin[1]) / ih)
+    return min(width / iw, height / ih)
+
+
+def _source_to_plate(
+    iw: int, ih: int, width: int, height: int, fit: str, margin: tuple[float, float], scale: float
+) -> np.ndarray:
+    """2x3 forward matrix: source pixel -> plate pixel, for the fit centred in the frame."""
+    s = _fit_scale(iw, ih, width, height, fit, margin)
+    ox, oy = (width - s * iw) / 2, (height - s * ih) / 2
+    mx, my = margin
+    a = scale * s
+    return np.array(
+        [[a, 0, scale * (0.5 * s + ox + mx) - 0.5], [0, a, scale * (0.5 * s + oy + my) - 0.5]],
+        dtype=np.float64,
+    )
+
+
+def _warp_into(
+    src: np.ndarray, forward: np.ndarray, size: tuple[int, int], dst: np.ndarray | None = None
+) -> np.ndarray:
+    """Resample ``src`` through ``forward`` (source -> destination) at ``size`` (w, h).
+
+    Large reductions go through ``INTER_AREA`` first so the result is not aliased; the residual
+    (at most about 2x) is a cubic warp with reflected borders.
+    """
+    a = forward[0, 0]
+    ih, iw = src.shape[:2]
+    if a < 0.5:
+        rw, rh = max(1, round(iw * a)), max(1, round(ih * a))
+        src = cv2.resize(src, (rw, rh), interpolation=cv2.INTER_AREA)
+        rx, ry = rw / iw, rh / ih
+        # x_s = (x_r + 0.5) / rx - 0.5
+        to_source = np.array([[1 / rx, 0, 0.5 / rx - 0.5], [0, 1 / ry, 0.5 / ry - 0.5], [0, 0, 1]])
+        forward = forward @ to_source
+    if dst is None:
+        return cv2.warpAffine(
+            src, forward, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT101
+        )
+    cv2.warpAffine(
+        src, forward, size, dst=dst, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_TRANSPARENT
+    )
+    return dst
+
+
+def blurred_fill(
+    src: np.ndarray,
+    width: int,
+    height: int,
+    margin: tuple[float, float] = (0, 0),
+    scale: float = 1.0,
+) -> np.ndarray:
+    """The picture cover-fitted, heavily blurred and dimmed: the background behind a contain fit."""
+    pw, ph = round((width + 2 * margin[0]) * scale), round((height + 2 * margin[1]) * scale)
+    # Blur at 1/16 size and scale up: same look as a huge Gaussian at a fraction of the cost.
+    sw, sh = max(4, pw // 16), max(4, ph // 16)
+    ih, iw = src.shape[:2]
+    small = _warp_into(src, _source_to_plate(iw, ih, sw, sh, "cover", (0, 0), 1.0), (sw, sh))
+    small = cv2.GaussianBlur(
+        small, (0, 0), sigmaX=max(sw, sh) / 20, borderType=cv2.BORDER_REFLECT101
+    )
+    fill = cv2.resize(small, (pw, ph), interpolation=cv2.INTER_LINEAR)
+    return cv2.convertScaleAbs(fill, alpha=0.7)  # dimmed so the picture itself stands out
+
+
+def fit_picture(
+    src: np.ndarray,
+    width: int,
+    height: int,
+    fit: str,
+    *,
+    margin: tuple[float, float] = (0.0, 0.0),
+    scale: float = 1.0,
+) -> np.ndarray:
+    """``src`` fitted into a (width + 2 mx, height + 2 my) * scale canvas; contain gets a blurred fill."""
+    ih, iw = src.shape[:2]
+    size = (round((width + 2 * margin[0]) * scale), round((height + 2 * margin[1]) * scale))
+    forward = _source_to_plate(iw, ih, width, height, fit, margin, scale)
+    if fit == "cover":
+        return _warp_into(src, forward, size)
+    return _warp_into(src, forward, size, dst=blurred_fill(src, width, height, margin, scale))
+
+
+def build_plate(
+    src: np.ndarray,
+    width: int,
+    height: int,
+    fit: str,
+    anchor_uv: tuple[float, float],
+    *,
+    margin_frac: float,
+    scale: float,
+) -> Plate:
+    """Fit ``src`` once for a segment; ``anchor_uv`` (0..1 of the source) becomes frame pixels."""
+    margin = (margin_frac * width, margin_frac * height)
+    image = fit_picture(src, width, height, fit, margin=margin, scale=scale)
+    ih, iw = src.shape[:2]
+    s = _fit_scale(iw, ih, width, height, fit, margin)
+    ax = s * anchor_uv[0] * iw + (width - s * iw) / 2 - 0.5
+    ay = s * anchor_uv[1] * ih + (height - s * ih) / 2 - 0.5
+    # A base point cropped off by cover still needs to be on (or just below) the frame to pin it.
+    ax = min(max(ax, 0.0), width - 1.0)
+    ay = min(max(ay, 0.3 * height), float(height))
+    return Plate(image, margin, scale, (ax, ay))

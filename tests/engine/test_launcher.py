@@ -1,0 +1,121 @@
+"""Starting and sharing the engine: the state file, owner leases, and stopping after the last
+owner process is gone; `nemo_nb.connect("local")` hands back a working NemoClient."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+from conftest import png_bytes
+
+from nemo_nb._paths import data_dir
+from nemo_nb.engine import launcher
+
+OWNER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from nemo_nb.engine.launcher import ensure_engine
+    h = ensure_engine(Path(sys.argv[1]), args=["--lease-interval", "0.2"])
+    print(h.url, h.pid, h.started, flush=True)
+    if sys.argv[2] == "wait":
+        time.sleep(600)
+    """
+)
+
+
+def _owner(data: Path, mode: str = "wait") -> tuple[subprocess.Popen[str], str, int, bool]:
+    p = subprocess.Popen([sys.executable, "-c", OWNER, str(data), mode],
+                         stdout=subprocess.PIPE, text=True)  # fmt: skip
+    url, pid, started = p.stdout.readline().split()
+    return p, url, int(pid), started == "True"
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not launcher.pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_owners_share_one_engine_which_stops_after_the_last(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    a, url, pid, started = _owner(data)
+    assert started
+    b, url_b, pid_b, started_b = _owner(data)
+    assert (url_b, pid_b, started_b) == (url, pid, False)  # attached through the state file
+    state = json.loads((data / "engine.json").read_text())
+    assert state["url"] == url and state["owned"] is True and "token" not in json.dumps(state)
+    assert sorted(launcher.live_owners(data)) == sorted([a.pid, b.pid])
+
+    a.send_signal(signal.SIGKILL)  # a crashed kernel: no atexit
+    a.wait()
+    time.sleep(1.0)
+    assert httpx.get(f"{url}/healthz").status_code == 200  # b still owns it
+    b.send_signal(signal.SIGKILL)
+    b.wait()
+    assert _gone(pid, 10), "the engine outlived its last owner"
+    assert not (data / "engine.json").exists()
+    # the next owner starts a fresh engine
+    c, url_c, pid_c, started_c = _owner(data, "exit")  # exits normally: atexit drops its lease
+    assert started_c and pid_c != pid
+    c.wait(10)
+    assert _gone(pid_c, 10)
+
+
+def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    launcher.write_state(data, {"pid": 999999, "url": "http://127.0.0.1:9", "instance": "x"})
+    p, url, pid, started = _owner(data, "exit")
+    assert started and url != "http://127.0.0.1:9"
+    p.wait(10)
+    assert _gone(pid, 10)
+
+
+def test_lease_of_reused_pid_does_not_count(tmp_path: Path) -> None:
+    launcher.add_lease(tmp_path)
+    assert launcher.live_owners(tmp_path) == [os.getpid()]
+    lease = tmp_path / launcher.OWNERS_DIR / f"{os.getpid()}.json"
+    lease.write_text(json.dumps({"pid": os.getpid(), "start": "1"}))  # same pid, other process
+    assert launcher.live_owners(tmp_path) == [] and not lease.exists()
+
+
+async def test_connect_local_returns_a_working_client(tmp_path: Path) -> None:
+    from nemo_nb import connect
+
+    client = await connect("local")
+    again = await connect("local")
+    try:
+        assert client.base_url == again.base_url
+        assert client.base_url.startswith("http://127.0.0.1:") and client.convert_heic is False
+        session = await client.create_session()
+        photo = tmp_path / "portrait.png"
+        photo.write_bytes(png_bytes(90, 160))
+        files = await client.upload(session.session_id, photo)
+        assert files[0].width == 90 and files[0].height == 160
+        events = [e async for e in client.chat(session.session_id, "make this photo jiggle")]
+        assert any(e.kind == "tool_result" and e.state_delta for e in events)
+        state = await client.state(session.session_id)
+        assert state.draft and state.draft["t"]
+        assert (await client.credits()).available == 100
+        small = {**state.draft, "m": {**state.draft["m"], "width": 180, "height": 320}}  # quick
+        job = await client.wait_render(await client.start_render(session.session_id, small))
+        out = await client.download(job, tmp_path)
+        assert out.stat().st_size > 1000
+    finally:
+        await client.aclose()
+        await again.aclose()
+    # tokens are stored hashed; none is in any file of the data dir, the engine's log included
+    for f in data_dir().rglob("*"):
+        if f.is_file():
+            assert b"nmv_usr_" not in f.read_bytes(), f

@@ -1,0 +1,254 @@
+"""Uploads: good media is probed into state.video_infos; hostile uploads get one clear 4001/4002
+sentence, leave nothing behind and nothing outside the data dir, and the engine stays up."""
+
+from __future__ import annotations
+
+import io
+import resource
+import threading
+import wave
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import _standins
+import httpx
+import pytest
+from conftest import Api, RunningEngine, png_bytes
+
+from nemo_nb._mediatype import MAX_UPLOAD_BYTES
+
+
+def _mp4(tmp_path: Path, seconds: float = 0.5, size: int = 48) -> bytes:
+    out = tmp_path / "clip.mp4"
+    draft = {"d": int(seconds * 1000), "m": {"width": size, "height": size}, "t": []}
+    _standins.render(draft, out, resolve=lambda s: Path(s))
+    return out.read_bytes()
+
+
+def _wav(seconds: float = 0.25) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x00" * int(8000 * seconds))
+    return buf.getvalue()
+
+
+def _heif(fmt: str) -> bytes:
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(buf, fmt)
+    return buf.getvalue()
+
+
+def _files_under(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+def test_images_video_audio_are_probed(api: Api, engine: RunningEngine, tmp_path: Path) -> None:
+    sid = api.new_session()
+    jpg = png_bytes(40, 30, exif_orientation=6, fmt="JPEG")  # shot rotated: shown 30 x 40
+    r = api.upload(
+        sid,
+        ("portrait.jpg", jpg),
+        ("shot.HEIC", _heif("HEIF")),
+        ("pic.avif", _heif("AVIF")),
+        ("clip.mp4", _mp4(tmp_path)),
+        ("beat.wav", _wav()),
+        ("no-extension", png_bytes(8, 6)),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["code"] == 0 and body["data"]["session_state_applied"] is True
+    files = body["data"]["files"]
+    got = [(f["filename"], f["file_type"], f["width"], f["height"]) for f in files]
+    assert got == [
+        ("portrait.jpg", "image", 30, 40),
+        ("shot.HEIC", "image", 40, 30),
+        ("pic.avif", "image", 40, 30),
+        ("clip.mp4", "video", 48, 48),
+        ("beat.wav", "audio", 0, 0),
+        ("no-extension.png", "image", 8, 6),
+    ]
+    clip, beat = files[3], files[4]
+    assert clip["fps"] == 30 and clip["duration"] == pytest.approx(0.5, abs=0.05)
+    assert beat["duration"] == pytest.approx(0.25, abs=0.01)
+    assert all(
+        len(f["hash"]) == 32 and f["cdn_url"].startswith(engine.url + "/media/") for f in files
+    )
+    # the same list is the session's video_infos, and the files are served with the token
+    assert [v["cdn_url"] for v in api.state(sid)["video_infos"]] == [f["cdn_url"] for f in files]
+    r = api.http.get(files[0]["cdn_url"])
+    assert r.status_code == 200 and r.content == jpg and r.headers["content-type"] == "image/jpeg"
+    assert httpx.get(files[0]["cdn_url"]).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "says"),
+    [
+        ("photo.jpg", b"I am just text pretending to be a photo\n" * 10, 4001, "not a supported"),
+        ("empty.png", b"", 4001, "is empty"),
+        ("cut.png", png_bytes(300, 300)[:200], 4001, "could not be decoded"),
+        ("cut.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200, 4001, "could not be decoded"),
+    ],
+)
+def test_bad_content_is_4001(api: Api, engine: RunningEngine, name, content, code, says) -> None:
+    sid = api.new_session()
+    r = api.upload(sid, (name, content))
+    body = r.json()
+    assert r.status_code == 415 and body["code"] == code
+    assert says in body["message"] and name in body["message"]
+    assert body["message"].count(".") <= 2 + body["message"].count(", ")  # one sentence
+    assert api.state(sid)["video_infos"] == []
+    assert not [p for p in (engine.engine.store.media_dir).rglob("*")]  # nothing left behind
+    assert api.http.get("/healthz").json()["status"] == "ok"
+
+
+def test_one_bad_file_rejects_the_whole_upload(api: Api, engine: RunningEngine) -> None:
+    sid = api.new_session()
+    r = api.upload(sid, ("good.png", png_bytes()), ("bad.gif", b"GIF89a" + b"\x00" * 10))
+    assert r.json()["code"] == 4001 and "bad.gif" in r.json()["message"]
+    assert api.state(sid)["video_infos"] == []
+    assert not list(engine.engine.store.media_dir.iterdir())
+
+
+def test_path_escape_in_name_stays_in_data_dir(
+    api: Api, engine: RunningEngine, tmp_path: Path
+) -> None:
+    sid = api.new_session()
+    before = _files_under(tmp_path)
+    names = ["../../x.png", "..\\..\\y.png", "/etc/passwd.png", "..", "a:b.png"]
+    r = api.upload(sid, *[(n, png_bytes()) for n in names])
+    assert r.status_code == 200, r.text
+    got = [f["filename"] for f in r.json()["data"]["files"]]
+    assert got == ["x.png", "y.png", "passwd.png", "upload.png", "a_b.png"]
+    new = _files_under(tmp_path) - before
+    media_dir = engine.engine.store.media_dir
+    assert len(new - {p for p in new if p.name.startswith("engine.sqlite3")}) == 5
+    for p in new:
+        assert p.resolve().is_relative_to(tmp_path / "data")
+    assert all(p.parent.parent == media_dir for p in new if not p.name.startswith("engine.sqlite3"))
+    assert not (tmp_path.parent / "x.png").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_201_mb_upload_is_4002_without_buffering(api: Api, engine: RunningEngine) -> None:
+    sid = api.new_session()
+    size = 201 * 1024 * 1024
+    chunk = b"\x00" * (1024 * 1024)
+
+    def body() -> Iterator[bytes]:
+        head = b'--B\r\nContent-Disposition: form-data; name="files"; filename="big.png"\r\n'
+        yield head + b"Content-Type: image/png\r\n\r\n" + png_bytes()[:16]
+        for _ in range(size // len(chunk)):
+            yield chunk
+        yield b"\r\n--B--\r\n"
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}", content=body(),
+                      headers={"Content-Type": "multipart/form-data; boundary=B"})  # fmt: skip
+    grew_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert r.status_code == 413
+    assert r.json()["code"] == 4002 and "larger than 200 MB" in r.json()["message"]
+    assert "big.png" in r.json()["message"]
+    assert grew_mb < 64, f"the engine held the upload in memory (+{grew_mb:.0f} MB)"
+    assert not list(engine.engine.store.media_dir.iterdir())
+    assert api.http.get("/healthz").status_code == 200
+    assert api.upload(sid, ("ok.png", png_bytes())).status_code == 200  # still works
+
+
+def test_size_limit_is_inclusive_and_stops_writing(tmp_path: Path) -> None:
+    from nemo_nb.engine.media import Incoming, MediaError
+
+    assert Incoming.__init__.__defaults__ == (MAX_UPLOAD_BYTES,)
+    at = Incoming(tmp_path / "a", "a.png", limit=10)
+    at.write(b"x" * 6)
+    at.write(b"x" * 4)
+    at.check()  # exactly the limit is fine
+    over = Incoming(tmp_path / "b", "b.png", limit=10)
+    over.write(b"x" * 6)
+    over.write(b"x" * 5)
+    over.write(b"x" * 1000)
+    with pytest.raises(MediaError) as err:
+        over.check()
+    assert err.value.code == 4002 and not over.part.exists()
+
+
+# --- by URL ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web() -> Iterator[tuple[str, dict[str, tuple[int, bytes, dict]]]]:
+    routes: dict[str, tuple[int, bytes, dict]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            status, data, headers = routes.get(self.path, (404, b"not found", {}))
+            self.send_response(status)
+            for k, v in {"Content-Length": str(len(data)), **headers}.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_port}", routes
+    srv.shutdown()
+
+
+def test_upload_by_url(api: Api, web, tmp_path: Path) -> None:
+    base, routes = web
+    routes["/pics/cat%20photo.png"] = (200, png_bytes(20, 10), {})
+    routes["/v.mp4"] = (200, _mp4(tmp_path), {})
+    sid = api.new_session()
+    r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}",
+                      json={"urls": [f"{base}/pics/cat%20photo.png", f"{base}/v.mp4"],
+                            "source_type": "url"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    files = r.json()["data"]["files"]
+    assert [(f["filename"], f["file_type"], f["width"]) for f in files] == [
+        ("cat photo.png", "image", 20), ("v.mp4", "video", 48)]  # fmt: skip
+    assert len(api.state(sid)["video_infos"]) == 2
+
+
+def test_bad_urls_are_clear_errors(api: Api, engine: RunningEngine, web) -> None:
+    base, routes = web
+    routes["/text.jpg"] = (200, b"hello, not an image", {})
+    routes["/huge.png"] = (200, b"\x89PNG", {"Content-Length": str(MAX_UPLOAD_BYTES + 1)})
+    sid = api.new_session()
+    cases = [
+        (f"{base}/text.jpg", 4001, "not a supported"),
+        (f"{base}/missing.png", 4001, "answered 404"),
+        (f"{base}/huge.png", 4002, "larger than 200 MB"),
+        ("file:///etc/passwd", 4001, "not an http(s) URL"),
+    ]
+    for url, code, says in cases:
+        r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}", json={"urls": [url]})
+        assert r.json()["code"] == code and says in r.json()["message"], (url, r.text)
+    assert not list(engine.engine.store.media_dir.iterdir())
+    assert api.state(sid)["video_infos"] == []
+
+
+def test_too_many_files_at_once(api: Api, engine: RunningEngine) -> None:
+    sid = api.new_session()
+    r = api.upload(sid, *[(f"{i}.png", png_bytes(4, 4)) for i in range(21)])
+    assert (
+        r.status_code == 400 and r.json()["message"] == "At most 20 files can be uploaded at once."
+    )
+    assert not list(engine.engine.store.media_dir.iterdir())
+    assert (
+        len(
+            api.upload(sid, *[(f"{i}.png", png_bytes(4, 4)) for i in range(20)]).json()["data"][
+                "files"
+            ]
+        )
+        == 20
+    )

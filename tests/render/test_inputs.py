@@ -1,0 +1,187 @@
+"""Input handling: picture formats, video segments, unknown keys, and errors that name the segment."""
+
+from __future__ import annotations
+
+import logging
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+from render_helpers import decode_frames, draft, image_segment, probe, textured
+
+from nemo_nb.render import RenderInputError, render_draft
+from nemo_nb.render._media import load_picture
+
+RED, BLUE = (230, 20, 20), (20, 20, 230)
+
+
+def _video_file(path, frames: int = 30, fps: int = 30, size=(64, 48)):
+    """A short H.264 video whose frame k is uniformly grey level 8 k."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"crf": "10"})
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for k in range(frames):
+            frame = av.VideoFrame.from_ndarray(
+                np.full((size[1], size[0], 3), 8 * k, np.uint8), format="rgb24"
+            )
+            frame.pts = k
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_video_segment_is_trimmed_scaled_and_holds_its_last_frame(media, tmp_path):
+    src = media.add("clip.mp4", _video_file(tmp_path / "clip.mp4"))
+    seg = {"id": "vid", "st": 0, "d": 1500, "src": src, "m": {"kind": "video", "trim_in": 500}}
+    out = tmp_path / "out.mp4"
+    render_draft(draft(1500, [seg], width=96, height=160), out, resolve=media.resolve)
+    assert probe(out).frames == 45
+    levels = [float(f.mean()) for f in decode_frames(out)]
+    assert levels[0] == pytest.approx(8 * 15, abs=4), "starts at 0.5 s into the source"
+    assert levels[10] == pytest.approx(8 * 25, abs=4), "plays at the source's pace"
+    assert max(levels[16:]) - min(levels[16:]) < 1.5 and levels[-1] == pytest.approx(
+        8 * 29, abs=4
+    ), "holds the last frame"
+
+
+def test_pictures_in_heic_avif_gif_and_transparent_png(tmp_path):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    picture = textured(96, 64)
+    for ext in ("heic", "avif"):
+        Image.fromarray(picture).save(tmp_path / f"p.{ext}")
+        loaded = load_picture(tmp_path / f"p.{ext}", (96, 64), "cover", "t")
+        assert loaded.shape == (64, 96, 3) and np.abs(loaded.astype(int) - picture).mean() < 12
+
+    frames = [Image.new("RGB", (40, 30), RED), Image.new("RGB", (40, 30), BLUE)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    gif = load_picture(tmp_path / "anim.gif", (40, 30), "cover", "t")
+    assert np.allclose(gif.reshape(-1, 3).mean(axis=0), RED, atol=10), "a GIF shows its first frame"
+
+    rgba = np.zeros((30, 40, 4), np.uint8)
+    rgba[:, :20] = (*BLUE, 255)  # left half opaque blue, right half fully transparent
+    Image.fromarray(rgba).save(tmp_path / "alpha.png")
+    flat = load_picture(tmp_path / "alpha.png", (40, 30), "cover", "t")
+    assert tuple(flat[15, 5]) == BLUE and tuple(flat[15, 35]) == (255, 255, 255), (
+        "alpha flattened onto white"
+    )
+
+
+def test_heic_upload_renders(media, tmp_path):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    Image.new("RGB", (90, 160), RED).save(tmp_path / "photo.heic")
+    src = media.add("photo.heic", tmp_path / "photo.heic")
+    out = tmp_path / "heic.mp4"
+    render_draft(
+        draft(200, [image_segment(src, 200, fx="alive")], width=90, height=160),
+        out,
+        resolve=media.resolve,
+    )
+    assert np.allclose(decode_frames(out, [0])[0].reshape(-1, 3).mean(axis=0), RED, atol=12)
+
+
+def test_unknown_effect_renders_still_and_unknown_keys_and_tracks_are_ignored(
+    media, tmp_path, caplog
+):
+    src = media.picture("a.png", textured(90, 160))
+    seg = image_segment(src, 500, fx="teleport")
+    seg["m"]["future_key"] = {"x": 1}
+    seg["cloud_only"] = True
+    d = draft(500, [seg], width=90, height=160)
+    d["t"].append({"id": "sticker", "tt": 4, "sg": [{"id": "z", "st": 0, "d": 500, "whatever": 1}]})
+    d["extra"] = "ignored"
+    out = tmp_path / "unknown.mp4"
+    with caplog.at_level(logging.WARNING, logger="nemo_nb.render"):
+        render_draft(d, out, resolve=media.resolve)
+    assert "teleport" in caplog.text
+    first, last = decode_frames(out, [0, 14])
+    assert np.abs(first.astype(int) - last).mean() < 1.0, "rendered without motion"
+
+
+def test_gaps_and_an_empty_timeline_render_black(media, tmp_path):
+    src = media.picture("white.png", np.full((32, 18, 3), 255, np.uint8))
+    out = tmp_path / "gap.mp4"
+    render_draft(
+        draft(1000, [image_segment(src, 300, st=500)], width=64, height=64),
+        out,
+        resolve=media.resolve,
+    )
+    gap, shown = decode_frames(out, [5, 20])
+    assert gap.max() < 20 and shown.min() > 235
+    render_draft(draft(300, [], width=64, height=64), tmp_path / "empty.mp4", resolve=media.resolve)
+    assert probe(tmp_path / "empty.mp4").frames == 9
+
+
+def _bad(media, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg" + bytes(200))
+    media.add("broken.jpg", broken)
+    media.picture("ok.png", textured(32, 32))
+
+
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (lambda d: d["t"][0]["sg"][0].update(src="missing.jpg"), ["s-ok.png-0", "missing.jpg"]),
+        (lambda d: d["t"][0]["sg"][0].update(src="broken.jpg"), ["s-ok.png-0", "broken.jpg"]),
+        (lambda d: d.update(d="soon"), ["'d'"]),
+        (lambda d: d.pop("d"), ["'d'"]),
+        (lambda d: d["t"][0]["sg"][0]["m"]["fx"].update(strength=7), ["s-ok.png-0", "strength"]),
+        (
+            lambda d: d["t"].append(
+                {
+                    "id": "a1",
+                    "tt": 1,
+                    "sg": [{"id": "bgm", "st": 0, "d": 500, "src": "builtin:polka"}],
+                }
+            ),
+            ["bgm", "polka"],
+        ),
+        (
+            lambda d: d["t"].append(
+                {"id": "a1", "tt": 1, "sg": [{"id": "bgm", "st": 0, "d": 500, "src": "ok.png"}]}
+            ),
+            ["bgm", "audio"],
+        ),
+        (
+            lambda d: d["t"].append(
+                {
+                    "id": "x1",
+                    "tt": 7,
+                    "sg": [{"id": "tx", "st": 0, "d": 500, "txt": "Hi", "m": {"color": "red"}}],
+                }
+            ),
+            ["tx", "color"],
+        ),
+    ],
+    ids=[
+        "missing-file",
+        "undecodable",
+        "bad-duration",
+        "no-duration",
+        "strength-range",
+        "unknown-mood",
+        "audio-not-audio",
+        "bad-colour",
+    ],
+)
+def test_bad_input_is_one_sentence_naming_the_segment_and_writes_nothing(
+    media, tmp_path, mutate, expected
+):
+    _bad(media, tmp_path)
+    d = draft(500, [image_segment("ok.png", 500)], width=64, height=64)
+    mutate(d)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(RenderInputError) as info:
+        render_draft(d, out, resolve=media.resolve)
+    message = str(info.value)
+    for word in expected:
+        assert word in message, message
+    assert message.count(". ") == 0 and message.endswith(".")  # one sentence
+    assert not out.exists() and not list(tmp_path.glob(".*part*"))
