@@ -218,7 +218,8 @@ class NemoClient:
     ``transport`` is handed to httpx; ``sleep`` replaces ``asyncio.sleep`` for rate-limit waits,
     retries and render polling (tests inject a fake). ``accepted_types`` are the upload types the
     server takes (default: the cloud's); HEIC photos are converted to JPEG when ``convert_heic``,
-    else sent as they are (the engine takes them).
+    else sent as they are (the engine takes them). ``timeout`` (seconds) bounds ordinary calls; a
+    chat turn has its own limits (15 minutes in all, 5 silent minutes between bytes).
     """
 
     def __init__(
@@ -330,7 +331,7 @@ class NemoClient:
         self, status: int, code: Any, message: str | None, path: str, resp: httpx.Response | None
     ) -> NemoError:
         c = _int_code(code)
-        shown = c if c is not None else (code or status)
+        shown = c if c else (code if code and c is None else status)  # contract code, else HTTP
         kw: dict[str, Any] = {"code": shown, "detail": message, "status_code": status}
         if c in _AUTH_CODES or status == 401:
             if self.is_anonymous:

@@ -15,12 +15,13 @@ from __future__ import annotations
 from nemo_nb.conversation._activity import activity_label
 from nemo_nb.conversation._conversation import NOTHING_CHANGED, STILL_WORKING, Conversation
 from nemo_nb.conversation._export import NothingToExportError, PendingRender, PendingRenders
-from nemo_nb.conversation._gui import GuiAction, Translation, translate_gui
+from nemo_nb.conversation._gui import ACTION_LABELS, GuiAction, Translation, translate_gui
 from nemo_nb.conversation._history import Turn, history_frame
 from nemo_nb.conversation._routing import Action, media_references, route
 from nemo_nb.conversation._update import Update, UpdateKind
 
 __all__ = [
+    "ACTION_LABELS",
     "NOTHING_CHANGED",
     "STILL_WORKING",
     "Action",

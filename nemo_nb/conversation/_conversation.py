@@ -31,7 +31,7 @@ from nemo_nb.conversation._export import (
     follow_render,
     submit_render,
 )
-from nemo_nb.conversation._gui import translate_gui
+from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
 from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
 from nemo_nb.conversation._routing import Action, media_references, route
 from nemo_nb.conversation._update import Update
@@ -108,9 +108,12 @@ class Conversation:
         )
         self.language = language
         self._session_id = session_id
-        root = Path(data_dir) if data_dir is not None else None
-        self._data_dir = root
-        self._renders_dir = Path(renders_dir) if renders_dir is not None else None
+        #: Where history (``history/<session>.jsonl``) and pending renders are kept.
+        self.data_dir: Path = Path(data_dir) if data_dir is not None else _paths.data_dir()
+        #: Where exports are downloaded.
+        self.renders_dir: Path = (
+            Path(renders_dir) if renders_dir is not None else self.data_dir / "renders"
+        )
         self.heartbeat_notice_after = heartbeat_notice_after
         self.poll_intervals = tuple(poll_intervals)
         self._clock = clock
@@ -121,16 +124,6 @@ class Conversation:
         self.turns: list[Turn] = self._history.load(session_id) if session_id else []
 
     # ---- properties ----------------------------------------------------------------------------
-    @property
-    def data_dir(self) -> Path:
-        """Where history and pending renders are kept (the package's data dir by default)."""
-        return self._data_dir if self._data_dir is not None else _paths.data_dir()
-
-    @property
-    def renders_dir(self) -> Path:
-        """Where exports are downloaded (``<data dir>/renders`` unless given)."""
-        return self._renders_dir if self._renders_dir is not None else self.data_dir / "renders"
-
     @property
     def session_id(self) -> str | None:
         """The session's id (``None`` until the first call that needs one)."""
@@ -367,10 +360,11 @@ class Conversation:
             if translation.changed:
                 yield Update("text", translation.text, {"final": True, "raw": raw_text})
             if translation.actions:
+                labels = [ACTION_LABELS[a] for a in translation.actions]
                 yield Update(
                     "actions",
-                    ", ".join(translation.actions),
-                    {"actions": list(translation.actions)},
+                    " · ".join(labels),
+                    {"actions": list(translation.actions), "labels": labels},
                 )
             if "show_timeline" in translation.actions:
                 yield self._state_update(after)

@@ -161,7 +161,9 @@ async def follow_render(
         )
         return
     except NemoError as exc:
-        pending.remove(job.render_id)
+        still_running = getattr(exc, "job", None)  # wait_render gave up; the server did not
+        if still_running is None or getattr(still_running, "done", True):
+            pending.remove(job.render_id)
         yield _export_error(exc, str(exc))
         return
     finally:

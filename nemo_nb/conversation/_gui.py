@@ -13,10 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["GuiAction", "Translation", "translate_gui"]
+__all__ = ["ACTION_LABELS", "GuiAction", "Translation", "translate_gui"]
 
 #: Actions a UI can offer next to a reply.
 GuiAction = Literal["export", "show_timeline", "credits", "upload"]
+#: A button caption for each action.
+ACTION_LABELS: dict[str, str] = {
+    "export": "Export",
+    "show_timeline": "Show timeline",
+    "credits": "Credits",
+    "upload": "Upload",
+}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ class Update:
       ``{"final": True, "raw": <agent text>}`` once at the end *if* GUI translation changed the
       reply: replace the streamed text with this one.
     - ``activity``: ``{"tool": name, "args": dict}``. ``notice``: ``{}`` or ``{"waited_s": s}``.
-    - ``actions``: ``{"actions": ["export", "show_timeline", "credits", "upload"]}`` (a subset).
+    - ``actions``: ``{"actions": [...], "labels": [...]}``, actions a subset of ``"export"``,
+      ``"show_timeline"``, ``"credits"``, ``"upload"`` and labels their button captions.
     - ``summary``: ``{"changes": [sentence, …]}``; ``draft``: ``{"draft": Draft, "changes": […]}``.
     - ``error``: ``{"error": exception class name, "code": code, "exception": the exception}``
       plus ``bind_url`` for credits, ``session_id`` (the new one) for a replaced session.

@@ -27,7 +27,7 @@ from ._effects import MARGIN, PLATE_SCALE, make_motion
 from ._encode import Encoder
 from ._errors import RenderCancelled, RenderInputError, RenderResult
 from ._fit import build_plate
-from ._media import VideoClip, check_picture, check_stream, load_picture
+from ._media import VideoClip, check_picture, check_stream, load_picture_region
 from ._music import SAMPLE_RATE
 from ._text import TextSprite, rasterise
 from ._transitions import blend
@@ -48,10 +48,13 @@ class StillSegment:
             math.ceil(width * (1 + 2 * margin) * scale),
             math.ceil(height * (1 + 2 * margin) * scale),
         )
-        source = load_picture(seg.path, need, seg.fit, seg.label)
+        source, (u0, v0, u1, v1) = load_picture_region(seg.path, need, seg.fit, seg.label)
+        # the anchor is given on the whole picture; the source may be the shown part only
+        anchor = ((seg.anchor[0] - u0) / (u1 - u0), (seg.anchor[1] - v0) / (v1 - v0))
         self.plate = build_plate(
-            source, width, height, seg.fit, seg.anchor, margin_frac=margin, scale=scale
+            source, width, height, seg.fit, anchor, margin_frac=margin, scale=scale
         )
+        del source
         self.motion = make_motion(
             fx.type,
             fx.strength,

@@ -86,6 +86,7 @@ async def test_reply_streams_chunk_by_chunk_then_is_translated(tmp_path: Path) -
     )
     assert final.data["raw"] == "Done! Preview it in the Timeline, then click Export."
     assert updates[4].data["actions"] == ["show_timeline", "export"]
+    assert updates[4].text == "Show timeline · Export"
     assert updates[5].text == Draft.from_json(ENGINE_DRAFT).summary()
     assert updates[6].data["draft"] == Draft.from_json(ENGINE_DRAFT)
     assert "Added portrait.jpg (0-6s) with a jiggle effect" in updates[6].data["changes"]

@@ -116,3 +116,20 @@ async def test_jobs_of_other_sessions_are_left_alone(tmp_path: Path) -> None:
     other = Conversation(client, data_dir=tmp_path, session_id="sess-9")
     assert await other.resume_pending() == []
     assert len(pending(tmp_path)) == 1
+
+
+async def test_a_render_that_outlasts_the_wait_stays_pending(tmp_path: Path) -> None:
+    from nemo_nb.api import RenderJob
+
+    client = FakeClient(ENGINE_DRAFT)
+
+    async def give_up(render_id: str, on_progress: object = None) -> RenderJob:
+        err = RenderError("The render is still running after 30 minutes; it keeps going.")
+        err.job = RenderJob(render_id, "processing", 40.0)  # type: ignore[attr-defined]
+        raise err
+
+    client.wait_render = give_up  # type: ignore[method-assign]
+    conv = Conversation(client, data_dir=tmp_path, session_id="sess-1")
+    updates = await collect(conv, "export")
+    assert updates[-1].kind == "error" and "still running" in updates[-1].text
+    assert [p["render_id"] for p in pending(tmp_path)] == ["render_1"]  # resumable later
