@@ -75,11 +75,13 @@ async def run_demo(prompt: str, out: Path, photo: Path) -> Path:
     async with client:
         conv = nemo_nb.Conversation(client)
         print(f"Uploading {photo.name}…", flush=True)
-        await conv.upload(photo)
+        uploaded = await conv.upload(photo)
+        if uploaded.kind == "error":
+            raise RuntimeError(uploaded.text)
         print(f"You: {prompt}", flush=True)
-        async for update in conv.send(prompt):
-            if update.kind in ("text", "summary", "notice", "error", "activity"):
-                print(f"  {update.text}", flush=True)
+        reply = await conv.ask(prompt, echo=True)
+        if reply.errors:
+            raise RuntimeError(reply.errors[0].text)
         print("Exporting…", flush=True)
 
         def on_progress(fraction: float) -> None:

@@ -17,6 +17,7 @@ from nemo_nb.conversation._conversation import NOTHING_CHANGED, STILL_WORKING, C
 from nemo_nb.conversation._export import NothingToExportError, PendingRender, PendingRenders
 from nemo_nb.conversation._gui import ACTION_LABELS, GuiAction, Translation, translate_gui
 from nemo_nb.conversation._history import Turn, history_frame
+from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
 from nemo_nb.conversation._update import Update, UpdateKind
 
@@ -30,6 +31,7 @@ __all__ = [
     "NothingToExportError",
     "PendingRender",
     "PendingRenders",
+    "Reply",
     "Translation",
     "Turn",
     "Update",

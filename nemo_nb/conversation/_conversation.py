@@ -33,6 +33,7 @@ from nemo_nb.conversation._export import (
 )
 from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
 from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
+from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
 from nemo_nb.conversation._update import Update
 from nemo_nb.skills import ACCEPTED_EXTENSIONS, Skill, get_skill
@@ -237,6 +238,33 @@ class Conversation:
         self._history.append(turn)
 
     # ---- sending -------------------------------------------------------------------------------
+    async def ask(self, text: str, *, echo: bool = False) -> Reply:
+        """Send one message and return the whole turn as a :class:`Reply` (no streaming).
+
+        ``echo=True`` also prints the turn as it happens — the reply once (GUI phrases already
+        translated), then activity, changes and notices — which suits scripts and plain cells.
+        """
+        reply = Reply(text)
+        pending = ""  # streamed text not printed yet: a translated version may replace it
+        async for update in self.send(text):
+            reply.updates.append(update)
+            if not echo:
+                continue
+            if update.kind == "text" and update.data.get("delta"):
+                pending += update.text
+                continue
+            if update.kind == "text":  # the translated reply replaces the streamed one
+                pending = update.text
+                continue
+            if pending:
+                print(pending, flush=True)
+                pending = ""
+            if update.kind not in ("progress", "draft", "actions") and update.text:
+                print(update.text, flush=True)
+        if echo and pending:
+            print(pending, flush=True)
+        return reply
+
     async def send(self, text: str) -> AsyncIterator[Update]:
         """Handle one user message and yield :class:`Update` s as they happen.
 

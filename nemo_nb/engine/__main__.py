@@ -153,12 +153,13 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
                 "started_at": time.time(),
             },  # fmt: skip
         )
-        print(f"nemo-nb engine listening on {url} (data: {root})", flush=True)
-        if args.host in ("0.0.0.0", "::", ""):
-            print(f"  other machines: http://{socket.gethostname()}:{port}", flush=True)
         if args.print_token:
             token, user, _ = app.state.engine.store.issue_token("nemo-nb-serve")
             print(f"token for {user.user_id} (asked for with --print-token): {token}", flush=True)
+        if args.host in ("0.0.0.0", "::", ""):
+            print(f"other machines: http://{socket.gethostname()}:{port}", flush=True)
+        # Last line of the start-up output: scripts may wait for it.
+        print(f"nemo-nb engine listening on {url} (data: {root})", flush=True)
 
     async def watch_owners() -> None:
         while not server.should_exit:

@@ -454,7 +454,7 @@ async def _store_uploads(
 ) -> list[Media] | MediaError:
     """Check, probe and record the received files: all or none."""
     if not incoming:
-        return MediaError(4001, "The upload had no file (send the field “files”).")
+        return MediaError(400, "The upload had no file (send the field “files”).")
     records: list[Media] = []
     try:
         for inc in incoming:
@@ -518,7 +518,7 @@ async def upload(request: Request) -> Response:
             urls = (body or {}).get("urls")
             if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
                 return fail(
-                    400, 4001, "Send {“urls”: [...], “source_type”: “url”} to upload by URL."
+                    400, 400, "Send {“urls”: [...], “source_type”: “url”} to upload by URL."
                 )
             for url in urls:
                 inc = new_incoming(name_from_url(url))

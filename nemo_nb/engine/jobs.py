@@ -62,6 +62,7 @@ class JobQueue:
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._stopping = False
 
     @property
     def renderer(self) -> Renderer:
@@ -92,9 +93,10 @@ class JobQueue:
         return self.store.finish_job_if_active(job_id, CANCELLED)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the workers; a job still rendering ends failed (the user can export again)."""
+        """Stop the workers. A job being rendered ends failed (the user can export again); jobs
+        still waiting stay pending and are rendered by the next engine on this data dir."""
+        self._stopping = True
         with self._lock:
-            active = list(self._cancels)
             for event in self._cancels.values():
                 event.set()
         for _ in self._threads:
@@ -102,8 +104,9 @@ class JobQueue:
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
-        for job_id in active:
-            self.store.finish_job_if_active(job_id, INTERRUPTED)
+
+    def _stopped_or_cancelled(self, job_id: str) -> None:
+        self.store.finish_job_if_active(job_id, INTERRUPTED if self._stopping else CANCELLED)
 
     # --- worker side -------------------------------------------------------------------------
 
@@ -136,7 +139,7 @@ class JobQueue:
         job = self.store.job(job_id)
         with self._lock:
             cancel = self._cancels.get(job_id) or threading.Event()
-        if job is None or job.status != "pending" or cancel.is_set():
+        if job is None or job.status != "pending" or cancel.is_set() or self._stopping:
             return
         self.store.update_job(job_id, status="processing", progress=0)
         out = self.store.renders_dir / f"{job_id}.mp4"
@@ -161,7 +164,7 @@ class JobQueue:
         except Exception as exc:
             out.unlink(missing_ok=True)
             if cancel.is_set():
-                self.store.finish_job_if_active(job_id, CANCELLED)
+                self._stopped_or_cancelled(job_id)
                 return
             msg = str(exc).strip() or type(exc).__name__
             if type(exc).__name__ != "RenderInputError" and not isinstance(exc, FileNotFoundError):
@@ -171,7 +174,7 @@ class JobQueue:
             return
         if cancel.is_set() or not out.exists():
             out.unlink(missing_ok=True)
-            self.store.finish_job_if_active(job_id, CANCELLED)
+            self._stopped_or_cancelled(job_id)
             return
         self.store.update_job(
             job_id, status="completed", progress=100, output_path=out, completed_at=time.time()

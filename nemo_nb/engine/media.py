@@ -37,7 +37,8 @@ _CHUNK = 256 * 1024
 
 
 class MediaError(Exception):
-    """An upload the engine refuses: ``code`` is 4001 (type/content) or 4002 (size)."""
+    """An upload the engine refuses: ``code`` is 4001 (type/content), 4002 (size) or 400 (the
+    request itself is malformed)."""
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -219,6 +220,58 @@ def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
 # --- multipart, streamed ---------------------------------------------------------------------
 
 
+class _FileParts:
+    """python-multipart callbacks that send every file part to a new :class:`Incoming`."""
+
+    def __init__(self, new_incoming: Callable[[str], Incoming]) -> None:
+        self.new_incoming = new_incoming
+        self.parts: list[Incoming] = []
+        self._sink: Incoming | None = None
+        self._headers: dict[bytes, bytes] = {}
+        self._field = self._value = b""
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self._sink, self._headers = None, {}
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field = self._value = b""
+
+    def on_headers_finished(self) -> None:
+        from python_multipart.multipart import parse_options_header
+
+        _, opts = parse_options_header(self._headers.get(b"content-disposition", b""))
+        if b"filename" in opts or opts.get(b"name") == b"files":
+            filename = opts.get(b"filename", b"").decode("utf-8", "replace") or "upload"
+            self._sink = self.new_incoming(filename)
+            self.parts.append(self._sink)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._sink is not None:
+            self._sink.write(data[start:end])
+
+    def on_part_end(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+
+
 async def save_multipart(
     content_type: str,
     stream: AsyncIterator[bytes],
@@ -235,68 +288,22 @@ async def save_multipart(
     ctype, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
-        raise MediaError(4001, "The upload must be multipart/form-data with a field “files”.")
-    parts: list[Incoming] = []
-    current: dict[str, object] = {"field": b"", "value": b"", "headers": {}, "sink": None}
-
-    def on_part_begin() -> None:
-        current.update(field=b"", value=b"", headers={}, sink=None)
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        current["field"] = current["field"] + data[start:end]  # type: ignore[operator]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        current["value"] = current["value"] + data[start:end]  # type: ignore[operator]
-
-    def on_header_end() -> None:
-        headers = current["headers"]
-        headers[bytes(current["field"]).lower()] = current["value"]  # type: ignore[index]
-        current.update(field=b"", value=b"")
-
-    def on_headers_finished() -> None:
-        disp = current["headers"].get(b"content-disposition", b"")  # type: ignore[union-attr]
-        _, opts = parse_options_header(disp)
-        if b"filename" in opts or opts.get(b"name") == b"files":
-            filename = opts.get(b"filename", b"").decode("utf-8", "replace") or "upload"
-            sink = new_incoming(filename)
-            parts.append(sink)
-            current["sink"] = sink
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        sink = current["sink"]
-        if sink is not None:
-            sink.write(data[start:end])  # type: ignore[union-attr]
-
-    def on_part_end() -> None:
-        sink = current["sink"]
-        if sink is not None:
-            sink.close()  # type: ignore[union-attr]
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
+        raise MediaError(400, "The upload must be multipart/form-data with a field “files”.")
+    collector = _FileParts(new_incoming)
+    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()
     except Exception as exc:
-        for p in parts:
+        for p in collector.parts:
             p.discard()
         if isinstance(exc, MediaError):
             raise
-        raise MediaError(4001, "The upload body is not valid multipart/form-data.") from None
-    for p in parts:
+        raise MediaError(400, "The upload body is not valid multipart/form-data.") from None
+    for p in collector.parts:
         p.close()
-    return parts
+    return collector.parts
 
 
 # --- by URL ----------------------------------------------------------------------------------
@@ -312,7 +319,7 @@ async def fetch_url(url: str, sink: Incoming, *, timeout: float = 60.0) -> None:
     import httpx
 
     if urlsplit(url).scheme not in ("http", "https"):
-        raise MediaError(4001, f"“{url}” is not an http(s) URL.")
+        raise MediaError(400, f"“{url}” is not an http(s) URL.")
     try:
         async with (
             httpx.AsyncClient(follow_redirects=True, timeout=timeout) as http,
@@ -320,7 +327,7 @@ async def fetch_url(url: str, sink: Incoming, *, timeout: float = 60.0) -> None:
         ):
             if resp.status_code != 200:
                 raise MediaError(
-                    4001, f"Could not download “{url}”: the server answered {resp.status_code}."
+                    400, f"Could not download “{url}”: the server answered {resp.status_code}."
                 )
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > sink.limit:
@@ -331,7 +338,7 @@ async def fetch_url(url: str, sink: Incoming, *, timeout: float = 60.0) -> None:
                     if sink.too_big:
                         break
     except httpx.HTTPError as exc:
-        raise MediaError(4001, f"Could not download “{url}” ({type(exc).__name__}).") from None
+        raise MediaError(400, f"Could not download “{url}” ({type(exc).__name__}).") from None
     finally:
         sink.close()
     sink.check()

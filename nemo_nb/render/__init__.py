@@ -2,7 +2,29 @@
 
 >>> result = render_draft(draft, "out.mp4", resolve=lambda src: media_dir / src.rsplit("/", 1)[-1])
 
-Imports nothing of nemo_nb but ``_mediatype``; safe to run in a worker thread.
+Output: H.264 High (libx264) yuv420p, ``movflags=faststart``, the draft's fps (30), exactly
+``round(d / 1000 * fps)`` frames, AAC 48 kHz stereo when the draft has audio segments.
+
+For callers (the engine's render jobs):
+
+- ``render_draft`` blocks; call it in a worker thread. It starts one producer thread of its own
+  (composes frames while the calling thread encodes) and joins it before returning or raising.
+  OpenCV and x264 use both cores.
+- ``on_progress`` is called from the calling thread: 0.0 first, then at most ~10 times a second,
+  and exactly 1.0 once the file is in place.
+- ``cancel`` is checked every frame; a set event raises :class:`RenderCancelled` within about a
+  frame's time, with the partial file removed. Output is written to a hidden temporary name
+  next to ``out_path`` and renamed only when complete.
+- Bad drafts and unreadable media raise :class:`RenderInputError` (one sentence naming the segment)
+  before encoding starts; pixels are decoded lazily, so a file whose header is fine but whose data
+  is corrupt fails mid-render with the same error (and no file left behind).
+- Memory does not grow with the clip's length (frames stream through a 3-frame queue); a 1080x1920
+  render peaks around 350-400 MB, most of it x264's own buffers. The mixed soundtrack (0.4 MB
+  per second) is the only thing held for the whole clip.
+- ``m.width``/``m.height`` in the draft, when both are present, win over ``m.aspect``: tests use
+  that to render small.
+
+Imports nothing of nemo_nb but ``_mediatype``.
 """
 
 from ._errors import RenderCancelled, RenderInputError, RenderResult

@@ -20,16 +20,24 @@ import numpy as np
 
 TAU = 2 * np.pi
 
-#: Extra picture, as a fraction of the frame, each effect needs around the frame so no edge shows.
-MARGIN = {
-    "none": 0.0,
-    "jiggle": 0.045,
-    "bounce": 0.05,
-    "sway": 0.04,
-    "pulse": 0.0,
-    "alive": 0.03,
-    "kenburns": 0.0,
-}
+
+def margin_for(effect_type: str, strength: float, size: tuple[int, int]) -> float:
+    """Extra picture around the frame (fraction of each side) the effect can pull into view.
+
+    The picture is over-scaled by this much (cover) so the motion never shows an edge or a
+    reflection; bounds use the base height <= frame height. Zoom-only effects need none.
+    """
+    width, height = size
+    k, tall = strength, height / width
+    needed = {
+        "jiggle": max(0.07 * k, 0.25 * 0.07 * k * tall),  # top stretch; sideways whip
+        "bounce": 0.1 * k,  # landing squash pulls the top down; the hop lifts the bottom
+        "sway": 0.045 * k * tall,  # the top bends sideways
+        "alive": 0.02 * k,  # drift beyond the breathing zoom
+    }.get(effect_type, 0.0)
+    return needed + 0.01 if needed else 0.0
+
+
 #: Plate pixels per frame pixel: slow sub-pixel drifts sample a finer plate so they do not shimmer.
 PLATE_SCALE = {"kenburns": 1.5, "alive": 1.25}
 FIELD_EFFECTS = frozenset({"jiggle", "sway"})
@@ -113,11 +121,11 @@ class Motion:
         u = np.mod(t * hops / self.period, 1.0)
         k, contact = self.strength, 0.22
         if u < contact:  # on the ground: squash, then push off
-            sy = 1 - 0.16 * k * np.sin(np.pi * u / contact)
+            sy = 1 - 0.1 * k * np.sin(np.pi * u / contact)
             lift = 0.0
         else:  # airborne: parabola, stretched along the motion when fast (near the ground)
             v = (u - contact) / (1 - contact)
-            lift = 0.07 * k * self.size[1] * 4 * v * (1 - v)
+            lift = 0.06 * k * self.size[1] * 4 * v * (1 - v)
             speed = abs(1 - 2 * v)
             sy = 1 + 0.06 * k * speed * (
                 1 - speed**8

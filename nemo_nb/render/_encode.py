@@ -12,6 +12,9 @@ import numpy as np
 from ._music import SAMPLE_RATE
 
 AAC_FRAME = 1024  # samples per AAC frame
+# x264 holds its lookahead frames at full size (~3 MB each at 1080x1920, several planes each):
+# half of veryfast's default 10 saves ~35 MB of a render's ~350 MB for a barely visible cost.
+_X264_MEMORY = {"rc-lookahead": "5"}
 
 
 class Encoder:
@@ -26,7 +29,9 @@ class Encoder:
         )
         try:
             self._video = self._container.add_stream(
-                "libx264", rate=fps, options={"crf": str(crf), "preset": preset, "profile": "high"}
+                "libx264",
+                rate=fps,
+                options={"crf": str(crf), "preset": preset, "profile": "high", **_X264_MEMORY},
             )
             self._video.width, self._video.height = width, height
             self._video.pix_fmt = "yuv420p"

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ._yuv import even
+
 
 @dataclass(frozen=True)
 class Plate:
-    image: np.ndarray  # (h, w, 3) uint8 RGB
+    image: np.ndarray  # (h, w, 3) uint8 RGB, or its I420 buffer once built (even sides)
     margin: tuple[float, float]  # frame pixels of extra picture left/right and top/bottom
     scale: float  # plate pixels per frame pixel
     anchor: tuple[float, float]  # the pinned point, frame pixels
@@ -86,7 +88,7 @@ def blurred_fill(
     scale: float = 1.0,
 ) -> np.ndarray:
     """The picture cover-fitted, heavily blurred and dimmed: the background behind a contain fit."""
-    pw, ph = round((width + 2 * margin[0]) * scale), round((height + 2 * margin[1]) * scale)
+    pw, ph = even((width + 2 * margin[0]) * scale), even((height + 2 * margin[1]) * scale)
     # Blur at 1/16 size and scale up: same look as a huge Gaussian at a fraction of the cost.
     sw, sh = max(4, pw // 16), max(4, ph // 16)
     ih, iw = src.shape[:2]
@@ -109,7 +111,7 @@ def fit_picture(
 ) -> np.ndarray:
     """``src`` fitted into a (width + 2 mx, height + 2 my) * scale canvas; contain gets a blurred fill."""
     ih, iw = src.shape[:2]
-    size = (round((width + 2 * margin[0]) * scale), round((height + 2 * margin[1]) * scale))
+    size = (even((width + 2 * margin[0]) * scale), even((height + 2 * margin[1]) * scale))
     forward = _source_to_plate(iw, ih, width, height, fit, margin, scale)
     if fit == "cover":
         return _warp_into(src, forward, size)

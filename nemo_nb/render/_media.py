@@ -14,6 +14,7 @@ from PIL import Image
 
 from ._errors import RenderInputError
 from ._fit import fit_picture
+from ._yuv import to_i420
 
 _heif_registered = False
 _EXIF_TRANSPOSE = {
@@ -201,7 +202,7 @@ def check_stream(path: Path, kind: str, where: str) -> None:
 class VideoClip:
     """Frames of an uploaded video, fitted to the output, read forward only as time advances.
 
-    ``frame_at(t)`` returns the source frame showing at ``trim_in + t`` (the last one once the
+    ``frame_at(t)`` returns (as I420) the source frame showing at ``trim_in + t`` (the last one once the
     video has ended: a short video holds its last frame). Each source frame is fitted once.
     """
 
@@ -252,7 +253,7 @@ class VideoClip:
             )
         if advanced or self._fitted is None:
             rgb = self._current[1].to_ndarray(format="rgb24")
-            self._fitted = fit_picture(rgb, *self._size, self._fit)
+            self._fitted = to_i420(fit_picture(rgb, *self._size, self._fit))
         return self._fitted.copy()
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ warp of frame n+1 overlaps the encode of frame n.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import queue
@@ -18,12 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from . import _yuv as yuv
 from ._audio import mix_soundtrack
 from ._draft import Plan, TextSegment, VisualSegment, plan_draft
-from ._effects import MARGIN, PLATE_SCALE, make_motion
+from ._effects import PLATE_SCALE, make_motion, margin_for
 from ._encode import Encoder
 from ._errors import RenderCancelled, RenderInputError, RenderResult
 from ._fit import build_plate
@@ -43,7 +44,8 @@ class StillSegment:
 
     def __init__(self, seg: VisualSegment, width: int, height: int) -> None:
         fx = seg.effect
-        margin, scale = MARGIN[fx.type], PLATE_SCALE.get(fx.type, 1.0)
+        margin = margin_for(fx.type, fx.strength, (width, height))
+        scale = PLATE_SCALE.get(fx.type, 1.0)
         need = (
             math.ceil(width * (1 + 2 * margin) * scale),
             math.ceil(height * (1 + 2 * margin) * scale),
@@ -51,10 +53,10 @@ class StillSegment:
         source, (u0, v0, u1, v1) = load_picture_region(seg.path, need, seg.fit, seg.label)
         # the anchor is given on the whole picture; the source may be the shown part only
         anchor = ((seg.anchor[0] - u0) / (u1 - u0), (seg.anchor[1] - v0) / (v1 - v0))
-        self.plate = build_plate(
-            source, width, height, seg.fit, anchor, margin_frac=margin, scale=scale
-        )
+        plate = build_plate(source, width, height, seg.fit, anchor, margin_frac=margin, scale=scale)
         del source
+        # converted once: every per-frame warp then runs on the encoder's own planes
+        self.plate = dataclasses.replace(plate, image=yuv.to_i420(plate.image))
         self.motion = make_motion(
             fx.type,
             fx.strength,
@@ -76,6 +78,7 @@ class StillSegment:
             self._grid = np.meshgrid(xs, ys)
 
     def frame(self, t: float) -> np.ndarray:
+        """The I420 frame at ``t`` seconds into the segment (a new buffer)."""
         width, height = self.size
         if self._static:
             return self.plate.image.copy()
@@ -83,17 +86,9 @@ class StillSegment:
             fx, fy = self.motion.field(t, *self._grid)
             m = self._to_plate
             coarse = np.dstack([m[0, 0] * fx + m[0, 2], m[1, 1] * fy + m[1, 2]]).astype(np.float32)
-            maps = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-            return cv2.remap(
-                self.plate.image, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101
-            )
-        backward = (self._to_plate @ self.motion.affine(t))[:2]
-        return cv2.warpAffine(
-            self.plate.image,
-            backward,
-            (width, height),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REFLECT101,
+            return yuv.remap(self.plate.image, coarse, width, height)
+        return yuv.warp_affine(
+            self.plate.image, self._to_plate @ self.motion.affine(t), width, height
         )
 
     def close(self) -> None:
@@ -159,7 +154,7 @@ class VideoTrack:
         if self._adjacent(before_seg, seg):
             before = self._renderer(i - 1).frame(t - before_seg.start)
         else:
-            before = np.zeros_like(current)  # nothing right before it: come in from black
+            before = yuv.blank(*self.size)  # nothing right before it: come in from black
         return blend(tr.type, before, current, local / tr.duration)
 
     def close(self) -> None:
@@ -169,7 +164,7 @@ class VideoTrack:
 
 
 class Compositor:
-    """All visual tracks in z-order (later on top) -> one RGB frame per time."""
+    """All visual tracks in z-order (later on top) -> one I420 frame per time."""
 
     def __init__(self, plan: Plan, sprites: dict[int, list[TextSprite]]) -> None:
         self.size = (plan.width, plan.height)
@@ -187,10 +182,10 @@ class Compositor:
                     canvas = shown
             else:
                 if canvas is None:
-                    canvas = np.zeros((self.size[1], self.size[0], 3), np.uint8)
+                    canvas = yuv.blank(*self.size)
                 for sprite in layer:
                     sprite.draw(canvas, t)
-        return canvas if canvas is not None else np.zeros((self.size[1], self.size[0], 3), np.uint8)
+        return canvas if canvas is not None else yuv.blank(*self.size)
 
     def close(self) -> None:
         for layer in self.layers:
@@ -213,7 +208,7 @@ def _check_media(plan: Plan) -> None:
 
 
 def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threading.Event) -> None:
-    """Producer thread: compose, convert to I420 and queue every frame; errors go to the queue."""
+    """Producer thread: compose and queue every frame (I420); errors go to the queue."""
 
     def put(item: Any) -> bool:
         while not stop.is_set():
@@ -228,8 +223,8 @@ def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threadi
         for index in range(plan.frames):
             if stop.is_set():
                 return
-            rgb = compositor.frame(index / plan.fps)
-            if not put(("frame", index, cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420))):
+            i420 = compositor.frame(index / plan.fps)
+            if not put(("frame", index, i420)):
                 return
         put(("done", None, None))
     except BaseException as exc:  # handed to the encoding thread, which re-raises it
@@ -268,6 +263,8 @@ def render_draft(
         RenderInputError: a bad draft or unreadable media (one sentence naming the segment).
         RenderCancelled: ``cancel`` was set.
     """
+    if not 1 <= crf <= 51:  # crf 0 is lossless, which H.264 High cannot carry
+        raise ValueError(f"crf must be 1..51, not {crf!r}")
     cancel = cancel or threading.Event()
     if cancel.is_set():
         raise RenderCancelled("The render was cancelled before it started.")
@@ -286,15 +283,19 @@ def render_draft(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
-    encoder = Encoder(
-        partial,
-        plan.width,
-        plan.height,
-        plan.fps,
-        preset=preset,
-        crf=crf,
-        audio=soundtrack is not None,
-    )
+    try:
+        encoder = Encoder(
+            partial,
+            plan.width,
+            plan.height,
+            plan.fps,
+            preset=preset,
+            crf=crf,
+            audio=soundtrack is not None,
+        )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     frames: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
     stop = threading.Event()
     producer = threading.Thread(

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from . import _yuv as yuv
 from ._draft import TextSegment
 from ._errors import RenderInputError
 
@@ -152,10 +153,12 @@ def _wrap(
 
 @dataclass(frozen=True)
 class TextSprite:
-    """A rasterised text segment: colour and coverage of a box placed at (x, y) in the frame."""
+    """A rasterised text segment as I420 planes plus coverage, placed at even (x, y) in the frame."""
 
-    color: np.ndarray  # (h, w, 3) float32
-    alpha: np.ndarray  # (h, w, 1) float32 in 0..1
+    luma: np.ndarray  # (h, w) float32
+    chroma: tuple[np.ndarray, np.ndarray]  # U, V: (h/2, w/2) float32
+    alpha: np.ndarray  # (h, w) float32 in 0..1
+    alpha_chroma: np.ndarray  # (h/2, w/2): the coverage of each 2x2 block
     x: int
     y: int
     start: float
@@ -170,21 +173,38 @@ class TextSprite:
         return float(min(1.0, (t - self.start) / self.fade, (self.end - t) / self.fade))
 
     def draw(self, frame: np.ndarray, t: float) -> None:
-        """Blend the text into ``frame`` (in place) at time ``t``."""
+        """Blend the text into an I420 ``frame`` (in place) at time ``t``."""
         opacity = self.opacity(t)
         if opacity <= 0:
             return
-        h, w = self.alpha.shape[:2]
-        region = frame[self.y : self.y + h, self.x : self.x + w]
-        a = self.alpha if opacity >= 1 else self.alpha * opacity
-        region[:] = (region + a * (self.color - region) + 0.5).astype(np.uint8)
+        y_plane, u_plane, v_plane = yuv.planes(frame)
+        h, w = self.alpha.shape
+        x, y = self.x, self.y
+        layers = (
+            (y_plane[y : y + h, x : x + w], self.luma, self.alpha),
+            (
+                u_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2],
+                self.chroma[0],
+                self.alpha_chroma,
+            ),
+            (
+                v_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2],
+                self.chroma[1],
+                self.alpha_chroma,
+            ),
+        )
+        for region, colour, alpha in layers:
+            a = alpha if opacity >= 1 else alpha * opacity
+            region[:] = (region + a * (colour - region) + 0.5).astype(np.uint8)
 
 
 def rasterise(seg: TextSegment, width: int, height: int) -> TextSprite:
     """Lay out and draw ``seg`` once: wrapped to 90 % of the width, outlined and shadowed."""
     bold = seg.pos in ("top", "center")
     font_path, text = choose_font(seg.text, bold, seg.label)
-    font_px = max(8, round(seg.size * height))
+    # m.size is the height of a line of text (ascent + descent), as a fraction of the frame
+    ascent, descent = ImageFont.truetype(font_path, 100).getmetrics()
+    font_px = max(8, round(seg.size * height * 100 / (ascent + descent)))
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
     max_width = 0.9 * width
     while True:
@@ -242,16 +262,24 @@ def rasterise(seg: TextSegment, width: int, height: int) -> TextSprite:
     alpha = body_a + shadow_a * (1 - body_a)
     color = body_rgba[..., :3] * body_a / np.maximum(alpha, 1e-6) * 255  # shadow colour is black
 
-    x = round((width - box_w) / 2)
+    # even position and size: the chroma planes are half size
+    x = 2 * round((width - box_w) / 4)
     y = {
         "top": round(0.07 * height) - pad,
         "center": round((height - box_h) / 2),
         "bottom": round(0.9 * height) - box_h + pad,
     }[seg.pos]
-    # clip to the frame
+    y -= y % 2
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(width, x + box_w), min(height, y + box_h)
-    color = np.ascontiguousarray(color[y0 - y : y1 - y, x0 - x : x1 - x], dtype=np.float32)
-    alpha = np.ascontiguousarray(alpha[y0 - y : y1 - y, x0 - x : x1 - x], dtype=np.float32)
+    x1, y1 = x1 - (x1 - x0) % 2, y1 - (y1 - y0) % 2
+    color = color[y0 - y : y1 - y, x0 - x : x1 - x]
+    alpha = np.ascontiguousarray(alpha[y0 - y : y1 - y, x0 - x : x1 - x, 0], dtype=np.float32)
+    i420 = yuv.to_i420(np.clip(color + 0.5, 0, 255).astype(np.uint8))
+    luma, u, v = (plane.astype(np.float32) for plane in yuv.planes(i420))
+    h, w = alpha.shape
+    alpha_chroma = alpha.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
     fade = min(FADE_SECONDS, seg.duration / 2) if seg.anim == "fade" else 0.0
-    return TextSprite(color, alpha, x0, y0, seg.start, seg.start + seg.duration, fade)
+    return TextSprite(
+        luma, (u, v), alpha, alpha_chroma, x0, y0, seg.start, seg.start + seg.duration, fade
+    )

@@ -167,3 +167,27 @@ def test_new_engine_waits_for_one_that_is_still_shutting_down(tmp_path: Path) ->
     assert httpx.get(f"{eng.url}/healthz").json()["status"] == "ok"
     eng.p.terminate()
     eng.p.wait(10)
+
+
+def test_graceful_stop_mid_render_fails_the_running_job_and_keeps_the_queue(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    eng = Proc(data)
+    api = Api(eng.url, client_id="stop-test")
+    sid = api.new_session()
+    cdn = api.upload(sid, ("p.png", png_bytes())).json()["data"]["files"][0]["cdn_url"]
+    ref = type("R", (), {"url": cdn, "name": "p.png"})
+    slow = _standins.draft_for([ref], seconds=20)
+    slow["m"]["slow_ms_per_frame"] = 30
+    api.render(slow, sid, job_id="render_running")
+    api.render(_standins.draft_for([ref]), sid, job_id="render_waiting")
+    while api.job("render_running")["progress"] == 0:
+        time.sleep(0.02)
+    eng.p.send_signal(signal.SIGTERM)
+    assert eng.p.wait(15) == 0
+    again = Proc(data)
+    api2 = Api(again.url, client_id="stop-test")
+    running = api2.job("render_running")
+    assert running["status"] == "failed" and running["error"] == INTERRUPTED
+    assert api2.wait_job("render_waiting")["status"] == "completed"
+    again.p.terminate()
+    again.p.wait(10)

@@ -226,9 +226,10 @@ def test_bad_urls_are_clear_errors(api: Api, engine: RunningEngine, web) -> None
     sid = api.new_session()
     cases = [
         (f"{base}/text.jpg", 4001, "not a supported"),
-        (f"{base}/missing.png", 4001, "answered 404"),
+        (f"{base}/missing.png", 400, "answered 404"),
+        ("http://127.0.0.1:1/x.png", 400, "Could not download"),
         (f"{base}/huge.png", 4002, "larger than 200 MB"),
-        ("file:///etc/passwd", 4001, "not an http(s) URL"),
+        ("file:///etc/passwd", 400, "not an http(s) URL"),
     ]
     for url, code, says in cases:
         r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}", json={"urls": [url]})
@@ -252,3 +253,17 @@ def test_too_many_files_at_once(api: Api, engine: RunningEngine) -> None:
         )
         == 20
     )
+
+
+def test_malformed_upload_requests_are_400(api: Api, engine: RunningEngine) -> None:
+    sid = api.new_session()
+    path = f"/api/upload-video/nemo_agent/me/{sid}"
+    cases = [
+        (api.http.post(path, content=b"hello", headers={"Content-Type": "text/plain"}),
+         "must be multipart/form-data"),
+        (api.http.post(path, files={"note": (None, b"no file here")}), "had no file"),
+        (api.http.post(path, json={"urls": "not-a-list"}), "upload by URL"),
+    ]  # fmt: skip
+    for r, says in cases:
+        assert r.status_code == 400 and says in r.json()["message"], r.text
+    assert not list(engine.engine.store.media_dir.iterdir())

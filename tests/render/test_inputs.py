@@ -194,7 +194,10 @@ def test_cover_keeps_only_the_shown_part_of_a_photo_in_any_exif_orientation(tmp_
     from nemo_nb.render._media import _EXIF_TRANSPOSE, load_picture_region
 
     upright = Image.fromarray(textured(300, 200, seed=orientation))
-    inverse = {Image.Transpose.ROTATE_90: Image.Transpose.ROTATE_270, Image.Transpose.ROTATE_270: Image.Transpose.ROTATE_90}
+    inverse = {
+        Image.Transpose.ROTATE_90: Image.Transpose.ROTATE_270,
+        Image.Transpose.ROTATE_270: Image.Transpose.ROTATE_90,
+    }
     method = _EXIF_TRANSPOSE.get(orientation)
     stored = upright.transpose(inverse.get(method, method)) if method is not None else upright
     exif = Image.Exif()
@@ -204,7 +207,9 @@ def test_cover_keeps_only_the_shown_part_of_a_photo_in_any_exif_orientation(tmp_
     with Image.open(path) as check:  # the file really is "stored sideways + orientation tag"
         assert np.array_equal(np.asarray(ImageOps.exif_transpose(check)), np.asarray(upright))
 
-    picture, box = load_picture_region(path, (100, 200), "cover", "t")  # a tall frame: keep the middle
+    picture, box = load_picture_region(
+        path, (100, 200), "cover", "t"
+    )  # a tall frame: keep the middle
     assert picture.shape[0] == 200 and picture.shape[1] < 120, "only the shown strip is kept"
     x0, x1 = round(box[0] * 300), round(box[2] * 300)
     assert (box[1], box[3]) == (0.0, 1.0) and x1 - x0 == picture.shape[1]

@@ -53,6 +53,15 @@ def test_full_size_portrait_clip_is_h264_high_yuv420p_with_aac_and_faststart(med
     assert (result.width, result.height, result.fps, result.duration_s) == (1080, 1920, 30, 1.0)
     assert progress[0] == 0.0 and progress[-1] == 1.0 and progress == sorted(progress)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]  # no temp file left behind
+    frames = [
+        cv2.resize(f, (270, 480), interpolation=cv2.INTER_AREA) for f in decode_frames(out)[::3]
+    ]
+    contact_sheet(
+        frames,
+        ARTIFACTS / "full-size-jiggle-title.png",
+        columns=10,
+        label="1080x1920 jiggle, 0.1 s steps",
+    )
 
 
 @pytest.mark.parametrize("aspect,size", [("16:9", (1920, 1080)), ("1:1", (1080, 1080))])
@@ -206,6 +215,8 @@ def test_other_transitions_show_both_pictures_halfway(media, tmp_path, kind):
     ]
     out = tmp_path / f"{kind}.mp4"
     render_draft(draft(2000, segs, width=96, height=160), out, resolve=media.resolve)
+    window = decode_frames(out, list(range(28, 50, 2)))  # around the window [1.0, 1.6)
+    contact_sheet(window, ARTIFACTS / f"transition-{kind}.png", columns=11, label=kind)
     mid = decode_frames(out, [39])[0].astype(int)  # 1.3 s: half-way through [1.0, 1.6)
     if kind == "zoom":
         assert 60 < mid[..., 0].mean() < 190 and 60 < mid[..., 2].mean() < 190  # blended
@@ -299,3 +310,33 @@ def test_progress_is_throttled_and_reaches_one(media, tmp_path):
     elapsed = time.perf_counter() - started
     assert progress[-1] == 1.0 and progress == sorted(progress)
     assert len(progress) <= elapsed * 10 + 3  # at most ~10 calls a second
+
+
+def test_frames_stream_through_a_small_queue_never_the_whole_clip(media, tmp_path, monkeypatch):
+    """Memory does not grow with length: the composer runs at most a few frames ahead of the
+    encoder, even when the encoder is the slow side."""
+    from nemo_nb.render import _pipeline
+
+    composed: list[int] = []
+    leads: list[int] = []
+    real_frame = _pipeline.Compositor.frame
+    real_add = _pipeline.Encoder.add_video
+
+    def counting_frame(self, t):
+        composed.append(1)
+        return real_frame(self, t)
+
+    def slow_add(self, i420, index):
+        time.sleep(0.005)
+        leads.append(len(composed) - index)
+        return real_add(self, i420, index)
+
+    monkeypatch.setattr(_pipeline.Compositor, "frame", counting_frame)
+    monkeypatch.setattr(_pipeline.Encoder, "add_video", slow_add)
+    src = media.picture("a.png", textured(90, 160))
+    render_draft(
+        draft(4000, [image_segment(src, 4000, fx="jiggle")], width=90, height=160),
+        tmp_path / "q.mp4",
+        resolve=media.resolve,
+    )
+    assert len(leads) == 120 and max(leads) <= _pipeline._QUEUE_FRAMES + 2

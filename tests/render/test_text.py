@@ -161,4 +161,4 @@ def test_long_text_wraps_inside_the_frame_at_its_position(pos, band):
     assert h > 2 * 0.07 * 640  # wrapped onto several lines rather than shrunk to nothing
     centre = (sprite.y + h / 2) / 640
     assert band[0] <= centre <= band[1]
-    assert sprite.alpha.max() > 0.99 and sprite.color[sprite.alpha[..., 0] > 0.99].max() > 250
+    assert sprite.alpha.max() > 0.99 and sprite.luma[sprite.alpha > 0.99].max() > 230  # white
