@@ -172,7 +172,7 @@ class Motion:
 
     def jiggle_signals(self, t: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(base stretch, lagging top stretch, sideways wobble), each in -1..1, at time ``t``."""
-        kicks = _cycles(self.period, 2.0, self.speed)  # one tap every ~2 s, a whole number per loop
+        kicks = self._kicks()
         kick_period = self.period / kicks
         f0, zeta = 2.2 * self.speed, 0.12
         lag = 0.09 / self.speed  # the top follows the base: later and a touch slower
@@ -186,7 +186,12 @@ class Motion:
         )  # minus: squash first, like a tap from above
 
     def _spring_peak(self, freq_hz: float, damping: float) -> float:
-        return _spring_peak(self.period / _cycles(self.period, 2.0, self.speed), freq_hz, damping)
+        return _spring_peak(self.period / self._kicks(), freq_hz, damping)
+
+    def _kicks(self) -> int:
+        """Taps per loop: one per loop up to ~5 s loops (more for long ones), a whole number so
+        the loop stays seamless; the spring settles between taps."""
+        return max(1, int(self.period * self.speed / 2.5))
 
     def _jiggle(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         base, top, wobble = self.jiggle_signals(t)

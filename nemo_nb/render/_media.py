@@ -199,6 +199,13 @@ def check_stream(path: Path, kind: str, where: str) -> None:
         ) from exc
 
 
+def upright_video_frame(rgb: np.ndarray, rotation: float | None) -> np.ndarray:
+    """Apply a video's display rotation (degrees counter-clockwise, as PyAV reports it): phone
+    videos are stored landscape with a -90 display matrix."""
+    quarter_turns = round((rotation or 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, quarter_turns)) if quarter_turns else rgb
+
+
 class VideoClip:
     """Frames of an uploaded video, fitted to the output, read forward only as time advances.
 
@@ -252,7 +259,10 @@ class VideoClip:
                 f"The {self._where} video {self._path.name} has no frames at or after m.trim_in."
             )
         if advanced or self._fitted is None:
-            rgb = self._current[1].to_ndarray(format="rgb24")
+            frame = self._current[1]
+            rgb = upright_video_frame(
+                frame.to_ndarray(format="rgb24"), getattr(frame, "rotation", 0)
+            )
             self._fitted = to_i420(fit_picture(rgb, *self._size, self._fit))
         return self._fitted.copy()
 

@@ -12,14 +12,16 @@ from nemo_nb.render._music import SAMPLE_RATE, music_loop
 
 
 def _tone_file(path, seconds: float, rate: int, codec: str, freq: float = 440.0):
-    """A mono sine tone written with PyAV (wav: pcm_s16le, m4a: aac)."""
+    """A mono sine tone written with PyAV in the container the file name says."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=rate, layout="mono")
-        fmt = "s16" if codec == "pcm_s16le" else "fltp"
+        fmt = {"pcm_s16le": "s16", "libmp3lame": "s16p"}.get(codec, "fltp")
         t = np.arange(round(seconds * rate)) / rate
         wave = 0.5 * np.sin(2 * np.pi * freq * t)
-        samples = (wave * 32767).astype(np.int16) if fmt == "s16" else wave.astype(np.float32)
-        step = 1024
+        samples = (
+            (wave * 32767).astype(np.int16) if fmt.startswith("s16") else wave.astype(np.float32)
+        )
+        step = 1152 if codec == "libmp3lame" else 1024
         for start in range(0, len(samples), step):
             frame = av.AudioFrame.from_ndarray(
                 samples[None, start : start + step], format=fmt, layout="mono"
@@ -42,7 +44,13 @@ def still(media):
 
 
 @pytest.mark.parametrize(
-    "name,codec,rate", [("tone.wav", "pcm_s16le", 44100), ("tone.m4a", "aac", 44100)]
+    "name,codec,rate",
+    [
+        ("tone.wav", "pcm_s16le", 44100),
+        ("tone.m4a", "aac", 44100),
+        ("tone.mp3", "libmp3lame", 44100),
+        ("tone.aac", "aac", 32000),  # a raw ADTS stream
+    ],
 )
 def test_uploaded_audio_is_resampled_looped_and_faded(media, tmp_path, still, name, codec, rate):
     src = media.add(name, _tone_file(tmp_path / name, 0.5, rate, codec))

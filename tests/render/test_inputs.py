@@ -214,3 +214,18 @@ def test_cover_keeps_only_the_shown_part_of_a_photo_in_any_exif_orientation(tmp_
     x0, x1 = round(box[0] * 300), round(box[2] * 300)
     assert (box[1], box[3]) == (0.0, 1.0) and x1 - x0 == picture.shape[1]
     assert np.array_equal(picture, np.asarray(upright)[:, x0:x1])
+
+
+def test_phone_video_display_rotation_is_applied():
+    from nemo_nb.render._media import upright_video_frame
+
+    stored = np.zeros((32, 64, 3), np.uint8)
+    stored[:, :32] = RED  # a phone held upright stores its top on the left
+    upright = upright_video_frame(stored, -90)  # PyAV: the display matrix turns it 90 clockwise
+    assert (
+        upright.shape == (64, 32, 3)
+        and tuple(upright[5, 16]) == RED
+        and tuple(upright[60, 16]) == (0, 0, 0)
+    )
+    assert upright_video_frame(stored, 0) is stored
+    assert tuple(upright_video_frame(stored, 180)[5, 60]) == RED
