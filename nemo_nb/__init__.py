@@ -33,6 +33,10 @@ _EXPORTS: dict[str, str] = {
     "RateLimitError": "nemo_nb.api",
     "ServerError": "nemo_nb.api",
     "NemoConnectionError": "nemo_nb.api",
+    "StreamInterruptedError": "nemo_nb.api",
+    "Session": "nemo_nb.api",
+    "SessionState": "nemo_nb.api",
+    "Credits": "nemo_nb.api",
     "RenderError": "nemo_nb.api",
     # backend selection
     "connect": "nemo_nb._connect",
@@ -40,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "Draft": "nemo_nb.timeline",
     "diff": "nemo_nb.timeline",
     "Conversation": "nemo_nb.conversation",
+    "Reply": "nemo_nb.conversation",
+    "Update": "nemo_nb.conversation",
     "route": "nemo_nb.conversation",
     # notebook helpers
     "show_video": "nemo_nb.display",
@@ -72,6 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nemo_nb.api import (
         AuthError,
         ChatEvent,
+        Credits,
         CreditsError,
         FileTooLargeError,
         NemoClient,
@@ -82,11 +89,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RenderError,
         RenderJob,
         ServerError,
+        Session,
         SessionNotFoundError,
+        SessionState,
+        StreamInterruptedError,
         UnsupportedMediaError,
         UploadedFile,
     )
-    from nemo_nb.conversation import Conversation, route
+    from nemo_nb.conversation import Conversation, Reply, Update, route
     from nemo_nb.display import show_video
     from nemo_nb.skills import SKILLS, Skill, get_skill
     from nemo_nb.timeline import Draft, diff

@@ -211,8 +211,9 @@ class NemoClient:
     ...     async for event in client.chat(session.session_id, "make it jiggle"):
     ...         print(event.kind, event.text)
 
-    ``base_url`` defaults to ``NEMO_API_URL``, else the cloud. ``token`` defaults to ``NEMO_TOKEN``;
-    without one a free anonymous token is fetched on first use (and renewed when it expires).
+    ``base_url`` defaults to ``NEMO_API_URL``, else the cloud. ``token`` defaults to ``NEMO_TOKEN``
+    when ``base_url`` is that same origin (the env token never goes to another server); without
+    one a free anonymous token is fetched on first use (and renewed when it expires).
     ``skill`` picks the preset sent as ``X-Skill-Source``/``X-Skill-Version``; ``platform`` sets
     ``X-Skill-Platform`` (default: :func:`detect_platform` without notebook detection).
     ``transport`` is handed to httpx; ``sleep`` replaces ``asyncio.sleep`` for rate-limit waits,
@@ -237,10 +238,12 @@ class NemoClient:
         timeout: float = 60.0,
     ) -> None:
         install_log_filter()
-        self.base_url: str = (
-            base_url or os.environ.get("NEMO_API_URL") or DEFAULT_BASE_URL
-        ).rstrip("/")
-        given = token or os.environ.get("NEMO_TOKEN") or None
+        env_url = (os.environ.get("NEMO_API_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url: str = (base_url or env_url).rstrip("/")
+        # NEMO_TOKEN belongs to the env's API origin: a client pointed elsewhere (the local
+        # engine, a test server) must not carry it there; it gets its own anonymous token.
+        env_token = os.environ.get("NEMO_TOKEN") if self.base_url == env_url else None
+        given = token or env_token or None
         self._token = _Secret(given)
         self._own_token = given is not None
         self._client_id = client_id.strip() if client_id else None

@@ -120,6 +120,18 @@ async def test_env_defaults_for_base_url_and_token(fake, sleeps, monkeypatch):
     assert fake.calls("GET", "/api/credits")[0].authorization == f"Bearer {OWN_TOKENS[0]}"
 
 
+async def test_env_token_is_not_sent_to_another_origin(fake, sleeps, monkeypatch):
+    # NEMO_TOKEN is for the cloud; a client pointed at another server (the local engine) gets an
+    # anonymous token of its own there instead of leaking the cloud token.
+    monkeypatch.setenv("NEMO_TOKEN", OWN_TOKENS[0])
+    monkeypatch.delenv("NEMO_API_URL", raising=False)
+    async with NemoClient(fake.api_base, sleep=sleeps) as c:
+        assert c.is_anonymous
+        await c.credits()
+    assert fake.count("POST", "/api/auth/anonymous-token") == 1
+    assert all(OWN_TOKENS[0] not in (r.authorization or "") for r in fake.requests)
+
+
 def test_default_base_url_is_the_cloud():
     c = NemoClient()
     assert c.base_url == "https://mega-api-prod.nemovideo.ai"
