@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: a CJK-capable font so titles in Chinese render (the renderer falls back to it).
-apt_packages=(fonts-wqy-microhei)
+# System packages: Chromium for the browser test (Playwright drives it; it never downloads its own),
+# and a CJK-capable font so titles in Chinese render (the renderer falls back to it).
+apt_packages=(chromium fonts-wqy-microhei)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -16,7 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "note: could not install ${missing[*]} (no root/apt); CJK title tests will exercise the no-font path" >&2
+    echo "error: need root (or sudo) and apt-get to install: ${missing[*]}" >&2
+    exit 1
   fi
 fi
 

@@ -44,7 +44,9 @@ def _free_port() -> int:
 def jupyterlab(tmp_path_factory):
     pytest.importorskip("jupyterlab", reason="JupyterLab is installed by scripts/test.sh")
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: scripts/test.sh installs it with apt-get (package chromium).")
+        pytest.fail(
+            "Chromium is missing: scripts/test.sh installs it with apt-get (package chromium)."
+        )
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     config = root / ".jupyter-config"
@@ -59,7 +61,8 @@ def jupyterlab(tmp_path_factory):
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
          f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
-         "--ServerApp.disable_check_xsrf=True", "--allow-root", f"--ServerApp.root_dir={root}"],
+         "--ServerApp.disable_check_xsrf=True", "--allow-root",
+         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -116,7 +119,9 @@ def test_quickstart_runs_in_jupyterlab_and_the_video_plays(jupyterlab):
         )
         video.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "quickstart-lab.png"))
-        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        errors = page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        )
         error_texts = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
         width = video.evaluate("v => v.videoWidth")
         paused = video.evaluate("v => v.paused")
