@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,16 @@ __all__ = ["NemoClient", "ChatStream", "DEFAULT_BASE_URL"]
 log = logging.getLogger("nemo_nb.api")
 
 DEFAULT_BASE_URL = "https://mega-api-prod.nemovideo.ai"
+
+
+@dataclass
+class _RetryBudget:
+    """What one logical request has already spent on recovery (each at most once)."""
+
+    renewed: bool = False
+    rate_waited: bool = False
+
+
 APP_NAME = "nemo_agent"
 TURN_TIMEOUT = 15 * 60.0  # contract §4: a turn may take up to 15 minutes
 # Heartbeats (every few seconds to a minute) reset httpx's read timeout, so a long tool call is
@@ -356,7 +367,7 @@ class NemoClient:
             return PlanError(**kw)
         if status == 429:
             err = RateLimitError(**kw)
-            err.retry_after = _retry_after(resp) if resp is not None else None  # type: ignore[attr-defined]
+            err.retry_after = _retry_after(resp) if resp is not None else None
             return err
         if status >= 500:
             return ServerError(
@@ -400,7 +411,8 @@ class NemoClient:
         ``accept(body)`` true returns the body as it is, before unwrapping (render status reads
         failed jobs out of ``success: false`` bodies).
         """
-        renewed = rate_waited = new_client = False
+        budget = _RetryBudget()
+        new_client = False
         attempt = 0
         while True:
             if auth == "client_id":
@@ -437,20 +449,10 @@ class NemoClient:
                 return body
             try:
                 return self._unwrap(resp, body, path)
-            except AuthError:
-                if auth == "bearer" and not renewed and await self._renew_token(sent_token):
-                    renewed = True
+            except (AuthError, RateLimitError) as err:
+                if await self._may_retry(err, budget, sent_token, renew=auth == "bearer"):
                     continue
                 raise
-            except RateLimitError as err:
-                wait = getattr(err, "retry_after", None)
-                wait = RATE_LIMIT_WAIT if wait is None else wait
-                if rate_waited or wait > MAX_RATE_LIMIT_WAIT:
-                    raise
-                rate_waited = True
-                log.info("rate limited; waiting %.0f s before one retry", wait)
-                await self._sleep(wait)
-                continue
             except ServerError:
                 if idempotent and attempt < GET_RETRIES:
                     await self._sleep(self._backoff(attempt, resp))
@@ -465,6 +467,32 @@ class NemoClient:
                     self._client_id = new_client_id(persist=persist)
                     continue
                 raise
+
+    async def _may_retry(
+        self,
+        err: AuthError | RateLimitError,
+        budget: _RetryBudget,
+        sent_token: str | None,
+        *,
+        renew: bool = True,
+    ) -> bool:
+        """The contract's recovery for a refused call: True when it should be sent once more.
+
+        An expired anonymous token is renewed (same client id) once; a rate limit is waited out
+        (``Retry-After`` or 30 s) once. Each at most once per logical request (``budget``).
+        """
+        if isinstance(err, AuthError):
+            if renew and not budget.renewed and await self._renew_token(sent_token):
+                budget.renewed = True
+                return True
+            return False
+        wait = RATE_LIMIT_WAIT if err.retry_after is None else err.retry_after
+        if budget.rate_waited or wait > MAX_RATE_LIMIT_WAIT:
+            return False
+        budget.rate_waited = True
+        log.info("rate limited; waiting %.0f s before one retry", wait)
+        await self._sleep(wait)
+        return True
 
     def _backoff(self, attempt: int, resp: httpx.Response | None = None) -> float:
         hinted = _retry_after(resp) if resp is not None else None
@@ -516,7 +544,7 @@ class NemoClient:
         }
         read = min(CHAT_READ_TIMEOUT, turn_timeout)
         timeout = httpx.Timeout(connect=10.0, read=read, write=60.0, pool=10.0)
-        renewed = rate_waited = False
+        budget = _RetryBudget()
         while True:
             headers = await self._bearer_headers()
             sent_token = self._token.get()
@@ -540,19 +568,10 @@ class NemoClient:
                         payload = None
                     try:
                         self._unwrap(resp, payload, "/run_sse")
-                    except AuthError:
-                        if not renewed and await self._renew_token(sent_token):
-                            renewed = True
+                    except (AuthError, RateLimitError) as err:
+                        if await self._may_retry(err, budget, sent_token):
                             continue
                         raise
-                    except RateLimitError as err:
-                        wait = getattr(err, "retry_after", None)
-                        wait = RATE_LIMIT_WAIT if wait is None else wait
-                        if rate_waited or wait > MAX_RATE_LIMIT_WAIT:
-                            raise
-                        rate_waited = True
-                        await self._sleep(wait)
-                        continue
                     for event in FrameParser().feed(resp.text):
                         if event.kind == "text":
                             stream._texts.append(event.text or "")

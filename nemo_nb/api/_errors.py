@@ -153,6 +153,8 @@ class RateLimitError(NemoError):
     """HTTP 429 that persisted after one wait-and-retry."""
 
     default_message = "The server is rate-limiting requests; wait a minute and try again."
+    #: Seconds the server asked us to wait (``Retry-After``), when it said.
+    retry_after: float | None = None
 
 
 class ServerError(NemoError):

@@ -177,6 +177,15 @@ class Conversation:
             log.warning("the server's timeline could not be read: %s", exc)
             return None
 
+    async def _refresh_or_explain(self) -> tuple[Draft | None, list[Update]]:
+        """:meth:`refresh`, or else the updates telling the user why it failed and what now."""
+        try:
+            return await self.refresh(), []
+        except SessionNotFoundError as exc:
+            return None, [update async for update in self._session_lost(exc)]
+        except NemoError as exc:
+            return None, [_error_update(exc)]
+
     async def _read_draft(self) -> tuple[Draft | None, bool]:
         """(draft, read ok) — a failed read is not an error for the turn, just unknown."""
         try:
@@ -493,14 +502,10 @@ class Conversation:
         return Update("state", draft.summary(), {"draft": draft})
 
     async def _state_updates(self) -> AsyncIterator[Update]:
-        try:
-            draft = await self.refresh()
-        except SessionNotFoundError as exc:
-            async for update in self._session_lost(exc):
+        draft, failure = await self._refresh_or_explain()
+        if failure:
+            for update in failure:
                 yield update
-            return
-        except NemoError as exc:
-            yield _error_update(exc)
             return
         yield self._state_update(draft)
 
@@ -593,14 +598,10 @@ class Conversation:
         dest: str | Path | None = None,
         turn: Turn | None = None,
     ) -> AsyncIterator[Update]:
-        try:
-            draft = await self.refresh()
-        except SessionNotFoundError as exc:
-            async for update in self._session_lost(exc):
+        draft, failure = await self._refresh_or_explain()
+        if failure:
+            for update in failure:
                 yield update
-            return
-        except NemoError as exc:
-            yield _error_update(exc)
             return
         if draft is None or not draft.exportable:
             error = NothingToExportError()
