@@ -164,6 +164,12 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
     async def watch_owners() -> None:
         while not server.should_exit:
             await asyncio.sleep(args.lease_interval)
+            if not root.is_dir():
+                # Deleted under us (a test's tmp dir, a user cleaning up): nobody can attach any
+                # more and the leases are gone with it, so stop rather than live on forever.
+                log.warning("the data dir %s is gone; the engine stops", root)
+                server.should_exit = True
+                return
             if launcher.live_owners(root):
                 continue
             # Decide under the start lock so that a process attaching right now either sees

@@ -72,6 +72,20 @@ def test_owners_share_one_engine_which_stops_after_the_last(tmp_path: Path) -> N
     assert _gone(pid_c, 10)
 
 
+def test_engine_stops_when_its_data_dir_is_deleted(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    owner, url, pid, started = _owner(data)
+    try:
+        assert started and httpx.get(f"{url}/healthz").status_code == 200
+        shutil.rmtree(data)  # e.g. pytest cleaning old tmp dirs while an owner still sleeps
+        assert _gone(pid, 10), "the engine outlived its deleted data dir"
+    finally:
+        owner.kill()
+        owner.wait()
+
+
 def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
