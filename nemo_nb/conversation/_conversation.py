@@ -672,5 +672,6 @@ def _describe_uploads(files: Sequence[Any]) -> str:
         if duration and getattr(f, "file_type", None) in ("video", "audio"):
             details.append(f"{duration:g} s")
         parts.append(f"{getattr(f, 'filename', '?')} ({', '.join(details)})")
-    noun = "file" if len(files) == 1 else "files"
-    return f"Uploaded {len(files)} {noun}: {'; '.join(parts)}. Now tell me how to animate it."
+    if len(files) == 1:
+        return f"Uploaded 1 file: {parts[0]}. Now tell me how to animate it."
+    return f"Uploaded {len(files)} files: {'; '.join(parts)}. Now tell me what to make of them."

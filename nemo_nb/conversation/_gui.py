@@ -106,7 +106,10 @@ def _rules() -> list[Rule]:
         # "open the timeline / editor / project / panel" → read the state
         (
             re.compile(
-                r"\bopen(?:\s+up)?(?:\s+(?:the|your))?\s+(?:\w+\s+)?(?:timeline|editor|project|draft|panel|tracks?)\b",
+                r"\bopen(?:\s+up)?(?:\s+(?:the|your))?\s+(?:\w+\s+)?(?:timeline|editor|project|draft|panel|tracks?)\b"
+                # "… to see the tracks": the summary shows them, say it once
+                r"(?:\s+to\s+(?:see|view|check|review)\s+(?:the\s+|your\s+|all\s+)?"
+                r"(?:tracks?|changes?|result|layers?|it|them|everything)\b)?",
                 re.IGNORECASE,
             ),
             _fixed("see the timeline summary"),

@@ -405,7 +405,10 @@ def _parse_volume(t: _Text, p: Plan) -> None:
         rf"\b{vol_w}\b[^\d]{{0,25}}?(\d+(?:\.\d+)?)\s*(?:%|percent)"
         rf"|(\d+(?:\.\d+)?)\s*(?:%|percent)\s*(?:\w+\s+)?{vol_w}"
         rf"|\bvolume\s+(?:to\s+|at\s+|of\s+)?(0?\.\d+|1\.0|0|1)\b"
-        r"|音量\D{0,6}?(\d+(?:\.\d+)?)\s*%?"
+        # Chinese names the music before the volume ("音乐音量 20%", "背景音乐 30%"): take the
+        # music word too, or the music step would read it as "add (default) music".
+        r"|(?:(?:背景音乐|音乐|配乐)\s*的?\s*)?音量\D{0,6}?(\d+(?:\.\d+)?)\s*%?"
+        r"|(?:背景音乐|音乐|配乐)\D{0,4}?(\d+(?:\.\d+)?)\s*%"
     )
     if m:
         v = _num(next(g for g in m.groups() if g))

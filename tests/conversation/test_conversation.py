@@ -290,6 +290,7 @@ async def test_upload_method_returns_a_summary(tmp_path: Path) -> None:
     update = await conv.upload("a.jpg", "b.png")
     assert update.kind == "upload" and len(update.data["files"]) == 2
     assert update.text.startswith("Uploaded 2 files: a.jpg (image, 512x600); b.png")
+    assert update.text.endswith("what to make of them.")
 
 
 def test_skill_and_suggested_prompts(tmp_path: Path) -> None:

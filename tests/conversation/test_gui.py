@@ -16,7 +16,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ('Hit "Download" when ready.', 'Say "export" when ready.', ("export",)),
     (
         "Open the timeline to check the tracks.",
-        "See the timeline summary to check the tracks.",
+        "See the timeline summary.",
         ("show_timeline",),
     ),
     (
@@ -37,6 +37,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     ("拖拽标题可调整位置，然后点击导出。", "告诉我标题要放在哪里，然后发送“导出”。", ("export",)),
     ("打开时间线查看轨道。", "查看时间线摘要。", ("show_timeline",)),
+    ("Open the timeline to see the tracks.", "See the timeline summary.", ("show_timeline",)),
     ("Click Upload to add more photos.", 'Say "upload" to add more photos.', ("upload",)),
     ("Tap on Credits to see your balance.", 'Say "credits" to see your balance.', ("credits",)),
     ("Click Apply to confirm.", 'Say "apply" to confirm.', ()),

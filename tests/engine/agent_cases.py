@@ -479,6 +479,9 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
                 },
             ),
             ("music volume 20%", {**TWEAK, "vol": 0.2}),
+            # a volume in Chinese names the music too: it must not swap the mood for the default
+            ("音乐音量 25%", {**TWEAK, "vol": 0.25, "music": "builtin:upbeat"}),
+            ("背景音乐 30%", {**TWEAK, "vol": 0.3, "music": "builtin:upbeat"}),
             ("louder music", {**TWEAK, "vol": "up"}),
             ("lower the music", {**TWEAK, "vol": "down"}),
             ("mute the music", {**TWEAK, "vol": 0.0}),
