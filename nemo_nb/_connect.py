@@ -44,8 +44,14 @@ async def connect(
     from nemo_nb._mediatype import ENGINE_TYPES
     from nemo_nb.engine.launcher import ensure_engine
 
+    async def restart_engine() -> str:
+        # The engine stopped (killed, crashed): start or attach again on the same data dir,
+        # where sessions, drafts and tokens live on.
+        return (await asyncio.to_thread(ensure_engine)).url
+
     handle = await asyncio.to_thread(ensure_engine)
     # The engine decodes HEIC/AVIF itself: no conversion, and the client may send them.
     client_kwargs.setdefault("convert_heic", False)
     client_kwargs.setdefault("accepted_types", ENGINE_TYPES)
+    client_kwargs.setdefault("reconnect", restart_engine)
     return NemoClient(handle.url, skill=skill, **client_kwargs)

@@ -72,6 +72,7 @@ class _RetryBudget:
 
     renewed: bool = False
     rate_waited: bool = False
+    reconnected: bool = False
 
 
 APP_NAME = "nemo_agent"
@@ -232,6 +233,10 @@ class NemoClient:
     server takes (default: the cloud's); HEIC photos are converted to JPEG when ``convert_heic``,
     else sent as they are (the engine takes them). ``timeout`` (seconds) bounds ordinary calls; a
     chat turn has its own limits (15 minutes in all, 5 silent minutes between bytes).
+    ``reconnect`` (async, returns the server's base URL) is called once when a connection is
+    refused, before giving up: :func:`nemo_nb.connect` passes one that restarts the embedded
+    engine. A refused connection carried no request, so the call, even a chat message, is sent
+    again then.
     """
 
     def __init__(
@@ -247,6 +252,7 @@ class NemoClient:
         sleep: SleepFn | None = None,
         accepted_types: Iterable[str] | None = None,
         timeout: float = 60.0,
+        reconnect: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         install_log_filter()
         env_url = (os.environ.get("NEMO_API_URL") or DEFAULT_BASE_URL).rstrip("/")
@@ -265,6 +271,7 @@ class NemoClient:
         self.accepted_types: frozenset[str] = frozenset(accepted_types or CLOUD_TYPES)
         self.user_id: str | None = None
         self._sleep: SleepFn = sleep or asyncio.sleep
+        self._reconnect = reconnect
         self._api_origin = _origin(httpx.URL(self.base_url))
         self._token_lock: asyncio.Lock | None = None
         self._http = httpx.AsyncClient(
@@ -432,6 +439,8 @@ class NemoClient:
             try:
                 resp = await self._http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
+                if await self._may_reconnect(exc, budget):
+                    continue
                 if idempotent and attempt < GET_RETRIES:
                     await self._sleep(self._backoff(attempt))
                     attempt += 1
@@ -500,8 +509,31 @@ class NemoClient:
             return hinted
         return min(8.0, 0.5 * 2**attempt) * random.uniform(0.75, 1.0)
 
+    async def _may_reconnect(self, exc: Exception, budget: _RetryBudget) -> bool:
+        """After a refused connection, let the ``reconnect`` hook bring the server back (the
+        embedded engine is restarted on its data dir); True when the call should be sent again."""
+        if self._reconnect is None or budget.reconnected or not isinstance(exc, httpx.ConnectError):
+            return False
+        budget.reconnected = True
+        try:
+            url = (await self._reconnect()).rstrip("/")
+        except Exception as err:  # the hook failing is reported as the original failure
+            log.warning("could not bring the server back: %s", err)
+            return False
+        if url != self.base_url:
+            log.info("the server is back at %s", url)
+            self.base_url = url
+            self._api_origin = _origin(httpx.URL(url))
+            self._http.base_url = httpx.URL(url)
+        return True
+
     def _connection_error(self, exc: Exception) -> NemoConnectionError:
         kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+        if httpx.URL(self.base_url).host in ("127.0.0.1", "localhost", "::1"):
+            return NemoConnectionError(
+                f"The local engine at {self.base_url} is not answering (it may have stopped); "
+                "call nemo_nb.connect() again to restart it."
+            )
         return NemoConnectionError(
             f"The connection to {self.base_url} {kind}; check the network and try again."
         )
@@ -556,6 +588,8 @@ class NemoClient:
             try:
                 resp = await self._http.send(request, stream=True)
             except httpx.TransportError as exc:
+                if await self._may_reconnect(exc, budget):
+                    continue  # refused: the message never left, so sending it now is no resend
                 raise self._connection_error(exc) from exc  # may have been received: no resend
             try:
                 ctype = resp.headers.get("content-type", "")

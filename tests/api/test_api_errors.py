@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from nemo_nb.api import (
@@ -223,7 +224,24 @@ async def test_connection_errors_on_gets_are_retried_then_reported(sleeps):
         with pytest.raises(NemoConnectionError) as info:
             await c.credits()
     assert len(sleeps.calls) == 3
+    # nothing listens on a loopback port: that is a stopped engine, not a network problem
+    assert "local engine" in one_sentence(info.value)
+    assert "nemo_nb.connect()" in str(info.value)
+
+
+async def test_a_remote_connection_failure_points_at_the_network(sleeps):
+    # A real remote host cannot be reached from the tests, so the refusal is simulated here.
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    transport = httpx.MockTransport(refuse)
+    async with NemoClient(
+        "https://api.example.test", "tok", sleep=sleeps, transport=transport
+    ) as c:
+        with pytest.raises(NemoConnectionError) as info:
+            await c.credits()
     assert "check the network" in one_sentence(info.value)
+    assert "api.example.test" in str(info.value)
 
 
 async def test_non_json_error_body(client, fake):

@@ -133,3 +133,51 @@ async def test_connect_local_returns_a_working_client(tmp_path: Path) -> None:
     for f in data_dir().rglob("*"):
         if f.is_file():
             assert b"nmv_usr_" not in f.read_bytes(), f
+
+
+async def test_a_killed_engine_is_restarted_and_the_session_goes_on(tmp_path, monkeypatch) -> None:
+    """The engine dies (SIGKILL) between two messages: the next call brings it back on its data
+    dir, and the session, its draft and the user's token are all still there."""
+    from nemo_nb import connect
+
+    monkeypatch.setenv("NEMO_NB_HOME", str(tmp_path / "data"))
+    client = await connect("local")
+    try:
+        session = await client.create_session()
+        photo = tmp_path / "portrait.png"
+        photo.write_bytes(png_bytes(90, 160))
+        await client.upload(session.session_id, photo)
+        [e async for e in client.chat(session.session_id, "make this photo jiggle")]
+        first = json.loads((tmp_path / "data" / "engine.json").read_text())["pid"]
+        os.kill(first, signal.SIGKILL)
+        assert _gone(first, 5)
+
+        events = [e async for e in client.chat(session.session_id, "make it stronger")]
+        assert not [e for e in events if e.kind == "error"]
+        state = await client.state(session.session_id)
+        assert state.draft["t"][0]["sg"][0]["m"]["fx"]["strength"] > 0.5  # jiggle, then stronger
+        second = json.loads((tmp_path / "data" / "engine.json").read_text())["pid"]
+        assert second != first and launcher.pid_alive(second)
+        assert client.base_url == json.loads((tmp_path / "data" / "engine.json").read_text())["url"]
+    finally:
+        await client.aclose()
+        launcher.release(tmp_path / "data")
+
+
+async def test_a_dead_local_server_without_restart_says_so_plainly(tmp_path) -> None:
+    import socket
+
+    from nemo_nb.api import NemoClient, NemoConnectionError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with NemoClient(f"http://127.0.0.1:{port}") as client:
+        try:
+            await client.credits()
+        except NemoConnectionError as exc:
+            message = str(exc)
+        else:
+            raise AssertionError("expected NemoConnectionError")
+    assert "local engine" in message and "nemo_nb.connect()" in message
+    assert "network" not in message
