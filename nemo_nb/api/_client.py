@@ -111,6 +111,14 @@ class _Secret:
     __str__ = __repr__
 
 
+_GENERIC_4001 = re.compile(r"unsupported|not supported|file type|invalid (?:file|format)", re.I)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "。")) else text + "."
+
+
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     default = {"http": 80, "https": 443}.get(url.scheme)
     return url.scheme.lower(), url.host.lower(), url.port or default
@@ -367,7 +375,11 @@ class NemoClient:
         if c == 2001:
             return CreditsError(anonymous=self.is_anonymous, anonymous_user_id=self.user_id, **kw)
         if c == 4001:
-            return UnsupportedMediaError(accepted=self.accepted_types, **kw)
+            # The type passed our own check, so a specific reason from the server ("could not be
+            # decoded", "too many pixels") says more than the list of accepted types.
+            specific = message and not _GENERIC_4001.search(message)
+            reason = _sentence(message) if specific else None
+            return UnsupportedMediaError(reason, accepted=self.accepted_types, **kw)
         if c == 4002:
             return FileTooLargeError(**kw)
         if status == 402:

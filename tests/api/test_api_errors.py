@@ -121,6 +121,19 @@ async def test_out_of_credits_registered_user_is_told_to_top_up(own_client, fake
     assert "top up" in one_sentence(info.value)
 
 
+async def test_a_4001_with_a_specific_reason_shows_that_reason(client, fake, tmp_path):
+    # The type check passed here, so "not supported" would mislead: the server says what is wrong.
+    session = await client.create_session()
+    photo = tmp_path / "half.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)
+    reason = "“half.jpg” looks like an image but could not be decoded (damaged or truncated?)."
+    fake.fault("POST", "/api/upload-video", status=415, code=4001, message=reason)
+    with pytest.raises(UnsupportedMediaError) as info:
+        await client.upload(session.session_id, photo)
+    assert one_sentence(info.value) == f"{reason} (code 4001)"
+    assert info.value.code == 4001 and "jpg" in info.value.accepted
+
+
 async def test_server_side_4001_and_4002(client, fake, tmp_path):
     session = await client.create_session()
     photo = tmp_path / "a.png"
