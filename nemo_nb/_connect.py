@@ -9,6 +9,8 @@ import asyncio
 import os
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 if TYPE_CHECKING:
     from nemo_nb.api import NemoClient
     from nemo_nb.skills import Skill
@@ -27,17 +29,23 @@ async def connect(
     anonymous token). ``"local"`` attaches to the embedded engine serving this data dir, or starts
     it as a child process on 127.0.0.1 (a free port), and keeps it alive while this process runs;
     it stops by itself once the last process using it has exited. ``"auto"`` is the cloud when
-    ``NEMO_TOKEN`` is set, else local. ``client_kwargs`` go to :class:`NemoClient`.
+    ``NEMO_TOKEN`` is set, else local. A URL (``"http://host:8800"``) talks to a server of the same
+    API there, such as one ``nemo-nb serve --host 0.0.0.0`` for a workshop room. ``client_kwargs``
+    go to :class:`NemoClient`.
 
     >>> client = await nemo_nb.connect()          # offline, no account
     """
-    if backend not in _BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(_BACKENDS)}, not {backend!r}.")
-    if backend == "auto":
-        backend = "cloud" if os.environ.get("NEMO_TOKEN") else "local"
-
     from nemo_nb.api import NemoClient
 
+    if backend.startswith(("http://", "https://")):
+        # A server of the same API at that address, e.g. one `nemo-nb serve` for a whole room.
+        return NemoClient(backend, skill=skill, **client_kwargs)
+    if backend not in _BACKENDS:
+        raise ValueError(
+            f"backend must be one of {', '.join(_BACKENDS)} or a server URL, not {backend!r}."
+        )
+    if backend == "auto":
+        backend = "cloud" if os.environ.get("NEMO_TOKEN") else "local"
     if backend == "cloud":
         return NemoClient(skill=skill, **client_kwargs)
 
@@ -54,4 +62,10 @@ async def connect(
     client_kwargs.setdefault("convert_heic", False)
     client_kwargs.setdefault("accepted_types", ENGINE_TYPES)
     client_kwargs.setdefault("reconnect", restart_engine)
+    # A fresh connection per call (cheap on loopback): a stopped engine then always shows up as a
+    # refused connection, which is safe to retry once restarted, never as a reused socket that
+    # breaks mid-request and leaves it unknown whether a chat message arrived.
+    client_kwargs.setdefault(
+        "transport", httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+    )
     return NemoClient(handle.url, skill=skill, **client_kwargs)

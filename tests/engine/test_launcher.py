@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import png_bytes
 
 from nemo_nb._paths import data_dir
@@ -43,6 +44,18 @@ def _gone(pid: int, timeout: float) -> bool:
     while time.monotonic() < deadline:
         if not launcher.pid_alive(pid):
             return True
+        time.sleep(0.05)
+    return False
+
+
+def _port_closed(port: int, timeout: float) -> bool:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return True
         time.sleep(0.05)
     return False
 
@@ -151,6 +164,10 @@ async def test_a_killed_engine_is_restarted_and_the_session_goes_on(tmp_path, mo
         first = json.loads((tmp_path / "data" / "engine.json").read_text())["pid"]
         os.kill(first, signal.SIGKILL)
         assert _gone(first, 5)
+        # Its leader thread is a zombie before the other threads have closed the listening
+        # socket; a user's next message comes later than that, so wait for the port to close.
+        port = int(client.base_url.rsplit(":", 1)[1])
+        assert _port_closed(port, 5)
 
         events = [e async for e in client.chat(session.session_id, "make it stronger")]
         assert not [e for e in events if e.kind == "error"]
@@ -181,3 +198,29 @@ async def test_a_dead_local_server_without_restart_says_so_plainly(tmp_path) -> 
             raise AssertionError("expected NemoConnectionError")
     assert "local engine" in message and "nemo_nb.connect()" in message
     assert "network" not in message
+
+
+async def test_connect_to_a_served_engine_by_url(tmp_path) -> None:
+    """A workshop: `nemo-nb serve` on one machine, every laptop connects to its URL."""
+    from nemo_nb import connect
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nemo_nb.cli", "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        line = ""
+        while "listening on" not in line:
+            line = proc.stdout.readline()
+            assert line, "the engine exited before listening"
+        url = line.split("listening on ")[1].split()[0]
+        assert "nmv_usr_" not in line  # the token is never printed unless asked
+        async with await connect(url) as student:
+            session = await student.create_session()
+            assert student.is_anonymous and student.base_url == url
+            assert not (await student.state(session.session_id)).draft  # a new, empty timeline
+        with pytest.raises(ValueError, match="or a server URL"):
+            await connect("somewhere")
+    finally:
+        proc.terminate()
+        proc.wait(15)
