@@ -33,7 +33,7 @@ from nemo_nb.api import (
     UploadedFile,
 )
 
-__all__ = ["Client", "SyncChatStream"]
+__all__ = ["Client", "SyncChatStream", "connect"]
 
 T = TypeVar("T")
 
@@ -132,12 +132,12 @@ class SyncChatStream:
 class Client:
     """Blocking twin of :class:`~nemo_nb.api.NemoClient`: same constructor, same method names."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, _client: NemoClient | None = None, **kwargs: Any) -> None:
         async def make() -> NemoClient:
             return NemoClient(*args, **kwargs)
 
         # Built on the loop that will run it, so its connection pool lives there.
-        self._client: NemoClient = _run(make())
+        self._client: NemoClient = _client if _client is not None else _run(make())
 
     def __repr__(self) -> str:
         return f"sync.{self._client!r}"
@@ -199,3 +199,14 @@ class Client:
     def download(self, job_or_url: Any, dest: Any) -> Any:
         """See :meth:`NemoClient.download`."""
         return _run(self._client.download(job_or_url, dest))
+
+
+def connect(backend: str = "auto", **kwargs: Any) -> Client:
+    """Blocking :func:`nemo_nb.connect`: the embedded engine (started if need be), the cloud, or a
+    server URL, as a :class:`Client`.
+
+    >>> client = nemo_nb.sync.connect()     # offline, no account
+    """
+    from nemo_nb._connect import connect as connect_async
+
+    return Client(_client=_run(connect_async(backend, **kwargs)))
