@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from nemo_nb import __version__
 from nemo_nb._mediatype import sniff_file
 from nemo_nb.engine import _sse
+from nemo_nb.engine.agent import MediaRef
 from nemo_nb.engine.jobs import JobQueue, Renderer
 from nemo_nb.engine.media import (
     Incoming,
@@ -43,24 +44,11 @@ from nemo_nb.engine.media import (
 )
 from nemo_nb.engine.store import Media, OutOfCredits, Session, Store, User
 
-__all__ = ["EngineConfig", "Engine", "create_app", "MediaRef"]
+__all__ = ["EngineConfig", "Engine", "create_app"]
 
 log = logging.getLogger("nemo_nb.engine")
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-
-
-@dataclass(frozen=True)
-class MediaRef:
-    """Stand-in for ``nemo_nb.engine.agent.MediaRef`` if the agent does not define one."""
-
-    media_id: str
-    url: str
-    name: str
-    kind: str
-    width: int | None
-    height: int | None
-    duration_s: float | None
 
 
 @dataclass
@@ -93,13 +81,6 @@ class Engine:
 
             self.config.interpret = interpret
         return self.config.interpret
-
-    def media_ref_type(self) -> type:
-        try:
-            from nemo_nb.engine import agent
-        except ImportError:
-            return MediaRef
-        return getattr(agent, "MediaRef", MediaRef)
 
     def session_lock(self, session_id: str) -> asyncio.Lock:
         return self._session_locks.setdefault(session_id, asyncio.Lock())
@@ -348,7 +329,7 @@ async def _run_turn(
     store = e.store
     async with e.session_lock(s.session_id):
         draft = store.draft(s.session_id)
-        ref = e.media_ref_type()
+        ref = MediaRef
         media = [
             ref(
                 media_id=m.media_id,

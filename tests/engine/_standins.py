@@ -8,26 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-
-@dataclass
-class ToolCall:
-    name: str
-    args: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class AgentReply:
-    calls: list[ToolCall]
-    draft: dict | None
-    text: str | None
-    undo: bool = False
-    understood: bool = True
+from nemo_nb.engine.agent import AgentReply, ToolCall
 
 
 def draft_for(
