@@ -329,9 +329,8 @@ async def _run_turn(
     store = e.store
     async with e.session_lock(s.session_id):
         draft = store.draft(s.session_id)
-        ref = MediaRef
         media = [
-            ref(
+            MediaRef(
                 media_id=m.media_id,
                 url=_media_url(origin, m),
                 name=m.filename,
