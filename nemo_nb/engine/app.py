@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -112,8 +113,14 @@ def render_fail(status: int, message: str) -> JSONResponse:
     return JSONResponse({"success": False, "data": None, "error": message}, status_code=status)
 
 
-def session_missing(session_id: str) -> JSONResponse:
-    return fail(404, 1002, f"Session {session_id} was not found; create a new session.")
+def session_missing(session_id: str, **extra: Any) -> JSONResponse:
+    body = {
+        "code": 1002,
+        "message": f"Session {session_id} was not found; create a new session.",
+        "data": None,
+        **extra,
+    }
+    return JSONResponse(body, status_code=404)
 
 
 def _engine(request: Request) -> Engine:
@@ -163,8 +170,6 @@ def _pick(d: dict[str, Any], *names: str) -> Any:
 
 
 def _media_url(origin: str, m: Media) -> str:
-    from urllib.parse import quote
-
     return f"{origin}/media/{m.media_id}/{quote(m.path.name)}"
 
 
@@ -342,12 +347,13 @@ async def _run_turn(
             for m in store.session_media(s.session_id)
         ]
         reply = await asyncio.to_thread(e.interpret, text, draft, media)
-        history = store.draft_history(s.session_id)
-        undo = bool(getattr(reply, "undo", False)) and bool(history)
+        # The server keeps the history; an undo needs only the current draft and the one before.
+        recent = store.recent_drafts(s.session_id, 2) if getattr(reply, "undo", False) else []
+        undo = bool(recent)
         new_draft = None if undo else getattr(reply, "draft", None)
         changed = undo or new_draft is not None
-        if undo:  # the server keeps the history: fall back to the draft before the current one
-            current = history[-2] if len(history) >= 2 else None
+        if undo:
+            current = recent[0] if len(recent) == 2 else None
         else:
             current = new_draft if new_draft is not None else draft
         calls = [(c.name, dict(c.args or {})) for c in (getattr(reply, "calls", None) or [])]
@@ -387,11 +393,7 @@ async def run_sse(request: Request) -> Response:
     s = e.store.session(sid, _user(request).user_id) if _is_me(request, user_in_body) else None
     if s is None:
         # ADK answers 404 {"detail": ...} before streaming; the envelope code says the same.
-        return JSONResponse(
-            {"code": 1002, "message": f"Session {sid} was not found; create a new session.",
-             "data": None, "detail": "Session not found"},
-            status_code=404,
-        )  # fmt: skip
+        return session_missing(sid, detail="Session not found")
     message = _pick(body, "new_message", "newMessage") or {}
     parts = message.get("parts") if isinstance(message, dict) else None
     text = "\n".join(

@@ -263,11 +263,14 @@ class Store:
         )
         return json.loads(row["draft"]) if row and row["draft"] else None
 
-    def draft_history(self, session_id: str) -> list[dict[str, Any] | None]:
+    def recent_drafts(self, session_id: str, count: int) -> list[dict[str, Any] | None]:
+        """The last ``count`` drafts not undone, oldest first (the current one is last)."""
         rows = self._all(
-            "SELECT draft FROM drafts WHERE session_id = ? AND undone = 0 ORDER BY id", session_id
+            "SELECT draft FROM drafts WHERE session_id = ? AND undone = 0 ORDER BY id DESC LIMIT ?",
+            session_id,
+            count,
         )
-        return [json.loads(r["draft"]) if r["draft"] else None for r in rows]
+        return [json.loads(r["draft"]) if r["draft"] else None for r in reversed(rows)]
 
     def record_turn(
         self,
@@ -279,13 +282,12 @@ class Store:
         new_draft: dict[str, Any] | None,
         undo: bool,
         cost: int = 0,
-    ) -> dict[str, Any] | None:
+    ) -> None:
         """Store one chat turn atomically: the message, the reply, the draft change and its cost.
 
         ``undo`` marks the current draft undone (history is kept, nothing is deleted), so the one
         before becomes current again; otherwise a non-``None`` ``new_draft`` becomes current.
         Raises :class:`OutOfCredits` (storing nothing) if the user cannot pay ``cost``.
-        Returns the draft that is current afterwards.
         """
         now = time.time()
         with self._tx() as db:
@@ -318,7 +320,6 @@ class Store:
                     "INSERT INTO drafts (session_id, draft, created_at) VALUES (?, ?, ?)",
                     (session_id, json.dumps(new_draft), now),
                 )
-        return self.draft(session_id)
 
     def messages(self, session_id: str) -> list[dict[str, Any]]:
         rows = self._all(
