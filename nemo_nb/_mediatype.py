@@ -18,6 +18,7 @@ __all__ = [
     "ENGINE_TYPES",
     "MAX_UPLOAD_BYTES",
     "HEAD_BYTES",
+    "enable_image_formats",
 ]
 
 #: The contract's upload limit: 200 MB.
@@ -122,3 +123,20 @@ def sniff_file(path: str | os.PathLike[str]) -> MediaType | None:
     """Read a file's first bytes and :func:`sniff` them."""
     with Path(path).open("rb") as fh:
         return sniff(fh.read(HEAD_BYTES))
+
+
+_formats_enabled = False
+
+
+def enable_image_formats() -> None:
+    """Teach Pillow to open HEIC/HEIF (pillow-heif) and, on Pillow < 11, AVIF. Idempotent."""
+    global _formats_enabled
+    if _formats_enabled:
+        return
+    import pillow_heif
+    from PIL import features
+
+    pillow_heif.register_heif_opener()
+    if not features.check("avif"):  # Pillow < 11 reads AVIF only through older pillow-heif
+        getattr(pillow_heif, "register_avif_opener", lambda: None)()
+    _formats_enabled = True

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nemo_nb._mediatype import MAX_UPLOAD_BYTES, MediaType, sniff_file
+from nemo_nb._mediatype import MAX_UPLOAD_BYTES, MediaType, enable_image_formats, sniff_file
 from nemo_nb.api._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
 
 __all__ = ["PreparedFile", "prepare_file", "is_url", "convert_heic_to_jpeg"]
@@ -93,10 +93,9 @@ def prepare_file(
 
 def convert_heic_to_jpeg(prepared: PreparedFile, tmpdir: str) -> PreparedFile:
     """Convert a HEIC/HEIF photo to a JPEG in ``tmpdir`` (keeping EXIF and orientation)."""
-    import pillow_heif
     from PIL import Image, ImageOps
 
-    pillow_heif.register_heif_opener()
+    enable_image_formats()
     with Image.open(prepared.source) as im:
         upright = ImageOps.exif_transpose(im)  # drops the orientation tag it applied
         exif = upright.info.get("exif")

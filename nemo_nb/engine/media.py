@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from nemo_nb._mediatype import ENGINE_TYPES, HEAD_BYTES, MAX_UPLOAD_BYTES, sniff
+from nemo_nb._mediatype import (
+    ENGINE_TYPES,
+    HEAD_BYTES,
+    MAX_UPLOAD_BYTES,
+    enable_image_formats,
+    sniff,
+)
 
 __all__ = [
     "MediaError",
@@ -158,17 +164,8 @@ def probe(path: Path, name: str) -> Probe:
 def _probe_image(path: Path, name: str, ext: str) -> Probe:
     from PIL import Image
 
-    if ext == "heic":
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-    elif ext == "avif":
-        from PIL import features
-
-        if not features.check("avif"):  # Pillow < 11 reads AVIF only through older pillow-heif
-            import pillow_heif
-
-            getattr(pillow_heif, "register_avif_opener", lambda: None)()
+    if ext in ("heic", "avif"):
+        enable_image_formats()
     try:
         with Image.open(path) as im:
             im.load()  # a truncated file fails here, not at open()

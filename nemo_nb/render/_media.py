@@ -12,11 +12,12 @@ import av
 import numpy as np
 from PIL import Image
 
+from nemo_nb._mediatype import enable_image_formats
+
 from ._errors import RenderInputError
 from ._fit import fit_picture
 from ._yuv import to_i420
 
-_heif_registered = False
 _EXIF_TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -26,18 +27,6 @@ _EXIF_TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-
-
-def _register_heif() -> None:
-    global _heif_registered
-    if not _heif_registered:
-        try:
-            import pillow_heif
-
-            pillow_heif.register_heif_opener()
-        except ImportError:  # pragma: no cover - pillow-heif is a dependency
-            pass
-        _heif_registered = True
 
 
 @contextlib.contextmanager
@@ -51,7 +40,7 @@ def _open_picture(path: Path) -> Iterator[Image.Image]:
 
 def check_picture(path: Path, where: str) -> None:
     """Fail early, before any encoding, if ``path`` is not a picture Pillow can open."""
-    _register_heif()
+    enable_image_formats()
     try:
         with _open_picture(path) as im:
             im.size  # noqa: B018 - reading the header is the check
@@ -94,7 +83,7 @@ def load_picture_region(
     slideshow needs while the next photo loads. Intermediate images are closed as soon as the
     next step exists, so at most two copies are ever alive.
     """
-    _register_heif()
+    enable_image_formats()
     box = (0.0, 0.0, 1.0, 1.0)
     try:
         with _open_picture(path) as opened:
