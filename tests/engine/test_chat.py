@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from conftest import Api, RunningEngine, png_bytes, sse_frames
+from engine_harness import Api, RunningEngine, png_bytes, sse_frames
 
 
 def _kinds(frames: list[dict]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from conftest import Api, RunningEngine
+from engine_harness import Api, RunningEngine
 
 from nemo_nb.engine.app import OPEN_PATHS, ROUTES
 

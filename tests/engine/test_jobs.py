@@ -11,7 +11,7 @@ import _standins
 import av
 import httpx
 import pytest
-from conftest import Api, RunningEngine, png_bytes
+from engine_harness import Api, RunningEngine, png_bytes
 
 
 def _uploaded(api: Api) -> tuple[str, list]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import png_bytes
+from engine_harness import png_bytes
 
 from nemo_nb._paths import data_dir
 from nemo_nb.engine import launcher

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import _standins
 import httpx
-from conftest import HERE, Api, png_bytes
+from engine_harness import HERE, Api, png_bytes
 
 from nemo_nb.engine.store import INTERRUPTED
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import _standins
 import httpx
 import pytest
-from conftest import Api, RunningEngine, png_bytes
+from engine_harness import Api, RunningEngine, png_bytes
 
 from nemo_nb._mediatype import MAX_UPLOAD_BYTES
 
