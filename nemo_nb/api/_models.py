@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from nemo_nb._contract import draft_is_exportable
+
 __all__ = [
     "Session",
     "ChatEvent",
@@ -140,16 +142,6 @@ class SessionState:
             video_analyses=state.get("video_analyses"),
             raw=dict(d),
         )
-
-
-def draft_is_exportable(draft: Any) -> bool:
-    """A draft is exportable iff some track has a non-empty ``sg`` (contract §5)."""
-    if not isinstance(draft, Mapping):
-        return False
-    tracks = draft.get("t")
-    if not isinstance(tracks, list):
-        return False
-    return any(isinstance(t, Mapping) and t.get("sg") for t in tracks)
 
 
 _STATUS = {

@@ -29,6 +29,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_nb import __version__
+from nemo_nb._contract import draft_is_exportable
 from nemo_nb._mediatype import sniff_file
 from nemo_nb.engine import _sse
 from nemo_nb.engine.agent import MediaRef
@@ -530,11 +531,6 @@ async def media_file(request: Request) -> Response:
 # --- render ----------------------------------------------------------------------------------
 
 
-def _exportable(draft: Any) -> bool:
-    tracks = draft.get("t") if isinstance(draft, dict) else None
-    return isinstance(tracks, list) and any(isinstance(t, dict) and t.get("sg") for t in tracks)
-
-
 def _ms(t: float | None) -> int | None:
     return int(t * 1000) if t is not None else None
 
@@ -570,7 +566,7 @@ async def render_submit(request: Request) -> JSONResponse:
     draft = body.get("draft")
     if draft is None and sid is not None:
         draft = e.store.draft(str(sid))
-    if not _exportable(draft):
+    if not draft_is_exportable(draft):
         return render_fail(
             400, "The draft has nothing to render yet: it needs a track with at least one segment."
         )
