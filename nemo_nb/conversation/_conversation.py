@@ -35,7 +35,7 @@ from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
 from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
-from nemo_nb.conversation._update import Update
+from nemo_nb.conversation._update import Update, error_update
 from nemo_nb.skills import ACCEPTED_EXTENSIONS, Skill, get_skill
 from nemo_nb.timeline import Draft, DraftError, diff
 
@@ -57,19 +57,6 @@ ProgressCallback = Callable[[float], Any]
 
 def _now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _error_update(exc: BaseException, text: str | None = None, **data: Any) -> Update:
-    return Update(
-        "error",
-        text or str(exc),
-        {
-            "error": type(exc).__name__,
-            "code": getattr(exc, "code", None),
-            "exception": exc,
-            **data,
-        },
-    )
 
 
 class Conversation:
@@ -184,7 +171,7 @@ class Conversation:
         except SessionNotFoundError as exc:
             return None, [update async for update in self._session_lost(exc)]
         except NemoError as exc:
-            return None, [_error_update(exc)]
+            return None, [error_update(exc)]
 
     async def _read_draft(self) -> tuple[Draft | None, bool]:
         """(draft, read ok) — a failed read is not an error for the turn, just unknown."""
@@ -316,7 +303,7 @@ class Conversation:
                 yield update
             return
         except NemoError as exc:
-            yield _error_update(exc)
+            yield error_update(exc)
             return
         turn.draft_before = before.to_json() if before else None
         turn.credits_before = await self._credits_available()
@@ -365,7 +352,7 @@ class Conversation:
             yield self._credits_error(exc)
             return
         except NemoError as exc:
-            yield _error_update(exc)
+            yield error_update(exc)
             return
         finally:
             with contextlib.suppress(Exception):
@@ -434,16 +421,16 @@ class Conversation:
         text = str(exc)
         if bind_url and bind_url not in text:
             text = f"{text} Register at {bind_url} to get more credits."
-        return _error_update(exc, text, bind_url=bind_url)
+        return error_update(exc, text, bind_url=bind_url)
 
     async def _session_lost(self, exc: SessionNotFoundError) -> AsyncIterator[Update]:
         old = self._session_id
         try:
             new = await self._new_session()
         except NemoError as again:
-            yield _error_update(again)
+            yield error_update(again)
             return
-        yield _error_update(
+        yield error_update(
             exc,
             "Your editing session had expired, so I started a new one: the timeline starts "
             "fresh (upload your photo again). Your message was not sent again — send it once "
@@ -483,7 +470,7 @@ class Conversation:
                 )
                 return
         minutes = max(1, round(waited / 60))
-        yield _error_update(
+        yield error_update(
             exc,
             f"The timeline has not changed after {minutes} minute{'s' if minutes > 1 else ''}, "
             'so the edit probably did not land. Say "status" to check again, or send the '
@@ -516,7 +503,7 @@ class Conversation:
             yield self._credits_error(exc)
             return
         except NemoError as exc:
-            yield _error_update(exc)
+            yield error_update(exc)
             return
         text = f"You have {credits.available} credits available"
         if credits.frozen:
@@ -558,7 +545,7 @@ class Conversation:
                 files = await self.client.upload(sid, *paths_or_urls)
             update = Update("upload", _describe_uploads(files), {"files": list(files)})
         except NemoError as exc:
-            update = _error_update(exc)
+            update = error_update(exc)
         turn.session_id = self._session_id
         self._record(turn, update)
         self._finish(turn, started)
@@ -605,7 +592,7 @@ class Conversation:
             return
         if draft is None or not draft.exportable:
             error = NothingToExportError()
-            yield _error_update(error, NOTHING_TO_EXPORT)
+            yield error_update(error, NOTHING_TO_EXPORT)
             return
         assert self._session_id is not None  # refresh() returned a draft
         if turn is not None:
@@ -625,7 +612,7 @@ class Conversation:
                     self.client, self._pending, self._session_id, draft, target
                 )
             except NemoError as exc:
-                yield _error_update(exc)
+                yield error_update(exc)
                 return
             yield Update(
                 "notice",

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from nemo_nb.api import NemoClient, NemoConnectionError, NemoError, RenderError, RenderJob
-from nemo_nb.conversation._update import Update
+from nemo_nb.conversation._update import Update, error_update
 from nemo_nb.timeline import Draft
 
 __all__ = ["PendingRender", "PendingRenders", "NothingToExportError", "follow_render"]
@@ -154,7 +154,7 @@ async def follow_render(
             dest.mkdir(parents=True, exist_ok=True)
         path = await client.download(finished, dest)
     except NemoConnectionError as exc:
-        yield _export_error(
+        yield error_update(
             exc,
             f'{exc} The export keeps running on the server; say "export" '
             "again later to pick it up.",
@@ -164,7 +164,7 @@ async def follow_render(
         still_running = getattr(exc, "job", None)  # wait_render gave up; the server did not
         if still_running is None or getattr(still_running, "done", True):
             pending.remove(job.render_id)
-        yield _export_error(exc, str(exc))
+        yield error_update(exc, str(exc))
         return
     finally:
         if not task.done():  # the caller stopped listening: the job stays pending on disk
@@ -176,14 +176,6 @@ async def follow_render(
         "export",
         f"Your video is ready: {path}",
         {"path": Path(path), "render_id": job.render_id, "job": finished},
-    )
-
-
-def _export_error(exc: Exception, text: str) -> Update:
-    return Update(
-        "error",
-        text,
-        {"error": type(exc).__name__, "code": getattr(exc, "code", None), "exception": exc},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Update", "UpdateKind"]
+__all__ = ["Update", "UpdateKind", "error_update"]
 
 UpdateKind = Literal[
     "text",  # agent text: data["delta"] for a streamed chunk; data["final"] for the translated reply
@@ -53,3 +53,12 @@ class Update:
     def __repr__(self) -> str:
         keys = f", data keys={sorted(self.data)}" if self.data else ""
         return f"Update({self.kind!r}, {self.text!r}{keys})"
+
+
+def error_update(exc: BaseException, text: str | None = None, **data: Any) -> Update:
+    """The ``error`` update for ``exc``: its sentence (or ``text``) and what a UI needs to act."""
+    return Update(
+        "error",
+        text or str(exc),
+        {"error": type(exc).__name__, "code": getattr(exc, "code", None), "exception": exc, **data},
+    )
