@@ -808,14 +808,14 @@ class NemoClient:
                     else f"The render failed: {reason}."
                 )
                 err = RenderError(msg, detail=job.error)
-                err.job = job  # type: ignore[attr-defined]
+                err.job = job
                 raise err
             if waited >= timeout:
                 err = RenderError(
                     f"The render is still running after {waited / 60:.0f} minutes; "
                     f"it keeps going on the server and '{rid}' can be checked later."
                 )
-                err.job = job  # type: ignore[attr-defined]
+                err.job = job
                 raise err
             await self._sleep(interval)
             waited += interval
@@ -857,7 +857,7 @@ class NemoClient:
 
     async def _download_to(self, url: httpx.URL, tmp: Path, *, follow_json: bool) -> None:
         own = self._is_api_origin(url)
-        renewed = False
+        budget = _RetryBudget()
         attempt = 0
         while True:
             if own:
@@ -901,9 +901,8 @@ class NemoClient:
                     attempt += 1
                     continue
                 raise self._connection_error(exc) from exc
-            except AuthError:
-                if own and not renewed and await self._renew_token(sent_token):
-                    renewed = True
+            except AuthError as err:
+                if await self._may_retry(err, budget, sent_token, renew=own):
                     continue
                 raise
             except ServerError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from nemo_nb.api._secrets import redact
 
@@ -182,3 +183,5 @@ class RenderError(NemoError):
     """A render job failed, could not be started, or took too long."""
 
     default_message = "The render failed."
+    #: The job as last seen, when there was one (``job.done`` False: still running on the server).
+    job: Any = None
