@@ -36,16 +36,17 @@ _REQUIRED = {
 
 def check_install() -> list[str]:
     """Return one sentence per problem with the install (empty when all is well)."""
-    problems = []
+    problems, missing = [], set()
     for module, package in _REQUIRED.items():
         try:
             importlib.import_module(module)
         except ImportError:
+            missing.add(module)
             problems.append(f"{package} is not installed: run `pip install {package}`.")
-    if "av" not in [p.split()[0] for p in problems]:
-        try:
-            import av
+    if "av" not in missing:
+        import av
 
+        try:
             av.codec.Codec("libx264", "w")
         except Exception:
             problems.append(

@@ -99,6 +99,6 @@ def show_video(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"There is no video at {path}.")
-    width = min(width, MAX_PREVIEW_WIDTH)
-    preview = make_preview(path, width=min(MAX_PREVIEW_WIDTH, max(width, 2)))
+    width = max(2, min(width, MAX_PREVIEW_WIDTH))
+    preview = make_preview(path, width=width)
     return VideoPreview(path, preview if len(preview) <= max_embed_bytes else None, width)
