@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from nemo_nb._mediatype import (
@@ -22,6 +23,7 @@ from nemo_nb._mediatype import (
     HEAD_BYTES,
     MAX_UPLOAD_BYTES,
     enable_image_formats,
+    image_size_problem,
     sniff,
 )
 
@@ -161,23 +163,67 @@ def probe(path: Path, name: str) -> Probe:
     return _probe_av(path, name, mt.kind, mt.ext)
 
 
+def _size_refused(name: str, problem: str) -> MediaError:
+    return MediaError(4001, f"“{name}” {problem}.")
+
+
+#: Above this many pixels a non-JPEG picture is checked without decoding its pixels (PNG: every
+#: chunk's checksum); below it, decoding it whole costs at most ~32 MB.
+_FULL_DECODE_PIXELS = 8_000_000
+
+
+def _orientation(im: Any) -> int | None:
+    """The EXIF orientation, read without decoding pixels (a PNG's ``getexif()`` would load it)."""
+    if im.format != "PNG":
+        return im.getexif().get(0x0112)
+    from PIL import Image
+
+    exif = Image.Exif()
+    if im.info.get("exif"):
+        exif.load(im.info["exif"])
+    return exif.get(0x0112)
+
+
 def _probe_image(path: Path, name: str, ext: str) -> Probe:
+    """Read the size from the header, refuse what breaks the pixel budget before decoding, then
+    prove the picture decodes: JPEG at reduced scale, big PNGs by checksum, the rest whole."""
+    import warnings
+
     from PIL import Image
 
     if ext in ("heic", "avif"):
         enable_image_formats()
     try:
-        with Image.open(path) as im:
-            im.load()  # a truncated file fails here, not at open()
-            width, height = im.size
-            # EXIF orientations 5-8 rotate by 90 degrees: what people see is the other way round.
-            if im.getexif().get(0x0112) in (5, 6, 7, 8):
-                width, height = height, width
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+                problem = image_size_problem(width, height, im.format)
+                if problem:
+                    raise _size_refused(name, problem)
+                # EXIF orientations 5-8 rotate by 90 degrees: people see it the other way round.
+                if _orientation(im) in (5, 6, 7, 8):
+                    width, height = height, width
+                if im.format == "JPEG":
+                    im.draft("RGB", (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+                    im.load()  # a truncated file fails here, not at open()
+                elif im.format == "PNG" and im.size[0] * im.size[1] > _FULL_DECODE_PIXELS:
+                    im.verify()
+                else:
+                    im.load()
+    except MediaError:
+        raise
     except Image.DecompressionBombError:
         raise MediaError(4001, f"“{name}” has too many pixels to process safely.") from None
     except Exception:
         raise _undecodable(name, "an image") from None
     return Probe("image", ext, width, height, None, None)
+
+
+def _check_frame(name: str, width: int, height: int) -> None:
+    problem = image_size_problem(width, height)
+    if problem:
+        raise _size_refused(name, problem.replace("pixels", "pixels a frame", 1))
 
 
 def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
@@ -191,8 +237,12 @@ def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
                 kind = "video"
                 rate = stream.average_rate or stream.guessed_rate
                 fps = round(float(rate), 3) if rate else None
+                # The header's size is checked before a frame is decoded (0: not said)
+                if stream.width and stream.height:
+                    _check_frame(name, stream.width, stream.height)
                 frame = next(container.decode(video=0))  # prove at least one frame decodes
                 width, height = frame.width, frame.height
+                _check_frame(name, width, height)
             elif container.streams.audio:
                 stream = container.streams.audio[0]
                 kind, fps, width, height = "audio", None, None, None
@@ -205,6 +255,8 @@ def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
                 duration = float(stream.duration * stream.time_base)
             else:
                 duration = None
+    except MediaError:
+        raise
     except Exception:
         raise _undecodable(name, what) from None
     if kind == "audio" and ext == "mp4":

@@ -60,7 +60,7 @@ def test_images_video_audio_are_probed(api: Api, engine: RunningEngine, tmp_path
         ("pic.avif", _heif("AVIF")),
         ("clip.mp4", _mp4(tmp_path)),
         ("beat.wav", _wav()),
-        ("no-extension", png_bytes(8, 6)),
+        ("no-extension", png_bytes(24, 18)),
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -73,7 +73,7 @@ def test_images_video_audio_are_probed(api: Api, engine: RunningEngine, tmp_path
         ("pic.avif", "image", 40, 30),
         ("clip.mp4", "video", 48, 48),
         ("beat.wav", "audio", 0, 0),
-        ("no-extension.png", "image", 8, 6),
+        ("no-extension.png", "image", 24, 18),
     ]
     clip, beat = files[3], files[4]
     assert clip["fps"] == 30 and clip["duration"] == pytest.approx(0.5, abs=0.05)
@@ -206,7 +206,7 @@ def web() -> Iterator[tuple[str, dict[str, tuple[int, bytes, dict]]]]:
 
 def test_upload_by_url(api: Api, web, tmp_path: Path) -> None:
     base, routes = web
-    routes["/pics/cat%20photo.png"] = (200, png_bytes(20, 10), {})
+    routes["/pics/cat%20photo.png"] = (200, png_bytes(32, 20), {})
     routes["/v.mp4"] = (200, _mp4(tmp_path), {})
     sid = api.new_session()
     r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}",
@@ -215,7 +215,7 @@ def test_upload_by_url(api: Api, web, tmp_path: Path) -> None:
     assert r.status_code == 200, r.text
     files = r.json()["data"]["files"]
     assert [(f["filename"], f["file_type"], f["width"]) for f in files] == [
-        ("cat photo.png", "image", 20), ("v.mp4", "video", 48)]  # fmt: skip
+        ("cat photo.png", "image", 32), ("v.mp4", "video", 48)]  # fmt: skip
     assert len(api.state(sid)["video_infos"]) == 2
 
 
@@ -240,14 +240,14 @@ def test_bad_urls_are_clear_errors(api: Api, engine: RunningEngine, web) -> None
 
 def test_too_many_files_at_once(api: Api, engine: RunningEngine) -> None:
     sid = api.new_session()
-    r = api.upload(sid, *[(f"{i}.png", png_bytes(4, 4)) for i in range(21)])
+    r = api.upload(sid, *[(f"{i}.png", png_bytes(16, 16)) for i in range(21)])
     assert (
         r.status_code == 400 and r.json()["message"] == "At most 20 files can be uploaded at once."
     )
     assert not list(engine.engine.store.media_dir.iterdir())
     assert (
         len(
-            api.upload(sid, *[(f"{i}.png", png_bytes(4, 4)) for i in range(20)]).json()["data"][
+            api.upload(sid, *[(f"{i}.png", png_bytes(16, 16)) for i in range(20)]).json()["data"][
                 "files"
             ]
         )
