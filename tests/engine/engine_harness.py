@@ -55,6 +55,14 @@ def start_engine(data_dir: Path, **overrides: Any) -> RunningEngine:
     return RunningEngine(f"http://127.0.0.1:{port}", app.state.engine, server, thread)
 
 
+#: The attribution headers every call of our client carries (the engine refuses export without).
+ATTRIBUTION = {
+    "X-Skill-Source": "image-to-video-jiggle",
+    "X-Skill-Version": "1.0.0",
+    "X-Skill-Platform": "unknown",
+}
+
+
 class Api:
     """The contract's calls over real HTTP, returning raw responses (tests check envelopes)."""
 
@@ -67,6 +75,7 @@ class Api:
         data = r.json()["data"]
         self.token, self.user_id = data["token"], data["user_id"]
         self.http.headers["Authorization"] = f"Bearer {self.token}"
+        self.http.headers.update(ATTRIBUTION)
 
     def new_session(self) -> str:
         r = self.http.post("/api/tasks/me/with-session/nemo_agent",
@@ -152,7 +161,9 @@ def png_declaring(w: int, h: int, *, color_type: int = 2, bit_depth: int = 8) ->
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
     row = b"\x00" * (1 + (w * channels * bit_depth + 7) // 8)
@@ -160,8 +171,12 @@ def png_declaring(w: int, h: int, *, color_type: int = 2, bit_depth: int = 8) ->
     idat = b"".join(z.compress(row) for _ in range(h)) + z.flush()
     ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 0)
     extra = chunk(b"PLTE", b"\x00\x00\x00") if color_type == 3 else b""
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", idat) + chunk(
-        b"IEND", b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + extra
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
     )
 
 
