@@ -40,7 +40,7 @@ Renderer = Callable[..., Any]
 CANCELLED = "The render was cancelled."
 #: What a job the watchdog stopped says (``{seconds}`` is filled in).
 STALLED = (
-    "The render made no progress for {seconds:.0f} seconds and was stopped; export again, "
+    "The render made no progress for {seconds:g} seconds and was stopped; export again, "
     "and if it stops again, try another picture or a shorter clip."
 )
 _MEDIA_SRC = re.compile(r"/media/([A-Za-z0-9_-]+)/")
