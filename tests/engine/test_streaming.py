@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 from engine_harness import Api, png_bytes, sse_frames
 
 from nemo_nb.api import NemoClient
