@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from nemo_nb.timeline._format import percent, seconds, short_value, span
-from nemo_nb.timeline._model import Draft, Segment, Track, _number
+from nemo_nb.timeline._model import Draft, Segment, Track, _fraction, _number
 
 __all__ = ["diff"]
 
@@ -233,15 +233,15 @@ def _effect_changes(a: Segment, b: Segment, name: str) -> list[str]:
             out.append(f"Removed the {a.effect} effect from {name}")
         else:
             out.append(f"Effect on {name} {a.effect} → {b.effect}")
-    if a.effect and b.effect:
-        pa, pb = a.effect_params, b.effect_params
-        if a.strength != b.strength:
-            out.append(
-                f"Effect strength on {name} {_pct_or_default(a.strength)} → {_pct_or_default(b.strength)}"
-            )
+    for kind in [k for k in b.effects if k in a.effects]:  # each composed effect on its own
+        pa, pb = a.params_of(kind), b.params_of(kind)
+        of = f"{name}" if len(b.effects) == 1 else f"{name} ({kind})"
+        sa, sb = _fraction(pa.get("strength")), _fraction(pb.get("strength"))
+        if sa != sb:
+            out.append(f"Effect strength on {of} {_pct_or_default(sa)} → {_pct_or_default(sb)}")
         if pa.get("speed") != pb.get("speed"):
             out.append(
-                f"Effect speed on {name} {_times(pa.get('speed'))} → {_times(pb.get('speed'))}"
+                f"Effect speed on {of} {_times(pa.get('speed'))} → {_times(pb.get('speed'))}"
             )
         for key, label in (
             ("loops", "Motion loops"),
@@ -249,10 +249,10 @@ def _effect_changes(a: Segment, b: Segment, name: str) -> list[str]:
             ("dir", "Motion direction"),
         ):
             if pa.get(key) != pb.get(key):
-                out.append(f"{label} on {name} {_plain(pa.get(key))} → {_plain(pb.get(key))}")
+                out.append(f"{label} on {of} {_plain(pa.get(key))} → {_plain(pb.get(key))}")
         handled = {"type", "strength", "speed", "loops", "loop", "dir"}
         out += _generic(
-            f"the {b.effect} effect on {name}", _without(pa, handled), _without(pb, handled)
+            f"the {kind} effect on {name}", _without(pa, handled), _without(pb, handled)
         )
     return out
 
