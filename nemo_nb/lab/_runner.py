@@ -48,6 +48,7 @@ async def run_variant(
     variant.status, variant.stage = "running", "Uploading…"
     changed(variant)
     uploaded = await conv.upload(*variant.images)
+    variant.session_id = conv.session_id
     if uploaded.kind == "error":
         variant.fail(uploaded.text)
         return None

@@ -53,6 +53,7 @@ class Variant:
     size_bytes: int | None = None
     credits_used: int | None = None
     error: str | None = None
+    session_id: str | None = None  # the variant's own session on the server
     render_ids: list[str] = field(default_factory=list)
 
     @property
@@ -132,6 +133,7 @@ class Variant:
             "size_bytes": self.size_bytes,
             "credits_used": self.credits_used,
             "error": self.error,
+            "session_id": self.session_id,
             "render_ids": list(self.render_ids),
         }
 
@@ -155,5 +157,6 @@ class Variant:
             size_bytes=entry.get("size_bytes"),
             credits_used=entry.get("credits_used"),
             error=entry.get("error"),
+            session_id=entry.get("session_id"),
             render_ids=list(entry.get("render_ids") or []),
         )
