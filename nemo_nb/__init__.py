@@ -51,6 +51,9 @@ _EXPORTS: dict[str, str] = {
     # notebook helpers
     "show_video": "nemo_nb.display",
     "sample_photo": "nemo_nb._demo",
+    "filmstrip": "nemo_nb.display",
+    "PromptLab": "nemo_nb.lab",
+    "load_ipython_extension": "nemo_nb.magics",
     # skills
     "Skill": "nemo_nb.skills",
     "SKILLS": "nemo_nb.skills",
@@ -99,6 +102,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UploadedFile,
     )
     from nemo_nb.conversation import Conversation, Reply, Update, route
-    from nemo_nb.display import show_video
+    from nemo_nb.display import filmstrip, show_video
+    from nemo_nb.lab import PromptLab
+    from nemo_nb.magics import load_ipython_extension
     from nemo_nb.skills import SKILLS, Skill, get_skill
     from nemo_nb.timeline import Draft, diff
