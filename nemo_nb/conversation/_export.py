@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from nemo_nb.api import NemoClient, NemoConnectionError, NemoError, RenderError, RenderJob
+from nemo_nb._contract import is_loopback
+from nemo_nb.api import NemoConnectionError, NemoError, RenderError, RenderJob
+from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._update import Update, error_update
 from nemo_nb.timeline import Draft
 
@@ -51,11 +52,9 @@ class PendingRender:
     created_at: float
 
 
-def backend_key(client: NemoClient) -> str:
+def backend_key(client: AgentClient) -> str:
     """Which server a job lives on: every loopback engine is one backend (its port changes)."""
-    base = str(getattr(client, "base_url", "") or "")
-    host = urlparse(base).hostname or ""
-    return "engine" if host in ("127.0.0.1", "localhost", "::1") else base
+    return "engine" if is_loopback(client.base_url) else client.base_url
 
 
 def fingerprint(draft: Draft) -> str:
@@ -110,7 +109,7 @@ def _fraction(job: Any) -> float:
 
 
 async def follow_render(
-    client: NemoClient,
+    client: AgentClient,
     pending: PendingRenders,
     job: PendingRender,
     *,
@@ -180,7 +179,7 @@ async def follow_render(
 
 
 async def submit_render(
-    client: NemoClient,
+    client: AgentClient,
     pending: PendingRenders,
     session_id: str,
     draft: Draft,
