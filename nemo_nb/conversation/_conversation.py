@@ -1,5 +1,6 @@
-"""One editing session with the agent: routing, streaming, GUI translation, silent-edit summaries,
-error recovery, export and history."""
+"""One editing session with the agent: routing, the agent turn (streaming, GUI translation,
+silent-edit summaries, recovery from dropped streams and lost sessions) and history. The local
+commands live in ``_local``, the export workflow in ``_export``."""
 
 from __future__ import annotations
 
@@ -22,19 +23,23 @@ from nemo_nb.api import (
 from nemo_nb.conversation._activity import activity_label
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._export import (
-    NOTHING_TO_EXPORT,
     NothingToExportError,
-    PendingRender,
     PendingRenders,
-    backend_key,
-    fingerprint,
+    export_updates,
     follow_render,
-    submit_render,
+    pending_for,
 )
 from nemo_nb.conversation._gui import ACTION_LABELS, GuiStream, translate_gui
 from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
+from nemo_nb.conversation._local import (
+    credits_updates,
+    state_update,
+    state_updates,
+    upload_updates,
+)
+from nemo_nb.conversation._local import upload as upload_files
 from nemo_nb.conversation._reply import Reply
-from nemo_nb.conversation._routing import Action, media_references, route
+from nemo_nb.conversation._routing import Action, route
 from nemo_nb.conversation._update import Update, error_update
 from nemo_nb.skills import Skill, get_skill
 from nemo_nb.timeline import Draft, DraftError, diff
@@ -290,13 +295,13 @@ class Conversation:
         for update in self._take_late_updates(stop_checking=action == "agent"):
             yield update
         if action == "export":
-            updates = self._export_updates(turn=turn)
+            updates = export_updates(self, turn=turn)
         elif action == "credits":
-            updates = self._credits_updates()
+            updates = credits_updates(self)
         elif action == "state":
-            updates = self._state_updates()
+            updates = state_updates(self)
         elif action == "upload":
-            updates = self._upload_updates(text)
+            updates = upload_updates(self, text)
         else:
             updates = self._agent_turn(text, turn, started)
         async for update in updates:
@@ -571,79 +576,15 @@ class Conversation:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._late_task
 
-    # ---- local actions -------------------------------------------------------------------------
-    def _state_update(self, draft: Draft | None) -> Update:
-        if draft is None:
-            return Update(
-                "state",
-                "Nothing on the timeline yet — upload a photo and describe the motion you want.",
-                {"draft": None},
-            )
-        return Update("state", draft.summary(), {"draft": draft})
-
-    async def _state_updates(self) -> AsyncIterator[Update]:
-        draft, failure = await self._refresh_or_explain()
-        if failure:
-            for update in failure:
-                yield update
-            return
-        yield self._state_update(draft)
-
-    async def _credits_updates(self) -> AsyncIterator[Update]:
-        try:
-            credits = await self.client.credits()
-        except CreditsError as exc:
-            yield self._credits_error(exc)
-            return
-        except NemoError as exc:
-            yield error_update(exc)
-            return
-        text = f"You have {credits.available} credits available"
-        if credits.frozen:
-            text += f" ({credits.frozen} reserved by running jobs, {credits.total} in total)"
-        yield Update("credits", text + ".", {"credits": credits})
-
-    async def _upload_updates(self, text: str) -> AsyncIterator[Update]:
-        refs = media_references(text)
-        found = [
-            r
-            for r in refs
-            if r.lower().startswith(("http://", "https://")) or Path(r).expanduser().is_file()
-        ]
-        if found:
-            yield await self.upload(*found)
-            return
-        types = ", ".join(sorted(e.upper() for e in self.client.accepted_types))
-        missing = f"I can't find {', '.join(refs)} — check the path. " if refs else ""
-        yield Update(
-            "upload",
-            f"{missing}To upload, use the upload button, or in code: "
-            f'await conv.upload("photo.jpg") (a path or a URL). Accepted: {types}; '
-            f"up to {self.skill.max_file_mb} MB.",
-            {"files": []},
-        )
+    # ---- local actions (in _local) ---------------------------------------------------------
+    _state_update = staticmethod(state_update)
 
     async def upload(self, *paths_or_urls: str | Path) -> Update:
         """Upload files (paths or URLs) to the session; returns an ``upload`` update listing them,
         or an ``error`` update saying what is wrong (type, size, missing file)."""
-        turn = self._begin(f"upload {' '.join(str(p) for p in paths_or_urls)}", "upload")
-        started = time.perf_counter()
-        try:
-            sid = await self.start()
-            try:
-                files = await self.client.upload(sid, *paths_or_urls)
-            except SessionNotFoundError:
-                sid = await self._new_session()
-                files = await self.client.upload(sid, *paths_or_urls)
-            update = Update("upload", _describe_uploads(files), {"files": list(files)})
-        except NemoError as exc:
-            update = error_update(exc)
-        turn.session_id = self._session_id
-        self._record(turn, update)
-        self._finish(turn, started)
-        return update
+        return await upload_files(self, *paths_or_urls)
 
-    # ---- export --------------------------------------------------------------------------------
+    # ---- export (the workflow is in _export) --------------------------------------------------------------------------------
     async def export(
         self, on_progress: ProgressCallback | None = None, *, dest: str | Path | None = None
     ) -> Path:
@@ -658,7 +599,7 @@ class Conversation:
         path: Path | None = None
         failure: BaseException | None = None
         try:
-            async for update in self._export_updates(on_progress=on_progress, dest=dest):
+            async for update in export_updates(self, on_progress=on_progress, dest=dest):
                 self._record(turn, update)
                 if update.kind == "export":
                     path = update.data["path"]
@@ -670,64 +611,11 @@ class Conversation:
             raise failure or NothingToExportError()
         return path
 
-    async def _export_updates(
-        self,
-        *,
-        on_progress: ProgressCallback | None = None,
-        dest: str | Path | None = None,
-        turn: Turn | None = None,
-    ) -> AsyncIterator[Update]:
-        draft, failure = await self._refresh_or_explain()
-        if failure:
-            for update in failure:
-                yield update
-            return
-        if draft is None or not draft.exportable:
-            error = NothingToExportError()
-            yield error_update(error, NOTHING_TO_EXPORT)
-            return
-        assert self._session_id is not None  # refresh() returned a draft
-        if turn is not None:
-            turn.draft_before = turn.draft_after = draft.to_json()
-        # A job for this very timeline may still be running from before a kernel restart.
-        mine = fingerprint(draft)
-        job = next(
-            (p for p in self._pending_for_me() if p.draft_fingerprint == mine),
-            None,
-        )
-        if job is not None:
-            yield Update("notice", "Picking up the export that was already running…", {})
-        else:
-            target = Path(dest) if dest is not None else self.renders_dir
-            try:
-                job = await submit_render(
-                    self.client, self._pending, self._session_id, draft, target
-                )
-            except NemoError as exc:
-                yield error_update(exc)
-                return
-            yield Update(
-                "notice",
-                f"Export started — this usually takes {self.skill.export_time}.",
-                {"render_id": job.render_id},
-            )
-        async for update in follow_render(self.client, self._pending, job, on_progress=on_progress):
-            yield update
-
-    def _pending_for_me(self) -> list[PendingRender]:
-        backend = backend_key(self.client)
-        return [
-            p
-            for p in self._pending.all()
-            if p.backend == backend
-            and (self._session_id is None or p.session_id == self._session_id)
-        ]
-
     async def resume_pending(self, on_progress: ProgressCallback | None = None) -> list[Path]:
         """Finish exports left running by an earlier kernel (this session's, or all on this
         server when no session is set): wait for each, download it, return the paths."""
         paths: list[Path] = []
-        for job in self._pending_for_me():
+        for job in pending_for(self):
             async for update in follow_render(
                 self.client, self._pending, job, on_progress=on_progress
             ):
@@ -742,21 +630,3 @@ def _flushed(gui: GuiStream) -> list[Update]:
     """The reply's held-back tail as a ``text`` update (none if nothing is left)."""
     shown, raw = gui.flush()
     return [Update("text", shown, {"delta": True, "raw": raw})] if raw else []
-
-
-def _describe_uploads(files: Sequence[Any]) -> str:
-    if not files:
-        return "Nothing was uploaded."
-    parts = []
-    for f in files:
-        details = [str(getattr(f, "file_type", None) or "file")]
-        width, height = getattr(f, "width", None), getattr(f, "height", None)
-        if width and height:
-            details.append(f"{width}x{height}")
-        duration = getattr(f, "duration", None)
-        if duration and getattr(f, "file_type", None) in ("video", "audio"):
-            details.append(f"{duration:g} s")
-        parts.append(f"{getattr(f, 'filename', '?')} ({', '.join(details)})")
-    if len(files) == 1:
-        return f"Uploaded 1 file: {parts[0]}. Now tell me how to animate it."
-    return f"Uploaded {len(files)} files: {'; '.join(parts)}. Now tell me what to make of them."

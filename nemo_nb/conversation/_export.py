@@ -16,13 +16,17 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nemo_nb._contract import is_loopback
 from nemo_nb.api import NemoConnectionError, NemoError, RenderError, RenderJob
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._update import Update, error_update
 from nemo_nb.timeline import Draft
+
+if TYPE_CHECKING:
+    from nemo_nb.conversation._conversation import Conversation
+    from nemo_nb.conversation._history import Turn
 
 __all__ = ["PendingRender", "PendingRenders", "NothingToExportError", "follow_render"]
 
@@ -197,3 +201,56 @@ async def submit_render(
     )
     pending.add(entry)
     return entry
+
+
+def pending_for(conv: Conversation) -> list[PendingRender]:
+    """The pending jobs on ``conv``'s server: its session's, or all when it has none yet."""
+    backend = backend_key(conv.client)
+    sid = conv.session_id
+    return [
+        p
+        for p in conv._pending.all()
+        if p.backend == backend and (sid is None or p.session_id == sid)
+    ]
+
+
+async def export_updates(
+    conv: Conversation,
+    *,
+    on_progress: ProgressCallback | None = None,
+    dest: str | Path | None = None,
+    turn: Turn | None = None,
+) -> AsyncIterator[Update]:
+    """ "export": check there is something to render, pick up a job already running for this
+    very timeline or submit one, then follow it to the downloaded MP4."""
+    draft, failure = await conv._refresh_or_explain()
+    if failure:
+        for update in failure:
+            yield update
+        return
+    if draft is None or not draft.exportable:
+        yield error_update(NothingToExportError(), NOTHING_TO_EXPORT)
+        return
+    sid = conv.session_id
+    assert sid is not None  # refresh() returned a draft
+    if turn is not None:
+        turn.draft_before = turn.draft_after = draft.to_json()
+    # A job for this very timeline may still be running from before a kernel restart.
+    mine = fingerprint(draft)
+    job = next((p for p in pending_for(conv) if p.draft_fingerprint == mine), None)
+    if job is not None:
+        yield Update("notice", "Picking up the export that was already running…", {})
+    else:
+        target = Path(dest) if dest is not None else conv.renders_dir
+        try:
+            job = await submit_render(conv.client, conv._pending, sid, draft, target)
+        except NemoError as exc:
+            yield error_update(exc)
+            return
+        yield Update(
+            "notice",
+            f"Export started — this usually takes {conv.skill.export_time}.",
+            {"render_id": job.render_id},
+        )
+    async for update in follow_render(conv.client, conv._pending, job, on_progress=on_progress):
+        yield update
