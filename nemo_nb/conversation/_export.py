@@ -101,15 +101,9 @@ class PendingRenders:
         os.replace(tmp, self.path)
 
 
-def _fraction(job: Any) -> float:
-    value = getattr(job, "progress", job)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    # RenderJob.progress is 0-100; a bare number from elsewhere may already be a fraction.
-    number = number / 100.0 if isinstance(job, RenderJob) or number > 1.0 else number
-    return min(max(number, 0.0), 1.0)
+def _fraction(job: RenderJob) -> float:
+    """The job's progress (0-100 on the wire) as a fraction 0..1."""
+    return min(max(job.progress / 100.0, 0.0), 1.0)
 
 
 async def follow_render(
@@ -164,8 +158,9 @@ async def follow_render(
         )
         return
     except NemoError as exc:
-        still_running = getattr(exc, "job", None)  # wait_render gave up; the server did not
-        if still_running is None or getattr(still_running, "done", True):
+        # wait_render gave up while the server did not: the job stays pending for later
+        still_running = exc.job if isinstance(exc, RenderError) else None
+        if not isinstance(still_running, RenderJob) or still_running.done:
             pending.remove(job.render_id)
         yield error_update(exc, str(exc))
         return
