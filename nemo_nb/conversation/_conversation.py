@@ -481,12 +481,12 @@ class Conversation:
             await self._sleep(interval)
             waited += interval
             try:
-                after, ok = await self._read_draft()
+                landed = await self._landed(before)
             except SessionNotFoundError as lost:
                 async for update in self._session_lost(lost):
                     yield update
                 return
-            if ok and after is not None and after != before:
+            if landed is not None:
                 yield Update(
                     "notice",
                     f"The edit landed (checked after {waited:.0f} s).",
@@ -503,6 +503,11 @@ class Conversation:
         )
         self._late_task = asyncio.ensure_future(self._check_late(exc, before, sid, waited))
 
+    async def _landed(self, before: Draft | None) -> Draft | None:
+        """The timeline if it now differs from ``before`` (the edit landed), else ``None``."""
+        after, ok = await self._read_draft()
+        return after if ok and after is not None and after != before else None
+
     async def _check_late(
         self, exc: StreamInterruptedError, before: Draft | None, sid: str | None, waited: float
     ) -> None:
@@ -514,12 +519,12 @@ class Conversation:
             if self._session_id != sid:
                 return  # a new session replaced this one meanwhile: the edit is moot
             try:
-                after, ok = await self._read_draft()
+                after = await self._landed(before)
             except SessionNotFoundError as lost:
                 async for update in self._session_lost(lost):
                     self._deliver_late(update)
                 return
-            if ok and after is not None and after != before:
+            if after is not None:
                 changes = diff(before, after)
                 said = ": " + "; ".join(changes) if changes else ""
                 self._deliver_late(
