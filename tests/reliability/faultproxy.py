@@ -211,7 +211,9 @@ class FaultProxy:
                 data = b"<html><body>502 Bad Gateway</body></html>"
             if kind == "drop_mid_body":
                 cut = self.rng.randint(1, max(1, len(data) - 1))
-                await self._send_head(writer, resp.status_code, {**keep, "Content-Length": str(len(data))})
+                await self._send_head(
+                    writer, resp.status_code, {**keep, "Content-Length": str(len(data))}
+                )
                 writer.write(data[:cut])
                 await writer.drain()
                 return
@@ -255,7 +257,7 @@ class FaultProxy:
             for f in frames:
                 await chunk(f)
             if frames:
-                await chunk(b"data: {\"content\": {\"par")
+                await chunk(b'data: {"content": {"par')
             return
         for f in frames:
             if kind == "slow":

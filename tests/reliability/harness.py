@@ -33,7 +33,10 @@ class EngineProcess:
         self.data = data
         data.parent.mkdir(parents=True, exist_ok=True)
         stamp = time.time_ns()
-        self.out, self.err = data.parent / f"engine-{stamp}.out", data.parent / f"engine-{stamp}.err"
+        self.out, self.err = (
+            data.parent / f"engine-{stamp}.out",
+            data.parent / f"engine-{stamp}.err",
+        )
         self.p = subprocess.Popen(
             [sys.executable, "-m", "nemo_nb.engine", "--data-dir", str(data), *args],
             stdout=self.out.open("wb"), stderr=self.err.open("wb"), env={**ENV, **(env or {})},

@@ -173,8 +173,11 @@ def corpus(tmp: Path) -> list[Entry]:
         ("photo.avif", lambda: _heif("AVIF"), "render"),
         # video and audio
         ("odd-35x19.mp4", lambda: _video(tmp, 35, 19, pix="yuv444p"), "render"),
-        ("tiny-8x8.mkv", lambda: _video(tmp, 8, 8, codec="ffv1", pix="yuv420p", fmt="mkv"),
-         "refuse"),  # fmt: skip
+        (
+            "tiny-8x8.mkv",
+            lambda: _video(tmp, 8, 8, codec="ffv1", pix="yuv420p", fmt="mkv"),
+            "refuse",
+        ),  # fmt: skip
         ("audio-only.mp4", lambda: _video(tmp, 0, 0, audio_only=True), "either"),
         ("clip.webm", lambda: _video(tmp, 64, 48, codec="libvpx", fmt="webm"), "render"),
         # hostile names (the content is a good picture)

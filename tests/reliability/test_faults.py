@@ -270,6 +270,7 @@ def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
             results.append(await _conversation(index, proxies[n], view, photo, tmp_path / "conv"))
 
     try:
+
         async def all_lanes() -> None:
             await asyncio.wait_for(asyncio.gather(*(lane(n) for n in range(LANES))), 900)
 

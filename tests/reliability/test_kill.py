@@ -123,7 +123,8 @@ def _check(api: Api, data: Path, acked: Acked, settle: bool = False) -> dict[str
             info = next(i for i in infos if i["media_id"] == media_id)
             assert api.http.get(info["cdn_url"]).status_code == 200
         stored = Counter(
-            (r[0], r[1]) for r in db.execute("SELECT session_id, text FROM messages WHERE role='user'")
+            (r[0], r[1])
+            for r in db.execute("SELECT session_id, text FROM messages WHERE role='user'")
         )
         for m in acked.messages:
             assert stored[m] == 1, f"acknowledged message stored {stored[m]} times: {m}"
