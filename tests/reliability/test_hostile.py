@@ -5,7 +5,6 @@ renderer: each is rendered or refused with a sentence, the engine stays up, its 
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import av
