@@ -17,6 +17,7 @@ __all__ = [
     "CLOUD_TYPES",
     "ENGINE_TYPES",
     "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_MB",
     "HEAD_BYTES",
     "enable_image_formats",
     "MIN_IMAGE_SIDE",
@@ -25,8 +26,9 @@ __all__ = [
     "image_size_problem",
 ]
 
-#: The contract's upload limit: 200 MB.
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+#: The contract's upload limit, in MB (error messages and skills say it in these units).
+MAX_UPLOAD_MB = 200
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 #: How many leading bytes :func:`sniff` needs.
 HEAD_BYTES = 64
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from nemo_nb import __version__
 from nemo_nb._paths import data_dir
-from nemo_nb.engine import launcher
+from nemo_nb.engine import _sse, launcher
 
 log = logging.getLogger("nemo_nb.engine")
 
@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--heartbeat", type=float, default=_env_float("NEMO_NB_HEARTBEAT", 15.0),
                    help="seconds between keep-alive pings in a chat stream (default 15)")  # fmt: skip
+    p.add_argument("--reply-pace", type=float, metavar="SECONDS",
+                   default=_env_float("NEMO_NB_REPLY_PACE", _sse.REPLY_PACE_S),
+                   help="pause between streamed chunks of a reply (env NEMO_NB_REPLY_PACE; "
+                   f"default {_sse.REPLY_PACE_S}; 0 for none)")  # fmt: skip
     p.add_argument("--workers", type=int, default=1, help="render worker threads (default 1)")
     p.add_argument("--owned", action="store_true", help="exit once no owner process holds a "
                    "lease (how nemo_nb.connect() starts it)")  # fmt: skip
@@ -163,6 +167,7 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
         data_dir=root,
         credit_cost=max(0, args.credit_cost),
         heartbeat_interval=max(0.05, args.heartbeat),
+        reply_pace=max(0.0, args.reply_pace),
         workers=max(1, args.workers),
         interpret=_load(args.agent),
         renderer=_load(args.renderer),

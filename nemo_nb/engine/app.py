@@ -80,6 +80,8 @@ class EngineConfig:
     data_dir: Path
     credit_cost: int = 0
     heartbeat_interval: float = 15.0
+    #: Seconds between streamed reply chunks (`nemo-nb serve` defaults to _sse.REPLY_PACE_S).
+    reply_pace: float = 0.0
     workers: int = 1
     interpret: Interpreter | None = None
     renderer: Renderer | None = None
@@ -517,6 +519,10 @@ async def run_sse(request: Request) -> Response:
             yield _sse.error_frame(f"The agent could not handle that message: {exc}")
         else:
             for event in task.result():
+                for partial in turn.partials(event):  # text streams as ADK's partial events
+                    yield _sse.frame(partial)
+                    if e.config.reply_pace > 0:
+                        await asyncio.sleep(e.config.reply_pace)
                 yield _sse.frame(event)
 
     return StreamingResponse(

@@ -126,14 +126,15 @@ class Api:
             time.sleep(0.05)
 
 
-def sse_frames(body: str) -> list[dict[str, Any]]:
-    """The JSON of every ``data:`` frame in an SSE body (comments and blank data skipped)."""
+def sse_frames(body: str, *, partial: bool = False) -> list[dict[str, Any]]:
+    """The JSON of every ``data:`` frame in an SSE body (comments and blank data skipped);
+    ADK's ``partial`` text chunks only with ``partial=True`` (the final event repeats them)."""
     frames = []
     for block in body.split("\n\n"):
         data = [ln[5:].lstrip() for ln in block.split("\n") if ln.startswith("data:")]
         if data and "".join(data).strip():
             frames.append(json.loads("\n".join(data)))
-    return frames
+    return frames if partial else [f for f in frames if not f.get("partial")]
 
 
 def png_bytes(
