@@ -23,15 +23,6 @@ def shell():
     InteractiveShell.clear_instance()
 
 
-def _final_texts(captured) -> list[str]:
-    """What the cell shows in the end: each display's last version (updates replace it)."""
-    shown: dict[object, str] = {}
-    for i, out in enumerate(captured.outputs):
-        display_id = (out.metadata or {}).get("display_id") or getattr(out, "_display_id", None)
-        shown[display_id or i] = out.data.get("text/plain", "")
-    return list(shown.values())
-
-
 def _run(shell, line: str | None = None, cell: str | None = None):
     with capture_output() as captured:
         if cell is None:
@@ -73,11 +64,7 @@ def test_upload_prompt_and_export_in_cells(shell, tmp_path):
     assert len(shown) == 1  # the video, with its filmstrip poster
     html = shown[0].data["text/html"]
     assert "<video" in html and 'class="nemo-filmstrip"' in html
-    assert (
-        shown[0].data["image/png"].startswith(b"\x89PNG")
-        if isinstance(shown[0].data["image/png"], bytes)
-        else shown[0].data["image/png"]
-    )
+    assert "image/png" in shown[0].data  # viewers that skip HTML show the filmstrip
     progress = [o.data.get("text/plain", "") for o in export.outputs if "text/html" not in o.data]
     assert progress and progress[-1] == "Rendering… 100%"
 
@@ -99,6 +86,7 @@ def test_new_starts_a_fresh_session_and_skill_switches_the_preset(shell):
 
 
 def test_a_disguised_upload_is_one_sentence_and_the_conversation_goes_on(shell, tmp_path):
+    _run(shell, "new")
     out = _run(shell, f"upload {disguised_jpg(tmp_path)}")
     assert out.stdout.startswith("✗ ") and "holiday.jpg" in out.stdout
     assert _run(shell, "status").stdout.startswith("Nothing on the timeline yet")
