@@ -99,7 +99,8 @@ def _open_jobs(session_ids: list[str]) -> list[tuple[str, str]]:
         ).fetchall()
 
 
-async def test_cancelling_leaves_no_render_running_on_the_engine():
+@pytest.mark.parametrize("how", ["cancel", "interrupt"])
+async def test_cancelling_leaves_no_render_running_on_the_engine(how):
     # Long clips, so the cancel lands while the first one renders and the second waits.
     lab = PromptLab(
         PHOTO,
@@ -115,8 +116,13 @@ async def test_cancelling_leaves_no_render_running_on_the_engine():
     else:
         pytest.fail(f"no variant started rendering: {[v.stage for v in lab.variants]}")
     await asyncio.sleep(0.5)
-    await lab.cancel()
-    await asyncio.wait_for(run, 10)  # run() returns quietly after a cancel
+    if how == "cancel":  # lab.cancel(), the Cancel button
+        await lab.cancel()
+        await asyncio.wait_for(run, 10)  # run() returns quietly after a cancel
+    else:  # what interrupting the kernel does to a cell awaiting lab.run()
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(run, 10)
 
     assert [v.status for v in lab.variants] == ["cancelled"] * 3
     submitted = [r for v in lab.variants for r in v.render_ids]
