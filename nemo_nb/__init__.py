@@ -50,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     # notebook helpers
     "show_video": "nemo_nb.display",
     "sample_photo": "nemo_nb._demo",
+    "Studio": "nemo_nb.widgets",
     # skills
     "Skill": "nemo_nb.skills",
     "SKILLS": "nemo_nb.skills",
@@ -100,3 +101,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nemo_nb.display import show_video
     from nemo_nb.skills import SKILLS, Skill, get_skill
     from nemo_nb.timeline import Draft, diff
+    from nemo_nb.widgets import Studio
