@@ -23,12 +23,16 @@ _STYLES: dict[str, tuple[str, str]] = {
     "agent": ("Agent: ", "padding:2px 8px;white-space:pre-wrap"),
     "activity": ("▸ ", "padding:0 8px;color:#666;font-size:90%"),
     "notice": ("", "margin:2px 0;padding:2px 8px;background:#fff6dd;border-radius:4px"),
-    "summary": ("Changed: ", "padding:2px 8px;color:#245c2f"),
+    "summary": ("Changed: ", "padding:2px 8px;color:#245c2f;white-space:pre-wrap"),
     "info": ("", "padding:2px 8px;color:#333"),
     "error": ("✗ ", "margin:2px 0;padding:2px 8px;background:#fdecea;color:#8a1c12;"
               "border-radius:4px"),
 }  # fmt: skip
-_LABELS = {"user": "You", "agent": "Agent"}
+_LABELS = {"user": "You", "agent": "Agent", "summary": "Changed"}
+HINT = (
+    "Upload a photo, then describe the motion you want (or click a suggestion above). "
+    "The agent's reply, what it did and what changed appear here."
+)
 
 
 @dataclass
@@ -56,7 +60,10 @@ class ChatLog:
     """The log widget (:attr:`box`) and its plain-text twin (:meth:`text`)."""
 
     def __init__(self, height: str = "340px") -> None:
-        self._inner = widgets.VBox(layout=widgets.Layout(width="100%", flex="0 0 auto"))
+        self._hint = widgets.HTML(f"<div style='color:#888;padding:8px'>{html.escape(HINT)}</div>")
+        self._inner = widgets.VBox(
+            [self._hint], layout=widgets.Layout(width="100%", flex="0 0 auto")
+        )
         self.box = widgets.Box(
             [self._inner],
             layout=widgets.Layout(
@@ -155,4 +162,4 @@ class ChatLog:
         """Empty the log."""
         self.end_turn()
         self._entries, self._children = [], []
-        self._inner.children = ()
+        self._inner.children = (self._hint,)

@@ -103,7 +103,8 @@ class MediaBar:
             )
             parts: list[widgets.Widget] = [caption]
             if jpeg is not None:
-                parts.insert(0, widgets.Image(value=jpeg, format="jpeg", height=str(THUMB_HEIGHT)))
+                size = widgets.Layout(height=f"{THUMB_HEIGHT}px", width="auto")
+                parts.insert(0, widgets.Image(value=jpeg, format="jpeg", layout=size))
             tiles.append(widgets.VBox(parts, layout=widgets.Layout(margin="0 4px")))
         self.thumbs.children = (*self.thumbs.children, *tiles)
 

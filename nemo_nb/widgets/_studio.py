@@ -41,6 +41,14 @@ STOPPED = (
 )
 _HISTORY_COLUMNS = ["prompt", "action", "reply", "changes", "errors", "duration_s"]
 _TAB_TIMELINE, _TAB_EXPORT, _TAB_HISTORY = 0, 1, 2
+_HIDE_SNAPSHOT = (
+    "<style>.nemo-nb-snapshot{display:none !important}"
+    ".jp-OutputArea-child:has(.nemo-nb-snapshot){display:none}</style>"
+)
+#: Quiet time after the last keystroke before an Enter is taken to mean the text is complete.
+_TYPING_SETTLE_S = 0.15
+#: Height of the inline preview in the Export tab (its width follows the video's aspect).
+_PREVIEW_HEIGHT = 320
 
 
 def _sentence(exc: BaseException, doing: str) -> str:
@@ -165,12 +173,16 @@ class Studio:
             layout=widgets.Layout(width="100%", grid_gap="6px"),
         )
         self.panel.add_class("nemo-nb-studio")
+        # While the panel runs, its static snapshot (the next output) stays out of sight.
+        self.panel.children = (*self.panel.children, widgets.HTML(_HIDE_SNAPSHOT))
         self._chip_buttons: list[widgets.Button] = []
         self._show_chips()
 
         # wiring: every control starts the same coroutine its method runs
         self._send.on_click(lambda _b: self._send_prompt())
         self._prompt.on_msg(self._on_prompt_msg)
+        self._typed_at = 0.0
+        self._prompt.observe(lambda _c: setattr(self, "_typed_at", time.monotonic()), "value")
         self._stop.on_click(lambda _b: self.stop())
         self._new.on_click(lambda _b: self._spawn(self.new_session(), "starting a new session"))
         self._skills.observe(self._on_skill, "value")
@@ -373,7 +385,8 @@ class Studio:
         from nemo_nb.display import show_video
 
         self._export_tab.say("Making the preview…")
-        preview = await asyncio.to_thread(lambda: show_video(path)._repr_html_())
+        width = _preview_width(self._timeline.draft)
+        preview = await asyncio.to_thread(lambda: show_video(path, width=width)._repr_html_())
         self._poster = await asyncio.to_thread(poster_jpeg, path)
         took = f" in {time.monotonic() - started:.0f} s" if started is not None else ""
         size = path.stat().st_size / 1e6
@@ -426,7 +439,15 @@ class Studio:
 
     def _on_prompt_msg(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         if content.get("event") == "submit":  # Enter in the prompt box
-            self._send_prompt()
+            self._spawn(self._send_when_typed(), "sending your message")
+
+    async def _send_when_typed(self) -> None:
+        # ipywidgets holds back value updates while the kernel answers an earlier one, so the
+        # Enter can arrive before the last keystrokes: wait until the text stops changing.
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and time.monotonic() - self._typed_at < _TYPING_SETTLE_S:
+            await asyncio.sleep(0.02)
+        self._send_prompt()
 
     def _add_url(self) -> None:
         url = self._media.url.value.strip()
@@ -534,25 +555,30 @@ class Studio:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         bundle = self.panel._repr_mimebundle_(**kwargs)
         if bundle is not None:
-            # Shown where widgets do not run (GitHub, nbviewer); a live frontend shows the panel.
-            bundle["text/html"] = self._snapshot()
+            bundle["text/plain"] = "nemo-nb Studio (run the cell to use the panel)"
         return bundle
 
     def _ipython_display_(self) -> None:
+        """Two outputs: the live panel, then the static snapshot (hidden while the panel runs,
+        kept up to date after every turn so a saved notebook shows it where widgets don't run).
+        Updating a separate output never re-renders the panel, which would lose the typing focus."""
         from IPython.display import display
 
-        bundle = self._repr_mimebundle_()
-        if bundle is not None:
-            self._display = display(bundle, raw=True, display_id=True)
+        display(self._repr_mimebundle_(), raw=True)
+        self._display = display({"text/html": self._snapshot()}, raw=True, display_id=True)
 
     def _update_snapshot(self) -> None:
-        """Refresh the saved static view after a turn (the live panel is re-attached as is)."""
-        if self._display is None:
-            return
-        bundle = self._repr_mimebundle_()
-        if bundle is not None:
+        if self._display is not None:
             with contextlib.suppress(Exception):
-                self._display.update(bundle, raw=True)
+                self._display.update({"text/html": self._snapshot()}, raw=True)
+
+
+def _preview_width(draft: Any) -> int:
+    """A preview about :data:`_PREVIEW_HEIGHT` pixels tall, at most 360 wide."""
+    size = getattr(draft, "size", None)
+    if not size or not size[1]:
+        return 240
+    return max(120, min(360, round(_PREVIEW_HEIGHT * size[0] / size[1] / 2) * 2))
 
 
 def _shorten(value: object, limit: int = 80) -> object:
