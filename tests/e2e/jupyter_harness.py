@@ -102,8 +102,14 @@ def write_notebook(path: Path, cells: list[str]) -> None:
     """A notebook of code cells, no outputs, Python 3 kernel."""
     nb = {
         "cells": [
-            {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
-             "outputs": [], "source": src}
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": src,
+            }
             for i, src in enumerate(cells)
         ],  # fmt: skip
         "metadata": {
