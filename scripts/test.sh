@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every set-up step the test suite needs on a fresh machine, then the suite itself.
-# Safe to run again. Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/api -x`).
+# Every set-up step the test suite needs on a fresh machine, then lint, types, the suite with the
+# notebooks, and the API and engine tests again on the lowest dependency versions pyproject allows.
+# Safe to run again. With arguments, only pytest runs, with them (`bash scripts/test.sh tests/api -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +26,43 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-exec python3 -m pytest "$@"
+if [ $# -gt 0 ]; then
+  exec python3 -m pytest "$@"
+fi
+
+step() { printf '\n== %s\n' "$*"; }
+SECONDS=0
+
+step "ruff check, ruff format --check, mypy"
+python3 -m ruff check .
+python3 -m ruff format --check .
+python3 -m mypy  # files and settings: [tool.mypy] in pyproject.toml
+
+step "the test suite and the notebooks"
+python3 -m pytest --nbmake --nbmake-timeout=300 tests notebooks
+
+# The oldest release of every direct dependency pyproject allows (`name==floor`), in a venv of its
+# own, kept between runs under the cache dir (keyed by the floors and the Python version).
+step "API and engine tests on the lowest allowed dependency versions"
+lowest=$(mktemp)
+trap 'rm -f "$lowest"' EXIT
+python3 scripts/lowest_constraints.py >"$lowest"
+key=$( (python3 -VV; cat "$lowest") | sha256sum | cut -c1-16)
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/nemo-nb/lowest-$key"
+if [ ! -f "$venv/.complete" ]; then
+  rm -rf "$venv"
+  # A Python without ensurepip (Debian's, lacking python3-venv) gets virtualenv instead.
+  python3 -m venv "$venv" 2>/dev/null || {
+    rm -rf "$venv"
+    python3 -m pip install -q --disable-pip-version-check virtualenv
+    python3 -m virtualenv -q "$venv"
+  }
+  # Wheels only: a floor without a wheel for this Python is not a floor anyone can install quickly.
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: \
+    -r "$lowest" pytest pytest-asyncio pytest-timeout hypothesis
+  touch "$venv/.complete"
+fi
+echo "lowest: $(paste -sd' ' "$lowest")"
+# The package itself from this checkout (no install): the engine child process inherits the path.
+PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" "$venv/bin/python" -m pytest -q tests/api tests/engine
+echo "all done in $((SECONDS / 60)) min $((SECONDS % 60)) s"

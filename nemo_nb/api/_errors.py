@@ -23,6 +23,7 @@ __all__ = [
     "PlanError",
     "RateLimitError",
     "ServerError",
+    "MalformedResponseError",
     "NemoConnectionError",
     "StreamInterruptedError",
     "RenderError",
@@ -162,6 +163,13 @@ class ServerError(NemoError):
     """HTTP 5xx (after retries, for idempotent calls)."""
 
     default_message = "The NemoVideo server had a problem; try again in a moment."
+
+
+class MalformedResponseError(ServerError):
+    """A successful HTTP status whose body could not be read (truncated or garbled JSON), or a
+    reply stream that ended without a single event."""
+
+    default_message = "The server's answer was cut off or garbled; try again in a moment."
 
 
 class NemoConnectionError(NemoError):

@@ -31,7 +31,7 @@ from nemo_nb.conversation._export import (
     follow_render,
     submit_render,
 )
-from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
+from nemo_nb.conversation._gui import ACTION_LABELS, GuiStream, translate_gui
 from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
@@ -204,11 +204,9 @@ class Conversation:
         )
 
     def _record(self, turn: Turn, update: Update) -> None:
-        if update.kind == "text" and update.data.get("final"):
-            turn.reply = update.text
-        elif update.kind == "text":
-            turn.raw_reply += update.text
-            turn.reply = turn.raw_reply
+        if update.kind == "text":
+            turn.reply += update.text
+            turn.raw_reply += update.data.get("raw", update.text)
         elif update.kind == "activity":
             turn.tool_calls.append(str(update.data.get("tool")))
         elif update.kind == "notice":
@@ -237,38 +235,38 @@ class Conversation:
     async def ask(self, text: str, *, echo: bool = False) -> Reply:
         """Send one message and return the whole turn as a :class:`Reply` (no streaming).
 
-        ``echo=True`` also prints the turn as it happens — the reply once (GUI phrases already
-        translated), then activity, changes and notices — which suits scripts and plain cells.
+        ``echo=True`` also prints the turn as it happens — the reply as it streams (GUI phrases
+        already translated), then activity, changes and notices — which suits scripts and plain
+        cells.
         """
         reply = Reply(text)
-        pending = ""  # streamed text not printed yet: a translated version may replace it
+        mid_line = False  # streamed text printed without its line end yet
         async for update in self.send(text):
             reply.updates.append(update)
             if not echo:
                 continue
-            if update.kind == "text" and update.data.get("delta"):
-                pending += update.text
+            if update.kind == "text":
+                print(update.text, end="", flush=True)
+                mid_line = True
                 continue
-            if update.kind == "text":  # the translated reply replaces the streamed one
-                pending = update.text
-                continue
-            if pending:
-                print(pending, flush=True)
-                pending = ""
+            if mid_line:
+                print(flush=True)
+                mid_line = False
             if update.kind not in ("progress", "draft", "actions") and update.text:
                 print(update.text, flush=True)
-        if echo and pending:
-            print(pending, flush=True)
+        if mid_line:
+            print(flush=True)
         return reply
 
     async def send(self, text: str) -> AsyncIterator[Update]:
         """Handle one user message and yield :class:`Update` s as they happen.
 
         Commands run locally (see :func:`route`); anything else is sent to the agent once: its
-        text streams in (``text`` updates with ``delta``), tool calls show as ``activity``,
-        heartbeats-only stretches produce ``"⏳ Still working..."``, and the turn ends with the
-        translated reply, ``actions``, a ``summary`` of what changed when the agent said nothing,
-        and the new ``draft``. Errors are ``error`` updates saying what to do next.
+        text streams in as ``text`` updates to append, GUI phrases already translated ("click
+        Export" arrives as 'say "export"', never raw first), tool calls show as ``activity``,
+        heartbeats-only stretches produce ``"⏳ Still working..."``, and the turn ends with
+        ``actions``, a ``summary`` of what changed when the agent said nothing, and the new
+        ``draft``. Errors are ``error`` updates saying what to do next.
         """
         action: Action = route(text)
         turn = self._begin(text, action)
@@ -309,6 +307,7 @@ class Conversation:
         turn.credits_before = await self._credits_available()
 
         raw_text = ""
+        gui = GuiStream()  # translates whole clauses as they complete
         delta_draft: Draft | None = None
         interrupted: StreamInterruptedError | None = None
         stream_error = False
@@ -327,7 +326,9 @@ class Conversation:
                     if not raw_text:
                         turn.first_text_s = round(time.perf_counter() - started, 3)
                     raw_text += event.text
-                    yield Update("text", event.text, {"delta": True})
+                    shown, raw = gui.feed(event.text)
+                    if raw:
+                        yield Update("text", shown, {"delta": True, "raw": raw})
                 elif event.kind == "tool_call":
                     label = activity_label(event.name, event.args)
                     if label != last_activity:
@@ -341,22 +342,32 @@ class Conversation:
                         delta_draft = self._parse(delta) or delta_draft
                 elif event.kind == "error":
                     stream_error = True
+                    for update in _flushed(gui):
+                        yield update
                     yield self._stream_error(event)
         except StreamInterruptedError as exc:
             interrupted = exc
         except SessionNotFoundError as exc:
+            for update in _flushed(gui):
+                yield update
             async for update in self._session_lost(exc):
                 yield update
             return
         except CreditsError as exc:
+            for update in _flushed(gui):
+                yield update
             yield self._credits_error(exc)
             return
         except NemoError as exc:
+            for update in _flushed(gui):
+                yield update
             yield error_update(exc)
             return
         finally:
             with contextlib.suppress(Exception):
                 await stream.aclose()
+        for update in _flushed(gui):  # the reply's last clause
+            yield update
 
         if interrupted is not None:
             async for update in self._poll_after_drop(interrupted, before):
@@ -376,13 +387,11 @@ class Conversation:
     async def _wrap_up(
         self, raw_text: str, before: Draft | None, after: Draft | None, stream_error: bool
     ) -> AsyncIterator[Update]:
-        """The end of an agent turn: translated reply and actions, or the silent-edit summary;
-        then the new draft if it changed."""
+        """The end of an agent turn: the actions the reply offered, or the silent-edit summary;
+        then the new draft if it changed. (The reply itself was streamed, already translated.)"""
         changes = diff(before, after) if after is not None else []
         if raw_text:
             translation = translate_gui(raw_text)
-            if translation.changed:
-                yield Update("text", translation.text, {"final": True, "raw": raw_text})
             if translation.actions:
                 labels = [ACTION_LABELS[a] for a in translation.actions]
                 yield Update(
@@ -644,6 +653,12 @@ class Conversation:
                 elif update.kind == "error":
                     log.warning("pending export %s: %s", job.render_id, update.text)
         return paths
+
+
+def _flushed(gui: GuiStream) -> list[Update]:
+    """The reply's held-back tail as a ``text`` update (none if nothing is left)."""
+    shown, raw = gui.flush()
+    return [Update("text", shown, {"delta": True, "raw": raw})] if raw else []
 
 
 def _describe_uploads(files: Sequence[Any]) -> str:

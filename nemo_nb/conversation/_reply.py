@@ -23,9 +23,6 @@ class Reply:
     @property
     def text(self) -> str:
         """The agent's reply as the user should read it (GUI phrases translated)."""
-        finals = [u.text for u in self.updates if u.kind == "text" and u.data.get("final")]
-        if finals:
-            return finals[-1]
         return "".join(u.text for u in self.updates if u.kind == "text")
 
     @property

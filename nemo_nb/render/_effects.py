@@ -241,6 +241,55 @@ def _zoom_about(centre: tuple[float, float], zoom: float, shift: tuple[float, fl
     )
 
 
+#: Order in which composed effects map an output pixel back to the picture: the camera first
+#: (Ken Burns, breathing zoom), then the subject's rigid hop or beat, then the deformations. So
+#: "jiggle + bounce" jiggles a body that hops, and "alive + Ken Burns" zooms over a breathing scene.
+_RANK = {"kenburns": 0, "alive": 0, "pulse": 1, "bounce": 1, "jiggle": 2, "sway": 3}
+
+
+@dataclass(frozen=True)
+class Composed:
+    """Several effects on one segment, applied together (each keeps its own seamless period)."""
+
+    parts: tuple[Motion, ...]
+
+    @property
+    def is_field(self) -> bool:
+        return any(part.is_field for part in self.parts)
+
+    def affine(self, t: float) -> np.ndarray:
+        """3x3 backward matrix of the rigid parts (the whole map when no part deforms)."""
+        total = np.eye(3)
+        for part in self.parts:
+            if not part.is_field:
+                total = part.affine(t) @ total  # applied after the ones before it
+        return total
+
+    def field(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Backward map on a grid: every rigid part, then every deforming part, in rank order."""
+        m = self.affine(t)
+        x = m[0, 0] * gx + m[0, 1] * gy + m[0, 2]
+        y = m[1, 0] * gx + m[1, 1] * gy + m[1, 2]
+        for part in self.parts:
+            if part.is_field:
+                x, y = part.field(t, x, y)
+        return x, y
+
+
+def compose(parts: list[Motion]) -> Motion | Composed:
+    """One motion as it is; several in :data:`_RANK` order (a stable sort keeps ties in order)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Composed(tuple(sorted(parts, key=lambda part: _RANK.get(part.type, 1))))
+
+
+def composed_margin(effects: list[tuple[str, float]], size: tuple[int, int]) -> float:
+    """Margin for several effects at once: their reaches add up (bounded, so a stack of strong
+    effects does not blow the plate up)."""
+    total = sum(margin_for(kind, strength, size) for kind, strength in effects)
+    return min(total, 0.3)
+
+
 def make_motion(
     effect_type: str,
     strength: float,

@@ -24,7 +24,7 @@ import numpy as np
 from . import _yuv as yuv
 from ._audio import mix_soundtrack
 from ._draft import Plan, TextSegment, VisualSegment, plan_draft
-from ._effects import PLATE_SCALE, make_motion, margin_for
+from ._effects import PLATE_SCALE, compose, composed_margin, make_motion
 from ._encode import Encoder
 from ._errors import RenderCancelled, RenderInputError, RenderResult
 from ._fit import build_plate
@@ -43,9 +43,9 @@ class StillSegment:
     """A picture with its motion effect: fitted once, warped per frame."""
 
     def __init__(self, seg: VisualSegment, width: int, height: int) -> None:
-        fx = seg.effect
-        margin = margin_for(fx.type, fx.strength, (width, height))
-        scale = PLATE_SCALE.get(fx.type, 1.0)
+        effects = seg.effects
+        margin = composed_margin([(fx.type, fx.strength) for fx in effects], (width, height))
+        scale = max(PLATE_SCALE.get(fx.type, 1.0) for fx in effects)
         need = (
             math.ceil(width * (1 + 2 * margin) * scale),
             math.ceil(height * (1 + 2 * margin) * scale),
@@ -57,18 +57,23 @@ class StillSegment:
         del source
         # converted once: every per-frame warp then runs on the encoder's own planes
         self.plate = dataclasses.replace(plate, image=yuv.to_i420(plate.image))
-        self.motion = make_motion(
-            fx.type,
-            fx.strength,
-            fx.speed,
-            fx.loops,
-            seg.duration,
-            (width, height),
-            self.plate.anchor,
-            fx.direction,
+        self.motion = compose(
+            [
+                make_motion(
+                    fx.type,
+                    fx.strength,
+                    fx.speed,
+                    fx.loops,
+                    seg.duration,
+                    (width, height),
+                    self.plate.anchor,
+                    fx.direction,
+                )
+                for fx in effects
+            ]
         )
         self.size = (width, height)
-        self._static = fx.type == "none" and margin == 0 and scale == 1.0
+        self._static = all(fx.type == "none" for fx in effects) and margin == 0 and scale == 1.0
         self._to_plate = self.plate.frame_to_plate()
         if self.motion.is_field:
             cw, ch = math.ceil(width / _GRID_STEP) + 1, math.ceil(height / _GRID_STEP) + 1

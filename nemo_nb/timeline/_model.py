@@ -113,16 +113,36 @@ class Segment:
         return self.id or f"segment {self.index}"
 
     @property
-    def effect(self) -> str | None:
-        """The motion effect's type (``None`` when there is none or it is ``"none"``)."""
+    def effects(self) -> tuple[str, ...]:
+        """The motion effects' types, in draft order (``m.fx`` is one effect or a list composed)."""
         fx = self.meta.get("fx")
-        kind = fx.get("type") if isinstance(fx, Mapping) else fx if isinstance(fx, str) else None
-        return str(kind) if kind and kind != "none" else None
+        kinds = []
+        for item in fx if isinstance(fx, list) else [fx]:
+            kind = item.get("type") if isinstance(item, Mapping) else item
+            if isinstance(kind, str) and kind and kind != "none" and kind not in kinds:
+                kinds.append(kind)
+        return tuple(kinds)
+
+    @property
+    def effect(self) -> str | None:
+        """The motion effect as shown: its type, ``"jiggle+bounce"`` when composed, else ``None``."""
+        return "+".join(self.effects) or None
 
     @property
     def effect_params(self) -> Mapping[str, Any]:
-        """The motion effect's parameters (strength, speed, loops, dir…), empty if none."""
-        return _mapping(self.meta.get("fx"))
+        """The (first) motion effect's parameters (strength, speed, loops, dir…), empty if none."""
+        fx = self.meta.get("fx")
+        if isinstance(fx, list):
+            fx = next((item for item in fx if isinstance(item, Mapping)), None)
+        return _mapping(fx)
+
+    def params_of(self, kind: str) -> Mapping[str, Any]:
+        """The parameters of this segment's effect of type ``kind`` (empty if it has none)."""
+        fx = self.meta.get("fx")
+        for item in fx if isinstance(fx, list) else [fx]:
+            if isinstance(item, Mapping) and item.get("type") == kind:
+                return item
+        return {}
 
     @property
     def strength(self) -> float | None:

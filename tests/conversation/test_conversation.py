@@ -74,22 +74,21 @@ async def test_reply_streams_chunk_by_chunk_then_is_translated(tmp_path: Path) -
             # The first chunk arrives while the agent is still talking: the second is not sent yet.
             assert client.emitted == 3
         updates.append(update)
-    assert kinds(updates) == ["activity", "text", "text", "text", "actions", "state", "draft"]
+    # Each piece arrives translated, once: nothing is shown raw and replaced afterwards.
+    assert kinds(updates) == ["activity", "text", "text", "actions", "state", "draft"]
     assert updates[0].text == "Applying motion…"
     assert [u.text for u in updates[1:3]] == [
-        "Done! Preview it in the Timeline, ",
-        "then click Export.",
+        "Done! See the timeline summary,",
+        ' then say "export".',
     ]
-    final = updates[3]
-    assert (
-        final.data["final"] and final.text == 'Done! See the timeline summary, then say "export".'
+    assert "".join(u.data["raw"] for u in updates[1:3]) == (
+        "Done! Preview it in the Timeline, then click Export."
     )
-    assert final.data["raw"] == "Done! Preview it in the Timeline, then click Export."
-    assert updates[4].data["actions"] == ["show_timeline", "export"]
-    assert updates[4].text == "Show timeline · Export"
-    assert updates[5].text == Draft.from_json(ENGINE_DRAFT).summary()
-    assert updates[6].data["draft"] == Draft.from_json(ENGINE_DRAFT)
-    assert "Added portrait.jpg (0-6s) with a jiggle effect" in updates[6].data["changes"]
+    assert updates[3].data["actions"] == ["show_timeline", "export"]
+    assert updates[3].text == "Show timeline · Export"
+    assert updates[4].text == Draft.from_json(ENGINE_DRAFT).summary()
+    assert updates[5].data["draft"] == Draft.from_json(ENGINE_DRAFT)
+    assert "Added portrait.jpg (0-6s) with a jiggle effect" in updates[5].data["changes"]
     assert conv.draft == Draft.from_json(ENGINE_DRAFT)
     assert client.sent == [
         ("sess-1", "make this photo jiggle and bounce like a looping animated video")
