@@ -233,27 +233,35 @@ def _effect_changes(a: Segment, b: Segment, name: str) -> list[str]:
             out.append(f"Removed the {a.effect} effect from {name}")
         else:
             out.append(f"Effect on {name} {a.effect} → {b.effect}")
-    for kind in [k for k in b.effects if k in a.effects]:  # each composed effect on its own
+    # Composed effects that changed alike ("make it subtler" on jiggle + bounce) read as one
+    # sentence; an effect that changed on its own is named.
+    kinds = [k for k in b.effects if k in a.effects]
+    changes: dict[tuple[str, str, str], list[str]] = {}
+    for kind in kinds:
         pa, pb = a.params_of(kind), b.params_of(kind)
-        of = f"{name}" if len(b.effects) == 1 else f"{name} ({kind})"
-        sa, sb = _fraction(pa.get("strength")), _fraction(pb.get("strength"))
-        if sa != sb:
-            out.append(f"Effect strength on {of} {_pct_or_default(sa)} → {_pct_or_default(sb)}")
-        if pa.get("speed") != pb.get("speed"):
-            out.append(
-                f"Effect speed on {of} {_times(pa.get('speed'))} → {_times(pb.get('speed'))}"
-            )
-        for key, label in (
-            ("loops", "Motion loops"),
-            ("loop", "Looping"),
-            ("dir", "Motion direction"),
-        ):
-            if pa.get(key) != pb.get(key):
-                out.append(f"{label} on {of} {_plain(pa.get(key))} → {_plain(pb.get(key))}")
+        for label, old, new in _param_changes(pa, pb):
+            changes.setdefault((label, old, new), []).append(kind)
         handled = {"type", "strength", "speed", "loops", "loop", "dir"}
         out += _generic(
             f"the {kind} effect on {name}", _without(pa, handled), _without(pb, handled)
         )
+    for (label, old, new), which in changes.items():
+        of = name if len(which) == len(b.effects) else f"{name} ({', '.join(which)})"
+        out.append(f"{label} on {of} {old} → {new}")
+    return out
+
+
+def _param_changes(pa: Mapping[str, Any], pb: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, before, after) for each effect parameter a person tunes by name."""
+    out = []
+    sa, sb = _fraction(pa.get("strength")), _fraction(pb.get("strength"))
+    if sa != sb:
+        out.append(("Effect strength", _pct_or_default(sa), _pct_or_default(sb)))
+    if pa.get("speed") != pb.get("speed"):
+        out.append(("Effect speed", _times(pa.get("speed")), _times(pb.get("speed"))))
+    for key, label in (("loops", "Motion loops"), ("loop", "Looping"), ("dir", "Motion direction")):
+        if pa.get(key) != pb.get(key):
+            out.append((label, _plain(pa.get(key)), _plain(pb.get(key))))
     return out
 
 

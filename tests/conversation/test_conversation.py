@@ -79,8 +79,8 @@ async def test_reply_streams_chunk_by_chunk_then_is_translated(tmp_path: Path) -
     assert kinds(updates) == ["activity", "text", "text", "actions", "state", "draft"]
     assert updates[0].text == "Applying motion…"
     assert [u.text for u in updates[1:3]] == [
-        "Done! See the timeline summary,",
-        ' then say "export".',
+        "Done! See the timeline summary, ",
+        'then say "export".',
     ]
     assert "".join(u.data["raw"] for u in updates[1:3]) == (
         "Done! Preview it in the Timeline, then click Export."
@@ -162,8 +162,9 @@ async def test_credits_error_event_in_the_stream_keeps_the_text_and_gives_the_li
         [text("Working on it"), ChatEvent("error", text="insufficient credits", code=2001)]
     )
     updates = await collect(make(client, tmp_path), "make it jiggle")
-    assert kinds(updates) == ["text", "error"]
-    assert "register?bind=anon_test" in updates[1].text
+    assert kinds(updates) == ["text", "text", "error"]  # the words so far, then the error
+    assert "".join(u.text for u in updates[:2]) == "Working on it"
+    assert "register?bind=anon_test" in updates[2].text
 
 
 async def test_agent_error_event_is_one_sentence_with_a_next_step(tmp_path: Path) -> None:
