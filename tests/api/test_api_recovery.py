@@ -146,3 +146,25 @@ async def test_a_garbled_json_chat_answer_is_a_typed_error(client, fake):
         await client.chat(session.session_id, "make it jiggle").collect()
     assert "cut off or garbled" in str(info.value) and "not resent" in str(info.value)
     assert fake.count("POST", "/run_sse") == 1
+
+
+async def test_a_refused_cdn_does_not_restart_the_engine(fake, sleeps, tmp_path):
+    # Only our own server is brought back by the reconnect hook; another origin refusing is
+    # retried like any failed GET, then reported.
+    import socket
+
+    from nemo_nb.api import NemoClient, NemoConnectionError
+
+    restarts = []
+
+    async def restart() -> str:
+        restarts.append(1)
+        return fake.api_base
+
+    with socket.socket() as s:  # a port nobody listens on: the "CDN"
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with NemoClient(fake.api_base, sleep=sleeps, reconnect=restart) as c:
+        with pytest.raises(NemoConnectionError):
+            await c.download(f"http://127.0.0.2:{port}/files/clip.mp4", tmp_path)
+    assert restarts == [] and len(sleeps.calls) == 3
