@@ -57,7 +57,7 @@ FAULTS = {
 }
 
 
-async def _prepare(kind: str, client, fake) -> tuple[str, str, Any]:
+async def _prepare(kind: str, client, fake, dest) -> tuple[str, str, Any]:
     """(method, path to fault, the operation) for one kind of request."""
     session = await client.create_session()
     if kind == "call":
@@ -68,7 +68,7 @@ async def _prepare(kind: str, client, fake) -> tuple[str, str, Any]:
     job = await client.start_render(session.session_id, DRAFT)
     fake.renders[job.id]["polls"] = 99  # finished
     done = RenderJob(id=job.id, status="completed")  # downloads from the API's fallback path
-    return "GET", f"/api/render/proxy/{job.id}/download", lambda: client.download(done, fake.dest)
+    return "GET", f"/api/render/proxy/{job.id}/download", lambda: client.download(done, dest)
 
 
 @pytest.mark.parametrize("kind", ["call", "chat", "download"])
@@ -77,8 +77,7 @@ async def test_one_fault_table_for_calls_chat_and_downloads(
     name, kind, client, fake, sleeps, tmp_path
 ):
     case = FAULTS[name]
-    fake.dest = tmp_path
-    method, path, operation = await _prepare(kind, client, fake)
+    method, path, operation = await _prepare(kind, client, fake, tmp_path)
     outcome, sent = case.chat if kind == "chat" and case.chat else (case.outcome, case.sent)
     before = fake.count(method, path)
     sleeps.calls.clear()
@@ -107,8 +106,7 @@ async def test_one_fault_table_for_calls_chat_and_downloads(
 
 
 async def test_a_429_on_a_download_is_waited_out_and_retried_once(client, fake, sleeps, tmp_path):
-    fake.dest = tmp_path
-    method, path, operation = await _prepare("download", client, fake)
+    method, path, operation = await _prepare("download", client, fake, tmp_path)
     fake.fault(method, path, status=429, headers={"Retry-After": "5"})
     path_on_disk = await operation()
     assert path_on_disk.read_bytes() == fake.mp4
