@@ -66,7 +66,6 @@ async def _prepare(kind: str, client, fake, dest) -> tuple[str, str, Any]:
         return "POST", "/run_sse", lambda: client.chat(session.session_id, "jiggle").collect()
     fake.output_on_cdn = False  # the API's own origin: the bearer and the full table apply
     job = await client.start_render(session.session_id, DRAFT)
-    fake.renders[job.id]["polls"] = 99  # finished
     done = RenderJob(id=job.id, status="completed")  # downloads from the API's fallback path
     return "GET", f"/api/render/proxy/{job.id}/download", lambda: client.download(done, dest)
 
