@@ -21,7 +21,9 @@ from .conftest import settle
 
 PROMPT = "make this photo jiggle and bounce like a looping animated video"
 REPLY = (
-    "Done! I animated grace_hopper.jpg with a jiggle effect (6 s, 9:16). "
+    "Done! I animated grace_hopper.jpg with a jiggle and bounce effect (6 s, 9:16). "
+    "grace_hopper.jpg is only 512x600, so it is enlarged 3.2x to fill 1080x1920 and will look "
+    'soft; "show the whole photo" (the photo over a blurred fill of itself) would look sharper. '
     'See the timeline summary, then say "export".'
 )
 
