@@ -306,8 +306,8 @@ class VideoTrack:
         return self._live[i]
 
     def frame(self, t: float) -> np.ndarray | None:
-        for i in [i for i in self._live if t >= self._until[i] - _EPS]:
-            self._live.pop(i).close()  # done: free its plate / decoder
+        for done in [i for i in self._live if t >= self._until[i] - _EPS]:
+            self._live.pop(done).close()  # done: free its plate / decoder
         i = next(
             (i for i, s in enumerate(self.segments) if s.start - _EPS <= t < s.end - _EPS), None
         )

@@ -86,12 +86,15 @@ def remap(src: np.ndarray, coarse: np.ndarray, width: int, height: int) -> np.nd
     out = new_frame(width, height)
     (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
     luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)
-    chroma = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
+    # map2=None is valid for one float map; OpenCV's stubs only list two-map overloads.
+    cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
+    chroma: np.ndarray = cv2.resize(
+        coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR
+    )
     chroma -= 0.5
     chroma *= 0.5  # luma source px -> chroma source px
     for s, o in ((su, ou), (sv, ov)):
-        cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)
+        cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
     return out
 
 

@@ -30,6 +30,7 @@ from nemo_nb.widgets._timeline_tab import TimelineTab
 
 if TYPE_CHECKING:
     from nemo_nb.api import NemoClient
+    from nemo_nb.conversation import AgentClient
 
 __all__ = ["Studio"]
 
@@ -90,7 +91,7 @@ class Studio:
 
     def __init__(
         self,
-        client: NemoClient | None = None,
+        client: NemoClient | AgentClient | None = None,
         *,
         skill: str | Skill | None = None,
         conversation: Conversation | None = None,
@@ -98,7 +99,7 @@ class Studio:
         if conversation is not None:
             client = conversation.client
             skill = conversation.skill
-        self._client = client
+        self._client: NemoClient | AgentClient | None = client
         self._skill: Skill = get_skill(
             skill if skill is not None else getattr(client, "skill", None)
         )
@@ -270,7 +271,7 @@ class Studio:
     def _attach(self, conv: Conversation) -> None:
         self._conv = conv
         # A background check (after a dropped stream) reports here when it is done.
-        conv.on_late_update = self._late_update  # type: ignore[attr-defined]
+        conv.on_late_update = self._late_update
         self._backend.value = self._backend_text(backend_label(conv.client))
         self._refresh_history()
         self._spawn(self._refresh_credits(), "reading your credits")
