@@ -312,14 +312,17 @@ def test_malformed_2xx_body_is_a_typed_error(tmp_path: Path, kind: str) -> None:
     """Directly: a 200 whose JSON is cut or not JSON is an error with a sentence, not silence."""
     engine = EngineProcess(tmp_path / "data", *TINY)
     proxy = FaultProxy(engine.url)
+    photo = tmp_path / "p.png"
+    photo.write_bytes(png_bytes(32, 32))
     try:
 
         async def go() -> Any:
             async with NemoClient(proxy.url, client_id=str(uuid.uuid4()), sleep=_fast_sleep) as c:
                 s = await c.create_session()
-                proxy.plan = Plan(kind=kind, route="state")
+                # a POST (an idempotent GET would rightly be retried and succeed)
+                proxy.plan = Plan(kind=kind, route="upload")
                 try:
-                    await c.state(s.session_id)
+                    await c.upload(s.session_id, photo)
                 except NemoError as err:
                     return err
                 return None
