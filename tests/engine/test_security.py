@@ -44,7 +44,8 @@ def test_rebinding_host_names_get_no_answer_and_no_token(engine: RunningEngine) 
             r = http.request(method, path, headers={"Host": host, "X-Client-Id": "c" * 36})
             assert r.status_code == 403, (host, path)
             assert r.json()["message"] == (
-                "This engine answers only requests addressed to it by one of its own names."
+                "This engine answers only requests addressed to it by one of its own names "
+                "(whoever runs it can add one with nemo-nb serve --allow-host NAME)."
             )
             assert "evil" not in r.text and "token" not in r.json()["message"]
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST.", f"127.0.0.2:{port}"):
