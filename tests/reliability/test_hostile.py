@@ -77,6 +77,10 @@ def test_hostile_corpus(tmp_path: Path) -> None:
     for name, expect, outcome, detail in rows:
         print(f"  {repr(name)[:40]:{width}}  {expect:7} {outcome:18} {detail[:110]}")
     _contact_sheet(frames)
+    upright = frames["exif-1.jpg"].astype(int)
+    for o in range(2, 9):  # the same picture stored eight ways renders the same
+        diff = abs(frames[f"exif-{o}.jpg"].astype(int) - upright).mean()
+        assert diff < 6, f"EXIF orientation {o} renders differently (mean diff {diff:.1f})"
     wrong = [(n, e, o) for n, e, o, _ in rows if (e == "render" and o != "rendered")
              or (e == "refuse" and o != "refused at upload")]  # fmt: skip
     assert not wrong, wrong
