@@ -286,6 +286,7 @@ def test_serving_beyond_loopback_warns(tmp_path: Path) -> None:
         _, err = p.communicate(timeout=10)
     assert "WARNING: this engine is reachable from other machines." in err
     assert "plain HTTP" in err
+    assert "It answers to 0.0.0.0" not in err and "studio.example" in err
     quiet = subprocess.run(
         [sys.executable, "-m", "nemo_nb.engine", "--data-dir", str(tmp_path / "d2"), "--version"],
         capture_output=True, text=True, env=env,
