@@ -212,8 +212,11 @@ def _modes(root: Path) -> dict[str, int]:
 def test_data_dir_is_700_and_every_file_600(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
-    (data / "old-history.json").write_text("{}")
-    os.chmod(data / "old-history.json", 0o644)  # written before the engine tightened modes
+    (data / "history").mkdir(mode=0o755)
+    (data / "history" / "old.jsonl").write_text("{}")
+    os.chmod(data / "history" / "old.jsonl", 0o644)  # written before the engine tightened modes
+    (data / "notes.sh").write_text("#!/bin/sh\n")  # not nemo-nb's: its mode is left alone
+    os.chmod(data / "notes.sh", 0o755)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
@@ -244,6 +247,7 @@ def test_data_dir_is_700_and_every_file_600(tmp_path: Path) -> None:
     assert {"engine.sqlite3", "engine.sqlite3-wal", "engine.sqlite3-shm", "engine.json"} <= names
     assert any(n.startswith("media/") and n.endswith("p.png") for n in names)
     assert any(n.startswith("renders/") and n.endswith(".mp4") for n in names)
+    assert modes.pop("notes.sh") == 0o755
     wrong = {n: oct(m) for n, m in modes.items() if m != (0o700 if (data / n).is_dir() else 0o600)}
     assert not wrong, wrong
     print(f"checked {len(modes)} paths in the data dir: all 700 (dirs) / 600 (files)")

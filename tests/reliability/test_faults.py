@@ -272,7 +272,8 @@ def _check_engine(result: Result, conv: Conversation, view: EngineView, sent: li
 
 
 def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
-    engine = EngineProcess(tmp_path / "data", *TINY, "--heartbeat", "0.2")
+    # paced reply chunks kept (drops then land mid-text), just quicker than for people
+    engine = EngineProcess(tmp_path / "data", *TINY, "--heartbeat", "0.2", "--reply-pace", "0.005")
     proxies = [FaultProxy(engine.url, seed=SEED + lane) for lane in range(LANES)]
     view = EngineView(tmp_path / "data")
     photo = tmp_path / "photo.png"
@@ -292,6 +293,7 @@ def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
         asyncio.run(all_lanes())
         took = time.perf_counter() - t0
         assert engine.alive(), "the engine died"
+        engine_cpu = engine.cpu_seconds()
     finally:
         for p in proxies:
             p.close()
@@ -302,8 +304,8 @@ def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
         fired = r.plan.kind if r.plan.fired else "none (not reached)"
         table[fired if r.plan.kind != "none" else "none"][r.outcome] += 1
     outcomes = ["success", "with notice", "typed error", "violation"]
-    print(f"\n{len(results)} conversations, seed {SEED}, {took:.0f} s under load, "
-          f"{sum(p.requests for p in proxies)} proxied requests")  # fmt: skip
+    print(f"\n{len(results)} conversations, seed {SEED}, {took:.0f} s under load (engine CPU "
+          f"{engine_cpu:.0f} s), {sum(p.requests for p in proxies)} proxied requests")  # fmt: skip
     print(f"{'fault':24}" + "".join(f"{o:>13}" for o in outcomes))
     for kind in sorted(table):
         print(f"{kind:24}" + "".join(f"{table[kind][o]:>13}" for o in outcomes))
