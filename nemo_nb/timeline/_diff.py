@@ -233,24 +233,39 @@ def _effect_changes(a: Segment, b: Segment, name: str) -> list[str]:
             out.append(f"Removed the {a.effect} effect from {name}")
         else:
             out.append(f"Effect on {name} {a.effect} → {b.effect}")
-    for kind in [k for k in b.effects if k in a.effects]:  # each composed effect on its own
+    kinds = [k for k in b.effects if k in a.effects]
+    # (what, before, after) per composed effect; one sentence when all of them changed alike
+    # ("make it subtler" on jiggle + bounce), else one per effect, naming it
+    per_kind: dict[str, list[tuple[str, str, str]]] = {}
+    for kind in kinds:
         pa, pb = a.params_of(kind), b.params_of(kind)
-        of = f"{name}" if len(b.effects) == 1 else f"{name} ({kind})"
+        found = []
         sa, sb = _fraction(pa.get("strength")), _fraction(pb.get("strength"))
         if sa != sb:
-            out.append(f"Effect strength on {of} {_pct_or_default(sa)} → {_pct_or_default(sb)}")
+            found.append(("Effect strength", _pct_or_default(sa), _pct_or_default(sb)))
         if pa.get("speed") != pb.get("speed"):
-            out.append(
-                f"Effect speed on {of} {_times(pa.get('speed'))} → {_times(pb.get('speed'))}"
-            )
+            found.append(("Effect speed", _times(pa.get("speed")), _times(pb.get("speed"))))
         for key, label in (
             ("loops", "Motion loops"),
             ("loop", "Looping"),
             ("dir", "Motion direction"),
         ):
             if pa.get(key) != pb.get(key):
-                out.append(f"{label} on {of} {_plain(pa.get(key))} → {_plain(pb.get(key))}")
-        handled = {"type", "strength", "speed", "loops", "loop", "dir"}
+                found.append((label, _plain(pa.get(key)), _plain(pb.get(key))))
+        per_kind[kind] = found
+    done = set()
+    for kind in kinds:
+        for change in per_kind[kind]:
+            alike = len(kinds) == len(b.effects) and all(change in per_kind[k] for k in kinds)
+            if alike and change in done:
+                continue
+            done.add(change)
+            of = name if alike or len(b.effects) == 1 else f"{name} ({kind})"
+            label, before, after = change
+            out.append(f"{label} on {of} {before} → {after}")
+    handled = {"type", "strength", "speed", "loops", "loop", "dir"}
+    for kind in kinds:
+        pa, pb = a.params_of(kind), b.params_of(kind)
         out += _generic(
             f"the {kind} effect on {name}", _without(pa, handled), _without(pb, handled)
         )

@@ -39,3 +39,11 @@ def test_diff_speaks_of_the_one_composed_effect_that_changed() -> None:
     assert diff(single, before) == ["Effect on portrait.jpg jiggle → jiggle+bounce"] + [
         "Effect strength on portrait.jpg (jiggle) 60% → 50%"
     ]
+
+
+def test_a_change_to_every_composed_effect_is_one_sentence() -> None:
+    before = _composed()
+    after = copy.deepcopy(before)
+    for fx in after["t"][0]["sg"][0]["m"]["fx"]:
+        fx["strength"] = 0.35  # "make it subtler"
+    assert diff(before, after) == ["Effect strength on portrait.jpg 50% → 35%"]
