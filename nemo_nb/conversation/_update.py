@@ -8,7 +8,7 @@ from typing import Any, Literal
 __all__ = ["Update", "UpdateKind", "error_update"]
 
 UpdateKind = Literal[
-    "text",  # agent text: data["delta"] for a streamed chunk; data["final"] for the translated reply
+    "text",  # a streamed piece of the agent's reply, GUI phrases already translated: append it
     "activity",  # tool activity ("Applying motion…"): data["tool"], data["args"]
     "notice",  # "⏳ Still working...", "checking whether the edit landed…"
     "actions",  # buttons the UI can offer: data["actions"] e.g. ["export", "show_timeline"]
@@ -29,9 +29,9 @@ class Update:
 
     Kinds and their ``data``:
 
-    - ``text``: ``{"delta": True}`` for each streamed chunk of the agent's reply (append it);
-      ``{"final": True, "raw": <agent text>}`` once at the end *if* GUI translation changed the
-      reply: replace the streamed text with this one.
+    - ``text``: ``{"delta": True, "raw": <the agent's own words>}`` for each streamed piece of
+      the reply. Append ``text``: it is already GUI-translated ("click Export" arrives as
+      'say "export"'), each character once, never to be replaced.
     - ``activity``: ``{"tool": name, "args": dict}``. ``notice``: ``{}`` or ``{"waited_s": s}``.
     - ``actions``: ``{"actions": [...], "labels": [...]}``, actions a subset of ``"export"``,
       ``"show_timeline"``, ``"credits"``, ``"upload"`` and labels their button captions.

@@ -4,13 +4,20 @@ null fields omitted, no ``event:``/``id:`` fields and no done frame."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
 
-__all__ = ["Turn", "frame", "error_frame", "PING"]
+__all__ = ["Turn", "frame", "error_frame", "PING", "REPLY_PACE_S"]
 
 AUTHOR = "nemo_agent"
+#: Default pause between two streamed chunks of a reply (``nemo-nb serve --reply-pace``), so a
+#: person sees the text arrive as from a model; 0 streams them back to back.
+REPLY_PACE_S = 0.04
+#: Words per streamed chunk, about what a model's token stream delivers per event.
+WORDS_PER_CHUNK = 3
+_WORD = re.compile(r"\s*\S+\s*")
 #: A keep-alive: an SSE comment, which every SSE reader skips.
 PING = b": ping\n\n"
 
@@ -58,3 +65,16 @@ class Turn:
 
     def text(self, text: str) -> dict[str, Any]:
         return self._event("model", [{"text": text}])
+
+    def partials(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """ADK's streaming mode: the ``partial`` chunks, a few words each, that precede a text
+        ``event`` (which then repeats the whole text). None for other events."""
+        parts = event["content"]["parts"]
+        text = parts[0].get("text") if len(parts) == 1 else None
+        if not text:
+            return []
+        words = _WORD.findall(text)
+        chunks = [
+            "".join(words[i : i + WORDS_PER_CHUNK]) for i in range(0, len(words), WORDS_PER_CHUNK)
+        ]
+        return [{**self._event("model", [{"text": c}]), "partial": True} for c in chunks]

@@ -12,7 +12,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from nemo_nb._mediatype import enable_image_formats
+from nemo_nb._mediatype import enable_image_formats, image_size_problem
 
 from ._errors import RenderInputError
 from ._fit import fit_picture
@@ -35,6 +35,9 @@ def _open_picture(path: Path) -> Iterator[Image.Image]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(path) as im:
+            problem = image_size_problem(*im.size, im.format)  # before any pixel is decoded
+            if problem:
+                raise ValueError(f"it {problem}")
             yield im
 
 

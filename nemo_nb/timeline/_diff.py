@@ -233,42 +233,35 @@ def _effect_changes(a: Segment, b: Segment, name: str) -> list[str]:
             out.append(f"Removed the {a.effect} effect from {name}")
         else:
             out.append(f"Effect on {name} {a.effect} → {b.effect}")
+    # Composed effects that changed alike ("make it subtler" on jiggle + bounce) read as one
+    # sentence; an effect that changed on its own is named.
     kinds = [k for k in b.effects if k in a.effects]
-    # (what, before, after) per composed effect; one sentence when all of them changed alike
-    # ("make it subtler" on jiggle + bounce), else one per effect, naming it
-    per_kind: dict[str, list[tuple[str, str, str]]] = {}
+    changes: dict[tuple[str, str, str], list[str]] = {}
     for kind in kinds:
         pa, pb = a.params_of(kind), b.params_of(kind)
-        found = []
-        sa, sb = _fraction(pa.get("strength")), _fraction(pb.get("strength"))
-        if sa != sb:
-            found.append(("Effect strength", _pct_or_default(sa), _pct_or_default(sb)))
-        if pa.get("speed") != pb.get("speed"):
-            found.append(("Effect speed", _times(pa.get("speed")), _times(pb.get("speed"))))
-        for key, label in (
-            ("loops", "Motion loops"),
-            ("loop", "Looping"),
-            ("dir", "Motion direction"),
-        ):
-            if pa.get(key) != pb.get(key):
-                found.append((label, _plain(pa.get(key)), _plain(pb.get(key))))
-        per_kind[kind] = found
-    done = set()
-    for kind in kinds:
-        for change in per_kind[kind]:
-            alike = len(kinds) == len(b.effects) and all(change in per_kind[k] for k in kinds)
-            if alike and change in done:
-                continue
-            done.add(change)
-            of = name if alike or len(b.effects) == 1 else f"{name} ({kind})"
-            label, before, after = change
-            out.append(f"{label} on {of} {before} → {after}")
-    handled = {"type", "strength", "speed", "loops", "loop", "dir"}
-    for kind in kinds:
-        pa, pb = a.params_of(kind), b.params_of(kind)
+        for label, old, new in _param_changes(pa, pb):
+            changes.setdefault((label, old, new), []).append(kind)
+        handled = {"type", "strength", "speed", "loops", "loop", "dir"}
         out += _generic(
             f"the {kind} effect on {name}", _without(pa, handled), _without(pb, handled)
         )
+    for (label, old, new), which in changes.items():
+        of = name if len(which) == len(b.effects) else f"{name} ({', '.join(which)})"
+        out.append(f"{label} on {of} {old} → {new}")
+    return out
+
+
+def _param_changes(pa: Mapping[str, Any], pb: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, before, after) for each effect parameter a person tunes by name."""
+    out = []
+    sa, sb = _fraction(pa.get("strength")), _fraction(pb.get("strength"))
+    if sa != sb:
+        out.append(("Effect strength", _pct_or_default(sa), _pct_or_default(sb)))
+    if pa.get("speed") != pb.get("speed"):
+        out.append(("Effect speed", _times(pa.get("speed")), _times(pb.get("speed"))))
+    for key, label in (("loops", "Motion loops"), ("loop", "Looping"), ("dir", "Motion direction")):
+        if pa.get(key) != pb.get(key):
+            out.append((label, _plain(pa.get(key)), _plain(pb.get(key))))
     return out
 
 

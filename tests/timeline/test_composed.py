@@ -41,9 +41,9 @@ def test_diff_speaks_of_the_one_composed_effect_that_changed() -> None:
     ]
 
 
-def test_a_change_to_every_composed_effect_is_one_sentence() -> None:
+def test_diff_says_once_what_changed_alike_on_every_composed_effect() -> None:
     before = _composed()
     after = copy.deepcopy(before)
-    for fx in after["t"][0]["sg"][0]["m"]["fx"]:
-        fx["strength"] = 0.35  # "make it subtler"
+    for fx in after["t"][0]["sg"][0]["m"]["fx"]:  # "make it subtler" lowers both
+        fx["strength"] = 0.35
     assert diff(before, after) == ["Effect strength on portrait.jpg 50% → 35%"]
