@@ -214,7 +214,7 @@ class Studio:
         """Upload files (paths or URLs) to the session, as the Upload button does."""
         async with self._lock("turn"):
             conv = await self._ready()
-            self._set_status("⏳ Uploading…")
+            self._set_status("Uploading…")
             try:
                 update = await conv.upload(*paths_or_urls)
             finally:
@@ -258,7 +258,7 @@ class Studio:
     async def _ready(self) -> Conversation:
         async with self._lock("connect"):
             if self._conv is None:
-                self._set_status("⏳ Connecting…")
+                self._set_status("Connecting…")
                 if self._client is None:
                     from nemo_nb._connect import connect
 
@@ -304,7 +304,7 @@ class Studio:
             if exporting:
                 self._export_tab.started()
                 self._tabs.selected_index = _TAB_EXPORT
-            self._set_status("⏳ Rendering…" if exporting else "⏳ Thinking…")
+            self._set_status("Rendering…" if exporting else "Thinking…")
             started = time.monotonic()
             conv: Conversation | None = None
             try:
@@ -346,7 +346,7 @@ class Studio:
             self._log.stream(text)
         elif kind == "activity":
             self._log.activity(text)
-            self._set_status(f"⏳ {text}")
+            self._set_status(text)
         elif kind == "notice":
             self._log.add("notice", text)
             if self._export_tab.button.disabled:
@@ -364,7 +364,7 @@ class Studio:
         elif kind == "progress":
             fraction = float(data.get("fraction", 0.0))
             self._export_tab.step(fraction, text)
-            self._set_status(f"⏳ {text}")
+            self._set_status(text)
         elif kind == "export":
             await self._show_export(Path(data["path"]), started)
         elif kind == "credits":
