@@ -110,7 +110,7 @@ class Studio:
         self._display: Any = None
 
         # header
-        self._backend = widgets.HTML(self._backend_text("not connected yet"))
+        self._backend = widgets.HTML(self._backend_text("connects on first use"))
         self._credits = widgets.HTML("")
         self._skills = widgets.Dropdown(
             options=[(s.title, s.name) for s in SKILLS.values()],
@@ -258,12 +258,16 @@ class Studio:
     async def _ready(self) -> Conversation:
         async with self._lock("connect"):
             if self._conv is None:
+                shown = self._status.value
                 self._set_status("Connecting…")
-                if self._client is None:
-                    from nemo_nb._connect import connect
+                try:
+                    if self._client is None:
+                        from nemo_nb._connect import connect
 
-                    self._client = await connect(skill=self._skill)
-                self._attach(Conversation(self._client, skill=self._skill))
+                        self._client = await connect(skill=self._skill)
+                    self._attach(Conversation(self._client, skill=self._skill))
+                finally:
+                    self._status.value = shown
             assert self._conv is not None
             return self._conv
 
@@ -566,6 +570,10 @@ class Studio:
 
         display(self._repr_mimebundle_(), raw=True)
         self._display = display({"text/html": self._snapshot()}, raw=True, display_id=True)
+        if self._conv is None:  # connect now, so the header says where it talks before any click
+            with contextlib.suppress(RuntimeError):  # no running loop: connect on first use
+                asyncio.get_running_loop()
+                self._spawn(self._ready(), "connecting")
 
     def _update_snapshot(self) -> None:
         if self._display is not None:
