@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "PlanError": "nemo_nb.api",
     "RateLimitError": "nemo_nb.api",
     "ServerError": "nemo_nb.api",
+    "MalformedResponseError": "nemo_nb.api",
     "NemoConnectionError": "nemo_nb.api",
     "StreamInterruptedError": "nemo_nb.api",
     "Session": "nemo_nb.api",
@@ -50,7 +51,10 @@ _EXPORTS: dict[str, str] = {
     # notebook helpers
     "show_video": "nemo_nb.display",
     "sample_photo": "nemo_nb._demo",
+    "filmstrip": "nemo_nb.display",
     "Studio": "nemo_nb.widgets",
+    "PromptLab": "nemo_nb.lab",
+    "load_ipython_extension": "nemo_nb.magics",
     # skills
     "Skill": "nemo_nb.skills",
     "SKILLS": "nemo_nb.skills",
@@ -82,6 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Credits,
         CreditsError,
         FileTooLargeError,
+        MalformedResponseError,
         NemoClient,
         NemoConnectionError,
         NemoError,
@@ -98,7 +103,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UploadedFile,
     )
     from nemo_nb.conversation import Conversation, Reply, Update, route
-    from nemo_nb.display import show_video
+    from nemo_nb.display import filmstrip, show_video
+    from nemo_nb.lab import PromptLab
+    from nemo_nb.magics import load_ipython_extension
     from nemo_nb.skills import SKILLS, Skill, get_skill
     from nemo_nb.timeline import Draft, diff
     from nemo_nb.widgets import Studio

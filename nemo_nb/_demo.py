@@ -1,4 +1,4 @@
-"""``nemo-nb demo``: check the install, then turn the sample portrait into a jiggle loop.
+"""nemo-nb demo: check the install, then turn the sample portrait into a jiggle loop.
 
 Runs entirely offline on the embedded engine: upload the sample photo, ask for a jiggle, export,
 and print where the MP4 is.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import shutil
 import sys
 import time
@@ -17,42 +16,18 @@ from pathlib import Path
 
 DEFAULT_PROMPT = "make this photo jiggle and bounce like a looping animated video"
 
-# module -> what to tell the user when it is missing
-_REQUIRED = {
-    "httpx": "httpx",
-    "httpx_sse": "httpx-sse",
-    "starlette": "starlette",
-    "uvicorn": "uvicorn",
-    "numpy": "numpy",
-    "cv2": "opencv-python-headless",
-    "PIL": "pillow",
-    "pillow_heif": "pillow-heif",
-    "av": "av",
-    "pandas": "pandas",
-    "matplotlib": "matplotlib",
-    "platformdirs": "platformdirs",
-}
+DESCRIPTION = (
+    "Check the install, then animate the sample portrait into a jiggle loop on the embedded "
+    "engine, offline, and write the MP4."
+)
 
 
 def check_install() -> list[str]:
-    """Return one sentence per problem with the install (empty when all is well)."""
-    problems, missing = [], set()
-    for module, package in _REQUIRED.items():
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.add(module)
-            problems.append(f"{package} is not installed: run `pip install {package}`.")
-    if "av" not in missing:
-        import av
+    """Return one sentence per problem with the install (empty when all is well): the packages
+    and the H.264 encoder, as `nemo-nb doctor` checks them."""
+    from nemo_nb._doctor import check_encoder, check_packages
 
-        try:
-            av.codec.Codec("libx264", "w")
-        except Exception:
-            problems.append(
-                "PyAV has no H.264 encoder (libx264): run `pip install --force-reinstall av`."
-            )
-    return problems
+    return [c.detail for c in (check_packages(), check_encoder()) if not c.ok]
 
 
 def sample_photo() -> Path:
@@ -98,7 +73,7 @@ async def run_demo(prompt: str, out: Path, photo: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nemo-nb demo``."""
-    parser = argparse.ArgumentParser(prog="nemo-nb demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="nemo-nb demo", description=DESCRIPTION)
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="what to ask the agent")
     parser.add_argument(
         "--photo", type=Path, default=None, help="photo to animate (default: sample)"

@@ -7,6 +7,7 @@ from the rest of the package.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +18,49 @@ __all__ = [
     "CLOUD_TYPES",
     "ENGINE_TYPES",
     "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_MB",
     "HEAD_BYTES",
     "enable_image_formats",
+    "MIN_IMAGE_SIDE",
+    "MAX_IMAGE_PIXELS",
+    "MAX_JPEG_PIXELS",
+    "image_size_problem",
 ]
 
-#: The contract's upload limit: 200 MB.
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+#: The contract's upload limit, in MB (error messages and skills say it in these units).
+MAX_UPLOAD_MB = 200
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 #: How many leading bytes :func:`sniff` needs.
 HEAD_BYTES = 64
+
+# The decoded-pixel budget, checked from a file's header before anything is decoded. The engine
+# refuses at upload what breaks it; the renderer checks again (a draft may name any file).
+#: The shortest side a picture or video frame may have: warps and fits of a 1-pixel-wide image
+#: degenerate (OpenCV hung on them), and nothing smaller than an icon is worth animating.
+MIN_IMAGE_SIDE = 16
+#: The most pixels a picture or video frame may have: decoded whole it takes 4 bytes a pixel
+#: (RGBA), so 40 MP (e.g. 8000x5000) is 160 MB, which keeps the engine well under 600 MB.
+MAX_IMAGE_PIXELS = 40_000_000
+#: JPEG decodes reduced (1/2 to 1/8 scale, Pillow ``draft``), so a JPEG may have more: 120 MP
+#: covers 108 MP phone photos and stays under Pillow's own bomb limit (179 MP).
+MAX_JPEG_PIXELS = 120_000_000
+
+
+def image_size_problem(width: int, height: int, fmt: str | None = None) -> str | None:
+    """Why a ``width`` x ``height`` picture (Pillow format name ``fmt``, e.g. ``"JPEG"``) or video
+    frame cannot be animated, as a clause that completes "The file ...", or ``None`` if it can."""
+    if min(width, height) < MIN_IMAGE_SIDE:
+        return (
+            f"is {width}x{height} pixels, too small to animate: it needs at least "
+            f"{MIN_IMAGE_SIDE} pixels on each side"
+        )
+    limit = MAX_JPEG_PIXELS if fmt == "JPEG" else MAX_IMAGE_PIXELS
+    if width * height > limit:
+        return (
+            f"is {width}x{height} pixels, more than the {limit // 1_000_000} megapixels "
+            "that can be processed safely"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +99,19 @@ CLOUD_TYPES: frozenset[str] = frozenset(
 )
 #: Types the embedded engine accepts: the cloud's plus HEIC/HEIF and AVIF [ours].
 ENGINE_TYPES: frozenset[str] = CLOUD_TYPES | {"heic", "avif"}
+
+#: File-name extensions a canonical type may carry besides its own.
+NAME_ALIASES: dict[str, frozenset[str]] = {
+    "jpg": frozenset({"jpg", "jpeg", "jpe"}),
+    "mov": frozenset({"mov", "qt"}),
+    "heic": frozenset({"heic", "heif"}),
+}
+
+
+def file_extensions(types: Iterable[str]) -> frozenset[str]:
+    """Every file-name extension the canonical ``types`` may carry: ``{"jpg"}`` → jpg, jpeg, jpe."""
+    return frozenset(e for t in types for e in NAME_ALIASES.get(t, {t}))
+
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
 _AVIF_BRANDS = {b"avif", b"avis"}

@@ -15,8 +15,20 @@ def data_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir("nemo-nb", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path)
     return path
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` readable by its user alone (700), or tighten it if we own it: it holds
+    people's photos and the engine's database."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        st = path.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            path.chmod(0o700)
+    except (OSError, AttributeError):  # AttributeError: no getuid on Windows
+        pass
 
 
 def nemovideo_config_dir() -> Path:

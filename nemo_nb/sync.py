@@ -112,9 +112,12 @@ class SyncChatStream:
     def __iter__(self) -> Iterator[ChatEvent]:
         return self
 
+    async def _next(self) -> ChatEvent:
+        return await self._stream.__anext__()
+
     def __next__(self) -> ChatEvent:
         try:
-            return _run(self._stream.__anext__())
+            return _run(self._next())
         except StopAsyncIteration:
             raise StopIteration from None
 

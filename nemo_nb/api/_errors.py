@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from nemo_nb._mediatype import MAX_UPLOAD_MB
 from nemo_nb.api._secrets import redact
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "PlanError",
     "RateLimitError",
     "ServerError",
+    "MalformedResponseError",
     "NemoConnectionError",
     "StreamInterruptedError",
     "RenderError",
@@ -130,9 +132,11 @@ class UnsupportedMediaError(NemoError):
 
 
 class FileTooLargeError(NemoError):
-    """The file is over the 200 MB limit (4002)."""
+    """The file is over the upload limit, :data:`~nemo_nb._mediatype.MAX_UPLOAD_MB` (4002)."""
 
-    default_message = "That file is over the 200 MB limit; compress or trim it and try again."
+    default_message = (
+        f"That file is over the {MAX_UPLOAD_MB} MB limit; compress or trim it and try again."
+    )
 
 
 class MediaFileNotFoundError(NemoError, FileNotFoundError):
@@ -162,6 +166,13 @@ class ServerError(NemoError):
     """HTTP 5xx (after retries, for idempotent calls)."""
 
     default_message = "The NemoVideo server had a problem; try again in a moment."
+
+
+class MalformedResponseError(ServerError):
+    """A successful HTTP status whose body could not be read (truncated or garbled JSON), or a
+    reply stream that ended without a single event."""
+
+    default_message = "The server's answer was cut off or garbled; try again in a moment."
 
 
 class NemoConnectionError(NemoError):

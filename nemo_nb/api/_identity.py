@@ -27,9 +27,11 @@ def new_client_id(*, persist: bool = True) -> str:
     if persist:
         path = _client_id_file()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             tmp = path.with_name(f".client_id.{os.getpid()}.tmp")
-            tmp.write_text(cid + "\n", encoding="ascii")
+            # 600: the id works like a password (it gets the same user's token again)
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
+                fh.write(cid + "\n")
             os.replace(tmp, path)
         except OSError:
             pass  # a read-only home must not stop the user: the id just won't persist
@@ -47,6 +49,8 @@ def load_client_id() -> tuple[str, str]:
         return env, "env"
     try:
         stored = _client_id_file().read_text(encoding="utf-8").strip()
+        if _client_id_file().stat().st_mode & 0o077:
+            _client_id_file().chmod(0o600)  # written readable by all before nemo-nb tightened it
     except (OSError, UnicodeDecodeError):
         stored = ""
     if _VALID_ID.match(stored):

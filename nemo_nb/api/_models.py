@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from nemo_nb._contract import draft_is_exportable
+from nemo_nb._contract import draft_is_exportable, lenient_number
 
 __all__ = [
     "Session",
@@ -52,11 +52,12 @@ class ChatEvent:
     raw: Any = field(default=None, repr=False, compare=False)
 
 
-def _num(value: Any) -> float | None:
-    try:
-        return None if value is None or value == "" else float(value)
-    except (TypeError, ValueError):
-        return None
+_num = lenient_number
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (servers send ``null`` for absent)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class SessionState:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> SessionState:
-        state = d.get("state") if isinstance(d.get("state"), Mapping) else d
+        state = _mapping(d.get("state")) or d
         return cls(
             draft=dict(state.get("draft") or {}),
             video_infos=list(state.get("video_infos") or []),
@@ -210,7 +211,7 @@ class RenderJob:
         body = d
         if isinstance(d.get("data"), Mapping) and "status" not in d:
             body = d["data"]
-        output = body.get("output") if isinstance(body.get("output"), Mapping) else {}
+        output = _mapping(body.get("output"))
         raw_status = str(body.get("status") or "pending").strip().lower()
         status = _STATUS.get(raw_status, raw_status)
         progress = _num(body.get("progress"))

@@ -1,20 +1,30 @@
-"""Upload preparation: every check happens here, before a single byte is sent."""
+"""Uploads: every check happens before a single byte is sent; then one request per run of files
+or URLs, in the order given."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from nemo_nb._mediatype import MAX_UPLOAD_BYTES, MediaType, enable_image_formats, sniff_file
+from nemo_nb._mediatype import (
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_MB,
+    MediaType,
+    enable_image_formats,
+    file_extensions,
+    sniff_file,
+)
 from nemo_nb.api._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
+from nemo_nb.api._models import UploadedFile
+from nemo_nb.api._transport import APP_NAME, _Connection
 
 __all__ = ["PreparedFile", "prepare_file", "is_url", "convert_heic_to_jpeg"]
-
-# Extensions a sniffed type may legitimately carry in a file name.
-_ALIASES = {"jpg": {"jpg", "jpeg", "jpe"}, "mov": {"mov", "qt"}, "heic": {"heic", "heif"}}
 
 
 def is_url(item: object) -> bool:
@@ -41,7 +51,7 @@ def _mb(n: int) -> str:
 def _upload_name(path: Path, media: MediaType) -> str:
     # Name the file after what it is, so a server that goes by extension agrees with the content.
     ext = path.suffix.lower().lstrip(".")
-    if ext in _ALIASES.get(media.ext, {media.ext}):
+    if ext in file_extensions([media.ext]):
         return path.name
     return f"{path.stem or 'upload'}.{media.ext}"
 
@@ -49,8 +59,8 @@ def _upload_name(path: Path, media: MediaType) -> str:
 def prepare_file(
     item: str | os.PathLike[str], accepted: Iterable[str]
 ) -> tuple[PreparedFile, MediaType]:
-    """Check one local file: it exists, is at most 200 MB (by ``stat``), and its *content* is an
-    accepted type. Raises a :class:`NemoError` subclass with one sentence otherwise."""
+    """Check one local file: it exists, is at most :data:`MAX_UPLOAD_MB` (by ``stat``), and its
+    *content* is an accepted type. Raises a :class:`NemoError` subclass with one sentence otherwise."""
     accepted = frozenset(accepted)
     path = Path(item).expanduser()
     try:
@@ -61,7 +71,7 @@ def prepare_file(
         raise MediaFileNotFoundError(f"'{path}' is not a file.")
     if st.st_size > MAX_UPLOAD_BYTES:
         raise FileTooLargeError(
-            f"'{path.name}' is {_mb(st.st_size)}, over the 200 MB upload limit; "
+            f"'{path.name}' is {_mb(st.st_size)}, over the {MAX_UPLOAD_MB} MB upload limit; "
             "compress or trim it and try again.",
             code=4002,
         )
@@ -110,3 +120,54 @@ def convert_heic_to_jpeg(prepared: PreparedFile, tmpdir: str) -> PreparedFile:
         size=target.stat().st_size,
         temporary=True,
     )
+
+
+class _Uploads(_Connection):
+    async def upload(
+        self, session_id: str, *paths_or_urls: str | os.PathLike[str]
+    ) -> list[UploadedFile]:
+        """Upload local files (one multipart request, streamed from disk) and/or import URLs.
+
+        Every file is checked first (exists, within the upload limit, content an accepted type);
+        nothing is sent if one fails. HEIC photos are converted to JPEG when ``convert_heic``.
+        Results come back in the order given.
+        """
+        checked: list[tuple[str | PreparedFile, MediaType | None]] = [
+            (str(item), None) if is_url(item) else prepare_file(item, self.accepted_types)
+            for item in paths_or_urls
+        ]
+        path = f"/api/upload-video/{APP_NAME}/me/{session_id}"
+        results: list[UploadedFile] = []
+        with tempfile.TemporaryDirectory(prefix="nemo-nb-upload-") as tmpdir:
+            ready: list[str | PreparedFile] = []
+            for value, media in checked:
+                heic = isinstance(value, PreparedFile) and media is not None and media.ext == "heic"
+                if heic and self.convert_heic and isinstance(value, PreparedFile):
+                    value = await asyncio.to_thread(convert_heic_to_jpeg, value, tmpdir)
+                ready.append(value)
+            # Consecutive runs of the same kind share one request, which keeps the order.
+            for is_link, group in itertools.groupby(ready, key=lambda v: isinstance(v, str)):
+                run = list(group)
+                if is_link:
+                    body = {"urls": run, "source_type": "url"}
+                    data = await self._call("POST", path, json_body=body)
+                else:
+                    files = [p for p in run if isinstance(p, PreparedFile)]
+                    data = await self._call("POST", path, files=_multipart(files))
+                results.extend(_uploaded(data))
+        return results
+
+
+def _multipart(run: list[PreparedFile]) -> Callable[[], list[Any]]:
+    def build() -> list[Any]:
+        return [("files", (p.filename, open(p.path, "rb"), p.mime)) for p in run]  # noqa: SIM115
+
+    return build
+
+
+def _uploaded(data: Any) -> list[UploadedFile]:
+    if isinstance(data, Mapping):
+        items = data.get("files") or data.get("uploaded_files") or data.get("uploadedFiles")
+    else:
+        items = data
+    return [UploadedFile.from_json(f) for f in items or [] if isinstance(f, Mapping)]

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import ipaddress
 import logging
 import os
 import signal
@@ -43,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; "
                    "0.0.0.0 to serve a room)")  # fmt: skip
     p.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another name clients use to reach the engine (repeatable); loopback "
+                   "names, the --host value and, beyond loopback, this machine's names and any "
+                   "IP address are always accepted")  # fmt: skip
+    p.add_argument("--allow-private-urls", action="store_true", help="let URL uploads fetch "
+                   "loopback, private and link-local addresses (default: public addresses only)")  # fmt: skip
+    p.add_argument("--render-stall-timeout", type=float,
+                   default=_env_float("NEMO_NB_RENDER_STALL_TIMEOUT", 90.0),
+                   help="seconds a render may go without progress before it is failed and its "
+                   "worker replaced (default 90)")  # fmt: skip
     p.add_argument("--data-dir", type=Path, default=None, help="default: NEMO_NB_HOME or the "
                    "platform data dir")  # fmt: skip
     p.add_argument(
@@ -87,12 +98,38 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+_BEYOND_LOOPBACK_WARNING = (
+    "WARNING: this engine is reachable from other machines. Anyone who can reach this port can "
+    "get a free token and use it (upload, chat, render, fill the disk); traffic is plain HTTP, "
+    "not encrypted. Serve only on a network you trust (a classroom), and stop it afterwards."
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _allowed_hosts(host: str, extra: Sequence[str], beyond: bool) -> list[str]:
+    """Names the Host header may carry: the bound name, ``--allow-host`` and, when serving beyond
+    loopback, this machine's own names (IP addresses are then accepted anyway)."""
+    names = [host, *extra]
+    if beyond:
+        names += [socket.gethostname(), socket.getfqdn()]
+    return [n for n in names if n and n not in ("0.0.0.0", "::")]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the engine until interrupted (or, with ``--owned``, until its last owner is gone)."""
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
+    os.umask(0o077)  # everything the engine writes (database, media, renders, logs) is the user's
     root = (args.data_dir or data_dir()).expanduser().resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     lock = launcher.run_lock(root)
     deadline = time.monotonic() + 15
@@ -125,6 +162,7 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
 
     from nemo_nb.engine.app import EngineConfig, create_app
 
+    beyond = not _is_loopback(args.host)
     config = EngineConfig(
         data_dir=root,
         credit_cost=max(0, args.credit_cost),
@@ -133,6 +171,10 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
         workers=max(1, args.workers),
         interpret=_load(args.agent),
         renderer=_load(args.renderer),
+        allowed_hosts=_allowed_hosts(args.host, args.allow_host, beyond),
+        serve_beyond_loopback=beyond,
+        allow_private_urls=args.allow_private_urls,
+        render_stall_timeout=max(0.1, args.render_stall_timeout),
     )
     app = create_app(config)
     server = uvicorn.Server(
@@ -161,6 +203,8 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
         if args.print_token:
             token, user, _ = app.state.engine.store.issue_token("nemo-nb-serve")
             print(f"token for {user.user_id} (asked for with --print-token): {token}", flush=True)
+        if beyond:
+            print(_BEYOND_LOOPBACK_WARNING, file=sys.stderr, flush=True)
         if args.host in ("0.0.0.0", "::", ""):
             print(f"other machines: http://{socket.gethostname()}:{port}", flush=True)
         # Last line of the start-up output: scripts may wait for it.

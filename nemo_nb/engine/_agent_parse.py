@@ -119,7 +119,12 @@ class Plan:
     smooth: bool = False
     hd: bool = False  # "1080p" (our outputs always are)
     add_media: bool = False
+    #: Effects named, in order; several compose on one photo ("jiggle and bounce").
     effects: list[tuple[str, str | None]] = field(default_factory=list)
+    add_effect: bool = False  # "also bounce", "add a bounce": keep the effects there are
+    tweak_effects: list[str] = field(default_factory=list)  # "less bounce": which effect to tune
+    remove_effects: list[str] = field(default_factory=list)  # "remove the bounce": only that one
+    fit: str | None = None  # "cover" | "contain" ("show the whole photo")
     strength_abs: float | None = None  # "subtle" / "strong" as adjectives
     strength_step: int = 0  # +1 stronger, -1 subtler
     strength_set: float | None = None  # "strength 70%"
@@ -162,7 +167,7 @@ class Plan:
                 self.transition_ms, self.transition_scale, self.texts, self.music_fade, self.text_color,
                 self.text_pos, self.text_size, self.title_without_text, self.music,
                 self.volume_set is not None, self.volume_scale, self.removes,
-                self.remove_segments, self.hd,
+                self.remove_segments, self.hd, self.fit,
             )
         )  # fmt: skip
 
@@ -178,6 +183,7 @@ class Plan:
                 self.speed_set is not None, self.loops, self.duration_ms, self.duration_delta_ms,
                 self.duration_scale, self.seg_ms, self.aspect,
                 self.transition not in (None, "none"), self.transition_ms, self.texts, self.music,
+                self.fit,
             )
         )  # fmt: skip
 
@@ -332,6 +338,7 @@ def parse(message: str) -> Plan:
     _parse_text(t, p, quotes)
     _parse_music(t, p)
     _parse_aspect(t, p)
+    _parse_fit(t, p)
     _parse_speed(t, p)
     _parse_loops(t, p)
     _parse_duration(t, p)
@@ -474,12 +481,14 @@ def _parse_removes(t: _Text, p: Plan) -> None:
             p.remove_segments.append(int(m.group(2) or m.group(3)) - 1)
         else:
             p.remove_segments.append(-1)
-    if t.take(
+    m = t.take(
         rf"{_RM_VERB}{_DET}\s+(?:effects?|motion|animation|movement|moving|jiggl\w*|bounc\w*"
         r"|sway\w*|puls\w*|zoom\w*|ken burns)\b|\b(?:make|keep|leave)\s+(?:it|this|them)\s+"
         rf"(?:static|still)\b|{_RM_ZH}\s*(?:效果|特效|动效|动画|抖动|弹跳)|静止"
-    ):
+    )
+    if m:
         p.removes.append("effect")
+        p.remove_effects = _effect_kinds(m.group(0))  # "remove the bounce": that one only
 
 
 def _parse_text(t: _Text, p: Plan, quotes: list[str]) -> None:
@@ -511,9 +520,9 @@ def _parse_text(t: _Text, p: Plan, quotes: list[str]) -> None:
     if has_title or has_text:
         p.text_target = "title" if has_title and not has_text else "text"
         if has_title and has_text:
-            p.text_target = (
-                "title" if t.find(_TITLE_W).start() < t.find(_TEXT_W).start() else "text"
-            )
+            title_at, text_at = t.find(_TITLE_W), t.find(_TEXT_W)
+            first = title_at and text_at and title_at.start() < text_at.start()
+            p.text_target = "title" if first else "text"
     text_ctx = bool(p.texts) or has_title or has_text
     if not text_ctx:
         return
@@ -715,14 +724,14 @@ def _parse_effects(t: _Text, p: Plan) -> None:
     if m:
         v = _num(m.group(1) or m.group(3))
         p.strength_set = v / 100 if (m.group(2) or m.group(4) or v > 1) else v
-    if t.take(
+    if m := t.take(
         r"\b(?:stronger|more intense|intenser|more dramatic|more extreme|more exaggerated|bigger"
         r"|larger|wilder|crazier|more pronounced|more noticeable|more obvious|more visible"
         r"|intensify|amplify|exaggerate|boost|increase (?:the )?(?:strength|intensity|effect|motion"
         rf"|amount)|more {eff_w}|{eff_w} more|more(?=\s*(?:please)?\W*$))\b|更强|加强|增强|大一点|更明显|夸张|幅度大|更大"
     ):
         p.strength_step = 1
-    elif t.take(
+    elif m := t.take(
         r"\b(?:subtler|more subtle|less intense|less dramatic|gentler|more gentle|softer|weaker"
         r"|smaller|calmer|tone(?:d)? (?:it |this )?down|dial (?:it )?back|reduce (?:the )?"
         rf"(?:strength|intensity|effect|motion|amount)|less {eff_w}|{eff_w} less|less(?=\s*(?:please)?\W*$)"
@@ -730,6 +739,14 @@ def _parse_effects(t: _Text, p: Plan) -> None:
         r"|减弱|弱一点|小一点|轻一点|幅度小|更轻|更柔和"
     ):
         p.strength_step = -1
+    if m:  # "less bounce", "more jiggle": the effect named is the one to tune
+        p.tweak_effects += _effect_kinds(m.group(0))
+    # "also bounce", "add a bounce": another effect on top of the ones there are
+    if t.find(
+        rf"\b(?:also|add(?:ing)?|plus|with)\s+(?:a\s+|an\s+|some\s+)?(?:little\s+)?(?:{_ANY_EFFECT})"
+        rf"|(?:{_ANY_EFFECT})\w*\s+(?:too|as well)\b|再加|加上|也要"
+    ):
+        p.add_effect = True
     # "instead of bounce", "change bounce to jiggle": the effect being replaced is not wanted.
     t.take_all(
         rf"\b(?:instead of|rather than|not|no more|from|than)\s+(?:a\s+|the\s+)?(?:{_ANY_EFFECT})"
@@ -744,6 +761,7 @@ def _parse_effects(t: _Text, p: Plan) -> None:
     tweak = p.strength_step or p.speed_factor or p.speed_set or p.strength_set is not None
     for start, kind, d in sorted(found):
         if tweak and re.search(r"\b(?:the|this|that)\s+$", t.s[:start]):
+            p.tweak_effects.append(kind)
             continue  # "make the bounce softer": the effect names what to tweak, not a new one
         if (kind, d) not in p.effects:
             p.effects.append((kind, d))
@@ -759,6 +777,21 @@ def _parse_effects(t: _Text, p: Plan) -> None:
         p.strength_abs = 0.8
     if t.take(r"\bsmooth(?:ly)?\b|平滑|流畅|顺滑"):
         p.smooth = True
+
+
+def _effect_kinds(words: str) -> list[str]:
+    """The effect types named in ``words`` ("less bounce" -> ["bounce"])."""
+    return [kind for pat, kind, _ in _EFFECT_PATTERNS if re.search(pat, words)]
+
+
+def _parse_fit(t: _Text, p: Plan) -> None:
+    if t.take(
+        r"\b(?:show|keep|fit|see)\s+(?:the\s+)?(?:whole|entire|full)\s+(?:\w+\s+)?(?:photo|image|picture)"
+        r"\b|\b(?:don't|do not|no)\s+crop(?:ping)?\b|\bcontain\b|\bletterbox\w*|完整显示|不要裁剪"
+    ):
+        p.fit = "contain"
+    elif t.take(r"\b(?:fill the (?:frame|screen)|crop (?:it )?to fill|cover)\b|填满|铺满"):
+        p.fit = "cover"
 
 
 def _parse_create(t: _Text, p: Plan) -> None:

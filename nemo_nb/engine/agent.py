@@ -81,6 +81,8 @@ SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1080, 1080),
 }
 SINGLE_MS = 6000  # one photo
+#: A photo enlarged more than this to fill the frame looks soft: the reply says so.
+SOFT_UPSCALE = 2.0
 SLIDE_MS = 3000  # each photo of a slideshow
 TRANSITION_MS = 500
 TITLE_MS = 3000
@@ -175,6 +177,15 @@ _MSG: dict[str, tuple[str, str]] = {
                          "可在时间线中预览，拖拽标题可调整位置，然后点击导出。"),
     "end_music": ("Open the timeline to see the tracks.", "打开时间线查看轨道。"),
     "end_edit": ("Preview it in the Timeline.", "可在时间线中预览。"),
+    "small_photo": ("{name} is only {w}x{h}, so it is enlarged {x}x to fill {size} and will look "
+                    "soft; {better} would look sharper.",
+                    "{name} 只有 {w}x{h}，需放大 {x} 倍才能填满 {size}，画面会偏模糊；{better}会更清晰。"),
+    "sharper_square": ("a square (1:1) video", "改成 1:1 方形视频"),
+    "sharper_contain": ('"show the whole photo" (the photo over a blurred fill of itself)',
+                        "“完整显示”（照片置于模糊背景上）"),
+    "fit": ("The photo now {how}.", "照片现在{how}。"),
+    "fit_contain": ("shows whole, over a blurred fill of itself", "完整显示，背景为模糊填充"),
+    "fit_cover": ("fills the frame", "填满画面"),
 }  # fmt: skip
 
 _REMOVE_WHAT = {
@@ -272,6 +283,11 @@ def _loops_for(kind: str, d: int) -> int:
     return max(1, round(d / period)) if period else 1
 
 
+def _still_fxs(combo: Combo, strength: float, d: int) -> dict[str, Any] | list[dict[str, Any]]:
+    """``m.fx`` for a photo with the effects of ``combo`` composed (an object when just one)."""
+    return _fx_value([_still_fx(kind, strength, d, direction) for kind, direction in combo])
+
+
 def _still_fx(kind: str, strength: float, d: int, direction: str | None = None) -> dict[str, Any]:
     """The ``m.fx`` of a still image: ``loops`` keeps the effect's natural period seamless."""
     fx: dict[str, Any] = {
@@ -285,7 +301,42 @@ def _still_fx(kind: str, strength: float, d: int, direction: str | None = None) 
     return fx
 
 
-def _video_segment(seg_id: str, media: MediaRef, d: int, fx: dict[str, Any]) -> dict[str, Any]:
+Combo = list[tuple[str, str | None]]  # the effects one photo gets, composed: (type, Ken Burns dir)
+
+
+def _combos(effects: Combo, n: int) -> list[Combo]:
+    """The effects of each of ``n`` photos: distinct types compose on every photo ("jiggle and
+    bounce"); several Ken Burns moves ("zoom in and zoom out") take turns across the photos."""
+    moves = [e for e in effects if e[0] == "kenburns"]
+    out = []
+    for i in range(n):
+        combo: Combo = []
+        for kind, direction in effects:
+            if any(kind == k for k, _ in combo):
+                continue
+            combo.append(moves[i % len(moves)] if kind == "kenburns" else (kind, direction))
+        out.append(combo or [("none", None)])
+    return out
+
+
+def _fx_value(items: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+    """``m.fx`` as the schema writes it: one effect as an object, several as a list."""
+    return items[0] if len(items) == 1 else items
+
+
+def _fx_items(seg: dict[str, Any]) -> list[dict[str, Any]]:
+    """A segment's effect objects (the draft's own dicts, edited in place); may be empty."""
+    fx = _m(seg).get("fx")
+    items = fx if isinstance(fx, list) else [fx]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _fx_names(combo: Combo, lang: int) -> str:
+    names = [EFFECT_NAMES.get(kind, ("motion", "动效"))[lang] for kind, _ in combo]
+    return ("与" if lang else " and ").join(names)
+
+
+def _video_segment(seg_id: str, media: MediaRef, d: int, fx: Any) -> dict[str, Any]:
     """A segment of the video track showing one upload (clips play as they are)."""
     m: dict[str, Any] = {"kind": media.kind, "fx": fx, "fit": "cover", "anchor": [0.5, 0.92]}
     if media.kind == "video":
@@ -316,6 +367,7 @@ class _Editor:
         self.calls: list[ToolCall] = []
         self.said: list[str] = []  # sentences about what was done (makes the turn non-silent)
         self.problems: list[str] = []  # what could not be done
+        self.notes: list[str] = []  # advice after the edit (a photo too small for the frame)
         self.ending = "end_edit"
         self.created = False
         self.old_total = _int(self.d.get("d"))
@@ -370,15 +422,22 @@ class _Editor:
                 self.problem("bad_target", n=n)
         return sorted(set(out))
 
-    def fx(self, seg: dict[str, Any]) -> dict[str, Any] | None:
-        """The segment's effect dict, or ``None`` for a video clip (effects are for stills)."""
+    def fx(self, seg: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The segment's effect dicts (one, or several composed), or ``None`` for a video clip
+        (effects are for stills)."""
         m = _m(seg)
         if m.get("kind") == "video":
             return None
-        fx = m.get("fx")
-        if not isinstance(fx, dict):
-            fx = m["fx"] = {"type": "none", "strength": DEFAULT_STRENGTH, "speed": 1.0, "loops": 1}
-        return fx
+        items = _fx_items(seg)
+        if not items:
+            items = [{"type": "none", "strength": DEFAULT_STRENGTH, "speed": 1.0, "loops": 1}]
+            m["fx"] = items[0]
+        return items
+
+    def tuned(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The effects a tweak is about: those it names ("less bounce"), else all of them."""
+        named = [fx for fx in items if fx.get("type") in self.p.tweak_effects]
+        return named or items
 
     # -- the turn --
 
@@ -394,7 +453,7 @@ class _Editor:
             self.build(self._choose_media())
         for step in (
             self.remove, self.add_media, self.set_effects, self.set_strength, self.set_speed,
-            self.set_duration, self.set_loops, self.set_aspect, self.set_transitions,
+            self.set_duration, self.set_loops, self.set_aspect, self.set_fit, self.set_transitions,
             self.set_texts, self.style_texts, self.set_music, self.set_volume, self.set_fade,
         ):  # fmt: skip
             step()
@@ -426,7 +485,7 @@ class _Editor:
         """First timeline (or a rebuild of the video track) from the chosen uploads."""
         p = self.p
         many = len(chosen) > 1
-        effects = [e for e in p.effects if e[0] != "none"]
+        effects: Combo = [e for e in p.effects if e[0] != "none"]
         if not effects:
             if "effect" in p.removes:
                 effects = [("none", None)]
@@ -455,27 +514,60 @@ class _Editor:
             video["id"] = self.next_id("v")
         video.setdefault("n", "Video")
         video["sg"] = []
+        combos = _combos(effects, len(chosen))
         for i, media in enumerate(chosen):
-            kind, direction = effects[i % len(effects)]
-            if kind == "kenburns" and direction is None:
-                direction = "in" if i % 2 == 0 else "out"  # a slideshow alternates
+            combo = [
+                # a slideshow alternates its zooms
+                (kind, ("in" if i % 2 == 0 else "out") if kind == "kenburns" and not d else d)
+                for kind, d in combos[i]
+            ]
             d = seg_ms
             if media.kind == "video" and media.duration_s and not many:
                 d = _int(_clamp(media.duration_s * 1000, 1000, 60000))
             seg_id = self.next_id("s", segment=True)
-            seg = _video_segment(seg_id, media, d, _still_fx(kind, strength, d, direction))
+            seg = _video_segment(seg_id, media, d, _still_fxs(combo, strength, d))
+            if p.fit and media.kind == "image":
+                seg["m"]["fit"] = p.fit
             if i > 0:
                 seg["m"]["tr"] = {"type": "crossfade", "d": TRANSITION_MS}
             video["sg"].append(seg)
         w, h = SIZES[aspect]
-        meta = self.d.get("m") if isinstance(self.d.get("m"), dict) else {}
-        default_title = "Slideshow" if many else EFFECT_NAMES[effects[0][0]][0].capitalize()
+        meta: dict[str, Any] = self.d["m"] if isinstance(self.d.get("m"), dict) else {}
+        default_title = "Slideshow" if many else _fx_names(combos[0], 0).capitalize()
         title = meta.get("title") or default_title
         self.d["m"] = {**meta, "title": title, "width": w, "height": h, "fps": 30, "aspect": aspect}
         self.relayout()
         self.created = True
-        args = {"media": [m.media_id for m in chosen], "effect": effects[0][0], "aspect": aspect}
+        args: dict[str, Any] = {"media": [m.media_id for m in chosen], "effect": effects[0][0]}
+        if len(combos[0]) > 1:
+            args["effects"] = [kind for kind, _ in combos[0]]
+        args["aspect"] = aspect
         self.calls.append(ToolCall("create_timeline", args))  # duration_ms added in reply()
+        self.note_small_photos(chosen, (w, h))
+
+    def note_small_photos(self, chosen: list[MediaRef], size: tuple[int, int]) -> None:
+        """One sentence when a photo must be enlarged a lot to fill the frame (it looks soft)."""
+        w, h = size
+        sizes = [
+            (m.name, m.width, m.height)
+            for m in chosen
+            if m.kind == "image" and m.width and m.height
+        ]
+        if not sizes:
+            return
+        name, pw, ph = max(sizes, key=lambda s: max(w / s[1], h / s[2]))
+        enlarged = max(w / pw, h / ph)
+        if enlarged < SOFT_UPSCALE:
+            return
+        # which is sharper: a square frame, or the whole photo inside this one (contain)
+        square, contain = max(1080 / pw, 1080 / ph), min(w / pw, h / ph)
+        better = (
+            "sharper_contain" if contain <= square or (w, h) == SIZES["1:1"] else "sharper_square"
+        )
+        self.notes.append(
+            _say("small_photo", self.lang, name=name, w=pw, h=ph, x=f"{enlarged:.1f}",
+                 size=f"{w}x{h}", better=_MSG[better][self.lang])
+        )  # fmt: skip
 
     # -- edits, one small method each --
 
@@ -548,35 +640,55 @@ class _Editor:
         )
         self.say("added_media", n=len(new))
 
-    def _apply_fx(self, effects: list[tuple[str, str | None]], *, remove: bool = False) -> None:
+    def _apply_fx(self, effects: Combo, *, remove: bool = False) -> None:
         segs = self.segs()
         touched = []
         targets = self.targets()
+        combos = _combos(effects, len(targets))
         for k, j in enumerate(targets):
-            fx = self.fx(segs[j])
-            if fx is None:
+            items = self.fx(segs[j])
+            if items is None:
                 self.problem("video_fx")
                 continue
-            kind, direction = effects[k % len(effects)]
-            if kind == "kenburns" and direction is None:
-                # One photo keeps its zoom direction; several alternate in/out like a slideshow.
-                single = len(targets) == 1 and fx.get("type") == "kenburns"
-                direction = fx.get("dir") if single else ("in" if k % 2 == 0 else "out")
-            fx["type"] = kind
-            fx.setdefault("strength", DEFAULT_STRENGTH)
-            fx.setdefault("speed", 1.0)
-            fx["loops"] = _loops_for(kind, _int(segs[j].get("d"), SINGLE_MS))
-            if kind == "kenburns":
-                fx["dir"] = direction or "in"
-            else:
-                fx.pop("dir", None)
+            if remove and self.p.remove_effects and len(items) > 1:
+                # "remove the bounce" from jiggle + bounce: that one goes, the rest stay
+                keep = [fx for fx in items if fx.get("type") not in self.p.remove_effects]
+                if keep and len(keep) < len(items):
+                    _m(segs[j])["fx"] = _fx_value(keep)
+                    touched.append(segs[j].get("id"))
+                    continue
+            base = items[0]
+            d = _int(segs[j].get("d"), SINGLE_MS)
+            adding = self.p.add_effect and not remove
+            new = [fx for fx in items if fx.get("type") != "none"] if adding else []
+            for kind, direction in combos[k]:
+                old = next((fx for fx in items if fx.get("type") == kind), None)
+                if kind == "kenburns" and direction is None:
+                    # One photo keeps its zoom direction; several alternate in/out like a slideshow.
+                    single = len(targets) == 1 and old is not None
+                    direction = (
+                        old.get("dir") if single and old else ("in" if k % 2 == 0 else "out")
+                    )
+                fx = old if old is not None else {}
+                fx["type"] = kind
+                fx.setdefault("strength", base.get("strength", DEFAULT_STRENGTH))
+                fx.setdefault("speed", base.get("speed", 1.0))
+                fx["loops"] = _loops_for(kind, d)
+                if kind == "kenburns":
+                    fx["dir"] = direction or "in"
+                else:
+                    fx.pop("dir", None)
+                if all(fx is not x for x in new):
+                    new.append(fx)
+            _m(segs[j])["fx"] = _fx_value(new)
             touched.append(segs[j].get("id"))
         if touched and remove:
             self.calls.append(ToolCall("remove", {"target": "effect", "segments": touched}))
         elif touched:
-            self.calls.append(
-                ToolCall("apply_motion", {"effect": effects[0][0], "segments": touched})
-            )
+            args: dict[str, Any] = {"effect": effects[0][0], "segments": touched}
+            if len(combos[0]) > 1 or self.p.add_effect:
+                args["effects"] = [kind for kind, _ in combos[0]]
+            self.calls.append(ToolCall("apply_motion", args))
 
     def set_effects(self) -> None:
         effects = [e for e in self.p.effects if e[0] != "none"]
@@ -591,49 +703,61 @@ class _Editor:
         if p.strength_set is None and not p.strength_step and p.strength_abs is None:
             return
         segs = self.segs()
+        tuned: list[dict[str, Any]] = []
         for j in self.targets():
-            fx = self.fx(segs[j])
-            if fx is None:
+            items = self.fx(segs[j])
+            if items is None:
                 continue
-            cur = float(fx.get("strength", DEFAULT_STRENGTH))
-            if p.strength_set is not None:
-                new = p.strength_set
-            else:
-                # On an existing timeline "subtle"/"strong" are steps, like "subtler"/"stronger".
-                sign = p.strength_step or (-1 if (p.strength_abs or 0.5) < 0.5 else 1)
-                new = cur + sign * STRENGTH_STEP * p.magnitude
-            fx["strength"] = round(_clamp(new, 0.05, 1.0), 2)
-        self.calls.append(ToolCall("apply_motion", {"strength": self._first_fx("strength")}))
+            for fx in self.tuned(items):
+                cur = float(fx.get("strength", DEFAULT_STRENGTH))
+                if p.strength_set is not None:
+                    new = p.strength_set
+                else:
+                    # On an existing timeline "subtle"/"strong" are steps, like "subtler"/"stronger".
+                    sign = p.strength_step or (-1 if (p.strength_abs or 0.5) < 0.5 else 1)
+                    new = cur + sign * STRENGTH_STEP * p.magnitude
+                fx["strength"] = round(_clamp(new, 0.05, 1.0), 2)
+                tuned.append(fx)
+        self.calls.append(ToolCall("apply_motion", self._tuned_args(tuned, "strength")))
+
+    def _tuned_args(self, tuned: list[dict[str, Any]], key: str) -> dict[str, Any]:
+        args: dict[str, Any] = {key: tuned[0].get(key) if tuned else self._first_fx(key)}
+        if self.p.tweak_effects and tuned:
+            args["effect"] = tuned[0].get("type")
+        return args
 
     def set_speed(self) -> None:
         p = self.p
         if p.speed_factor is None and p.speed_set is None:
             return
         segs = self.segs()
+        tuned: list[dict[str, Any]] = []
         for j in self.targets():
-            fx = self.fx(segs[j])
-            if fx is None:
+            items = self.fx(segs[j])
+            if items is None:
                 continue
-            cur = float(fx.get("speed", 1.0))
-            new = p.speed_set if p.speed_set is not None else cur * (p.speed_factor or 1.0)
-            fx["speed"] = round(_clamp(new, 0.25, 4.0), 3)
-        self.calls.append(ToolCall("apply_motion", {"speed": self._first_fx("speed")}))
+            for fx in self.tuned(items):
+                cur = float(fx.get("speed", 1.0))
+                new = p.speed_set if p.speed_set is not None else cur * (p.speed_factor or 1.0)
+                fx["speed"] = round(_clamp(new, 0.25, 4.0), 3)
+                tuned.append(fx)
+        self.calls.append(ToolCall("apply_motion", self._tuned_args(tuned, "speed")))
 
     def _first_fx(self, key: str) -> Any:
         for s in self.segs():
-            fx = _m(s).get("fx")
-            if isinstance(fx, dict) and key in fx:
-                return fx[key]
+            for fx in _fx_items(s):
+                if key in fx:
+                    return fx[key]
         return None
 
     def _resize(self, seg: dict[str, Any], d: int) -> None:
         """Set a segment's duration, keeping its motion period (so the loop count follows)."""
         old = max(1, _int(seg.get("d"), d))
         seg["d"] = max(100, d)
-        fx = _m(seg).get("fx")
-        if isinstance(fx, dict) and fx.get("type") in PERIOD_MS:
-            period = old / max(1, _int(fx.get("loops"), 1))
-            fx["loops"] = max(1, round(seg["d"] / period))
+        for fx in _fx_items(seg):
+            if fx.get("type") in PERIOD_MS:
+                period = old / max(1, _int(fx.get("loops"), 1))
+                fx["loops"] = max(1, round(seg["d"] / period))
 
     def set_duration(self) -> None:
         p = self.p
@@ -682,14 +806,17 @@ class _Editor:
         keep_length = p.duration_ms is not None
         for j in self.targets():
             s = segs[j]
-            fx = self.fx(s)
-            if fx is None:
+            items = self.fx(s)
+            if items is None:
                 continue
+            # the first effect sets the loop; composed ones keep their own period within it
             d = _int(s.get("d"), SINGLE_MS)
-            period = d / max(1, _int(fx.get("loops"), 1))
-            fx["loops"] = n
+            periods = [d / max(1, _int(fx.get("loops"), 1)) for fx in items]
             if not keep_length:
-                s["d"] = _int(_clamp(n * period, 500, 60000))
+                s["d"] = _int(_clamp(n * periods[0], 500, 60000))
+            items[0]["loops"] = n
+            for fx, period in zip(items[1:], periods[1:], strict=True):
+                fx["loops"] = max(1, round(_int(s["d"]) / period))
         self.relayout()
         if self.total() > 60000:  # loops of every photo may not exceed the 60 s limit
             scale = 60000 / self.total()
@@ -709,6 +836,18 @@ class _Editor:
         if not self.created:
             self.calls.append(ToolCall("edit_multitrack", {"op": "aspect", "aspect": aspect}))
 
+    def set_fit(self) -> None:
+        """ "Show the whole photo" (contain, over a blurred fill) or "fill the frame" (cover)."""
+        fit = self.p.fit
+        if not fit or self.created:
+            return
+        segs = self.segs()
+        for j in self.targets():
+            if _m(segs[j]).get("kind") != "video":
+                _m(segs[j])["fit"] = fit
+        self.calls.append(ToolCall("edit_multitrack", {"op": "fit", "fit": fit}))
+        self.say("fit", how=_MSG["fit_" + fit][self.lang])
+
     def set_transitions(self) -> None:
         p = self.p
         if not (p.transition or p.transition_ms or p.transition_scale):
@@ -721,7 +860,7 @@ class _Editor:
         kind = p.transition
         for s in segs[1:]:
             m = _m(s)
-            tr = m.get("tr") if isinstance(m.get("tr"), dict) else {}
+            tr: dict[str, Any] = m["tr"] if isinstance(m.get("tr"), dict) else {}
             cur = tr.get("type") if tr.get("type") not in (None, "none") else None
             new_kind = kind if kind not in (None, "default") else (cur or "crossfade")
             if new_kind == "none":
@@ -747,10 +886,14 @@ class _Editor:
         p = self.p
         title = kind == "title"
         total = self.total()
-        d = min(TITLE_MS, total) if title else total
+        # A loop (one photo) has no first seconds: its title stays for the whole clip, without a
+        # fade, so the loop point shows no pop. A slideshow's title sits over its first photo.
+        looping = self.is_loop()
+        d = min(TITLE_MS, total) if title and not looping else total
         pos = p.text_pos or ("top" if title else "bottom")
         size = round(_clamp(0.07 * (p.text_size or 1.0), 0.03, 0.2), 3)
-        m = {"pos": pos, "color": p.text_color or "#ffffff", "size": size, "anim": "fade"}
+        anim = "none" if looping else "fade"
+        m = {"pos": pos, "color": p.text_color or "#ffffff", "size": size, "anim": anim}
         seg = {"id": self.next_id("s", segment=True), "st": 0, "d": d, "txt": op.txt, "m": m}
         track = {"id": self.next_id("x"), "tt": 7, "n": "Title" if title else "Text", "sg": [seg]}
         self.d["t"].append(track)  # last: text draws on top
@@ -761,6 +904,11 @@ class _Editor:
         self.say("title" if title else ("text_literal" if literal else "text"), txt=op.txt, pos=pos)
         if self.ending != "end_title":
             self.ending = "end_title" if title else "end_text"
+
+    def is_loop(self) -> bool:
+        """A single photo: the clip is one seamless loop, played over and over."""
+        segs = self.segs()
+        return len(segs) == 1 and _m(segs[0]).get("kind") == "image"
 
     def _restyle(self, seg: dict[str, Any]) -> None:
         p = self.p
@@ -927,8 +1075,8 @@ class _Editor:
         lang = self.lang
         if self.created:
             segs = self.segs()
-            fx = _m(segs[0]).get("fx", {}) if segs else {}
-            effect = EFFECT_NAMES.get(str(fx.get("type")), ("motion", "动效"))[lang]
+            items = _fx_items(segs[0]) if segs else []
+            effect = _fx_names([(str(fx.get("type")), None) for fx in items], lang)
             aspect, secs = self.d["m"]["aspect"], _secs(self.total())
             if len(segs) > 1:
                 tr = (_m(segs[1]).get("tr") or {}).get("type", "crossfade")
@@ -954,7 +1102,7 @@ class _Editor:
             if self.p.create:  # the seed prompt again: the timeline already is that video
                 return AgentReply([], None, f"{_MSG['ready'][lang]}{sep}{_MSG['end_create'][lang]}")
             return AgentReply([], None, f"{_MSG['no_change'][lang]}{sep}{_MSG['end_edit'][lang]}")
-        parts = self.said + self.problems
+        parts = self.said + self.problems + self.notes
         if self.p.export and not self.created:
             parts.append(_MSG["export"][lang])
         text = None

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,7 +33,7 @@ from nemo_nb import __version__
 from nemo_nb._contract import draft_is_exportable
 from nemo_nb._mediatype import sniff_file
 from nemo_nb.engine import _sse
-from nemo_nb.engine.agent import MediaRef
+from nemo_nb.engine.agent import AgentReply, MediaRef
 from nemo_nb.engine.jobs import JobQueue, Renderer
 from nemo_nb.engine.media import (
     Incoming,
@@ -44,18 +45,37 @@ from nemo_nb.engine.media import (
     safe_name,
     save_multipart,
 )
-from nemo_nb.engine.store import Media, OutOfCredits, Session, Store, User
+from nemo_nb.engine.store import Job, Media, OutOfCredits, Session, Store, User
 
-__all__ = ["EngineConfig", "Engine", "create_app"]
+__all__ = ["EngineConfig", "Engine", "Interpreter", "create_app", "LOOPBACK_HOSTS"]
 
 log = logging.getLogger("nemo_nb.engine")
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
+class Interpreter(Protocol):
+    """The agent: ``nemo_nb.engine.agent.interpret`` (docs/interfaces.md) or a stand-in."""
+
+    def __call__(
+        self, text: str, draft: dict[str, Any] | None, media: Sequence[MediaRef]
+    ) -> AgentReply: ...
+
+
+#: Host names every engine answers to; ``EngineConfig.allowed_hosts`` adds more.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 @dataclass
 class EngineConfig:
-    """How one engine runs. ``interpret``/``renderer`` default to the real agent and renderer."""
+    """How one engine runs. ``interpret``/``renderer`` default to the real agent and renderer.
+
+    ``allowed_hosts``: names (besides loopback) the engine answers to in the Host header; with
+    ``serve_beyond_loopback`` it also answers to any IP address. ``allow_private_urls``: let URL
+    uploads fetch loopback, private and link-local addresses (off: a web page or a student could
+    otherwise make the engine probe the machine and its network). ``render_stall_timeout``:
+    seconds without render progress before the watchdog fails the job.
+    """
 
     data_dir: Path
     credit_cost: int = 0
@@ -63,9 +83,13 @@ class EngineConfig:
     #: Seconds between streamed reply chunks (`nemo-nb serve` defaults to _sse.REPLY_PACE_S).
     reply_pace: float = 0.0
     workers: int = 1
-    interpret: Callable[..., Any] | None = None
+    interpret: Interpreter | None = None
     renderer: Renderer | None = None
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
+    allowed_hosts: Collection[str] = ()
+    serve_beyond_loopback: bool = False
+    allow_private_urls: bool = False
+    render_stall_timeout: float = 90.0
 
 
 class Engine:
@@ -74,12 +98,17 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.store = Store(config.data_dir)
-        self.jobs = JobQueue(self.store, renderer=config.renderer, workers=config.workers)
+        self.jobs = JobQueue(
+            self.store,
+            renderer=config.renderer,
+            workers=config.workers,
+            stall_timeout=config.render_stall_timeout,
+        )
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
-    def interpret(self) -> Callable[..., Any]:
+    def interpret(self) -> Interpreter:
         if self.config.interpret is None:
             from nemo_nb.engine.agent import interpret
 
@@ -223,6 +252,74 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+def _host_part(hostport: str) -> str:
+    """``"[::1]:8000"`` -> ``"::1"``, ``"Example.org.:80"`` -> ``"example.org"``."""
+    hostport = hostport.strip().lower()
+    if hostport.startswith("["):
+        return hostport[1 : hostport.find("]")] if "]" in hostport else ""
+    host, colon, port = hostport.rpartition(":")
+    if not colon or not port.isdigit() or ":" in host:
+        host = hostport
+    return host.rstrip(".")
+
+
+class HostGuard:
+    """Pure ASGI middleware against DNS rebinding and cross-site requests.
+
+    A web page whose own name resolves to 127.0.0.1 reaches the engine with that name in the Host
+    header: only loopback names, the configured ``allowed_hosts`` and (when serving beyond
+    loopback) IP addresses are answered. A browser request that names another origin in its
+    ``Origin`` header is refused too: the engine serves no pages, so no web page may call it.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Collection[str], any_ip: bool) -> None:
+        self.app = app
+        self.allowed = LOOPBACK_HOSTS | {_host_part(h) for h in allowed_hosts}
+        self.any_ip = any_ip
+
+    def host_allowed(self, host: str) -> bool:
+        if host in self.allowed:
+            return True
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return self.any_ip or ip.is_loopback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {
+            k.decode(): v.decode("latin-1")
+            for k, v in scope["headers"]
+            if k in (b"host", b"origin")
+        }
+        host = headers.get("host", "")
+        if not self.host_allowed(_host_part(host)):
+            refusal = "This engine answers only requests addressed to it by one of its own names."
+        elif "origin" in headers and not self._same_origin(headers["origin"], host):
+            refusal = "This engine does not answer requests from web pages."
+        else:
+            await self.app(scope, receive, send)
+            return
+        await fail(403, 403, refusal)(scope, receive, send)
+
+    def _same_origin(self, origin: str, host: str) -> bool:
+        parts = urlsplit(origin.strip().lower())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False  # "null" (sandboxed pages, file://) included
+        default = 443 if parts.scheme == "https" else 80
+        try:
+            port = parts.port or default
+        except ValueError:
+            return False
+        host_only = _host_part(host)
+        host_port = host.strip().lower().rsplit("]", 1)[-1].rpartition(":")[2]
+        want = int(host_port) if host_port.isdigit() else 80
+        return parts.hostname.strip("[]").rstrip(".") == host_only and port == want
+
+
 # --- endpoints -------------------------------------------------------------------------------
 
 
@@ -349,20 +446,20 @@ async def _run_turn(
             )
             for m in store.session_media(s.session_id)
         ]
-        reply = await asyncio.to_thread(e.interpret, text, draft, media)
+        reply: AgentReply = await asyncio.to_thread(e.interpret, text, draft, media)
         # The server keeps the history; an undo needs only the current draft and the one before.
-        recent = store.recent_drafts(s.session_id, 2) if getattr(reply, "undo", False) else []
+        recent = store.recent_drafts(s.session_id, 2) if reply.undo else []
         undo = bool(recent)
-        new_draft = None if undo else getattr(reply, "draft", None)
+        new_draft = None if undo else reply.draft
         changed = undo or new_draft is not None
         if undo:
             current = recent[0] if len(recent) == 2 else None
         else:
             current = new_draft if new_draft is not None else draft
-        calls = [(c.name, dict(c.args or {})) for c in (getattr(reply, "calls", None) or [])]
+        calls = [(c.name, dict(c.args or {})) for c in reply.calls]
         if changed and not calls:
             calls = [("undo" if undo else "edit_draft", {})]
-        reply_text = getattr(reply, "text", None)
+        reply_text = reply.text
         events: list[dict[str, Any]] = []
         for i, (name, args) in enumerate(calls):
             cid = f"call_{uuid.uuid4().hex[:12]}"
@@ -512,7 +609,7 @@ async def upload(request: Request) -> Response:
             for url in urls:
                 inc = new_incoming(name_from_url(url))
                 incoming.append(inc)
-                await fetch_url(url, inc)
+                await fetch_url(url, inc, allow_private=e.config.allow_private_urls)
         else:
             incoming = await save_multipart(ctype, request.stream(), new_incoming)
     except MediaError as err:
@@ -541,7 +638,7 @@ def _ms(t: float | None) -> int | None:
     return int(t * 1000) if t is not None else None
 
 
-def _job_data(request: Request, job: Any) -> dict[str, Any]:
+def _job_data(request: Request, job: Job) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": job.id,
         "status": job.status,
@@ -557,8 +654,29 @@ def _job_data(request: Request, job: Any) -> dict[str, Any]:
     return data
 
 
+#: The attribution headers (contract §2) the cloud requires on export.
+ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
+
+
+def _missing_attribution(request: Request) -> JSONResponse | None:
+    """The cloud answers an export without the attribution headers with HTTP 402 (its free-plan
+    refusal); so does the engine, so that code working offline does not fail on the cloud."""
+    missing = [h for h in ATTRIBUTION_HEADERS if not request.headers.get(h, "").strip()]
+    if not missing:
+        return None
+    return render_fail(
+        402,
+        "Export was refused: the request lacks the attribution header"
+        f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}, which NemoVideo requires "
+        "on export (HTTP 402, as on the free plan).",
+    )
+
+
 async def render_submit(request: Request) -> JSONResponse:
     e = _engine(request)
+    refused = _missing_attribution(request)
+    if refused is not None:
+        return refused
     body = await _json(request)
     if body is None:
         return render_fail(400, "The request body must be a JSON object.")
@@ -572,18 +690,18 @@ async def render_submit(request: Request) -> JSONResponse:
     draft = body.get("draft")
     if draft is None and sid is not None:
         draft = e.store.draft(str(sid))
-    if not draft_is_exportable(draft):
+    if not isinstance(draft, dict) or not draft_is_exportable(draft):
         return render_fail(
             400, "The draft has nothing to render yet: it needs a track with at least one segment."
         )
     job = e.store.add_job(job_id, user.user_id, str(sid) if sid is not None else None, draft)
     if job is None:
         return render_fail(409, f"A render with id {job_id} already exists; pick a new id.")
-    e.jobs.submit(job_id)
+    e.jobs.submit(job)
     return render_ok({"id": job.id, "status": job.status, "progress": job.progress})
 
 
-def _job_or_404(request: Request) -> Any:
+def _job_or_404(request: Request) -> Job | None:
     job_id = request.path_params["job_id"]
     return _engine(request).store.job(job_id, _user(request).user_id)
 
@@ -601,9 +719,8 @@ async def render_cancel(request: Request) -> JSONResponse:
     job = _job_or_404(request)
     if job is None:
         return _no_job(request)
-    _engine(request).jobs.cancel(job.id)
-    job = _engine(request).store.job(job.id)
-    return render_ok(_job_data(request, job))
+    _engine(request).jobs.cancel(job.key)
+    return render_ok(_job_data(request, _job_or_404(request) or job))
 
 
 async def render_download(request: Request) -> Response:
@@ -660,4 +777,8 @@ def create_app(config: EngineConfig) -> Starlette:
     )
     app.state.engine = engine
     app.add_middleware(BearerAuth, open_paths=OPEN_PATHS)
+    # Added last: runs first, so a rebinding page cannot even get a token.
+    app.add_middleware(
+        HostGuard, allowed_hosts=config.allowed_hosts, any_ip=config.serve_beyond_loopback
+    )
     return app

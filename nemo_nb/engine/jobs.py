@@ -4,22 +4,33 @@ The renderer (``nemo_nb.render.render_draft`` unless one is injected) runs in a 
 the event loop keeps answering; numpy, OpenCV and PyAV release the GIL for the heavy parts.
 Progress comes from the renderer's ``on_progress`` and is written to the store (throttled), so a
 status poll and a restarted engine see the same thing.
+
+Two policies keep one user's trouble from becoming everyone's:
+
+- Fairness: waiting jobs are taken round-robin, across users and, within a user, across sessions
+  (:class:`FairQueue`), so five queued exports of one student do not delay another's first.
+- A watchdog: a job whose renderer reports no progress for ``stall_timeout`` seconds is failed
+  with a sentence, and a new worker thread takes the stuck one's place. A thread stuck in native
+  code cannot be stopped from Python; it is abandoned (a daemon, told to cancel) and whatever it
+  returns with later is thrown away.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-import queue
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.engine.store import INTERRUPTED, Store
+from nemo_nb.engine.store import INTERRUPTED, Job, JobKey, Store
 
-__all__ = ["JobQueue", "media_id_from_src", "Renderer"]
+__all__ = ["JobQueue", "FairQueue", "media_id_from_src", "Renderer", "STALLED"]
 
 log = logging.getLogger("nemo_nb.engine")
 
@@ -27,6 +38,11 @@ log = logging.getLogger("nemo_nb.engine")
 Renderer = Callable[..., Any]
 
 CANCELLED = "The render was cancelled."
+#: What a job the watchdog stopped says (``{seconds}`` is filled in).
+STALLED = (
+    "The render made no progress for {seconds:g} seconds and was stopped; export again, "
+    "and if it stops again, try another picture or a shorter clip."
+)
 _MEDIA_SRC = re.compile(r"/media/([A-Za-z0-9_-]+)/")
 
 
@@ -43,8 +59,111 @@ def _default_renderer() -> Renderer:
     return render_draft
 
 
+def _says_why(exc: Exception) -> bool:
+    """Does the exception already say, in one sentence, what the user should fix?"""
+    if isinstance(exc, FileNotFoundError):
+        return True  # our resolver's "upload it again"
+    from nemo_nb.render import RenderInputError
+
+    return isinstance(exc, RenderInputError)
+
+
+class FairQueue:
+    """Waiting jobs, taken round-robin: the user who has started the fewest jobs goes first (ties:
+    whoever waits longest), and within that user, the session that has started the fewest.
+
+    Counts reset whenever the queue runs empty, so a user is not paid back for an old busy hour.
+    Thread-safe; :meth:`get` blocks.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        # user -> session -> FIFO of (arrival, job id)
+        self._waiting: dict[str, dict[str | None, deque[tuple[int, str]]]] = {}
+        self._started_by_user: dict[str, int] = {}
+        self._started_by_session: dict[tuple[str, str | None], int] = {}
+        self._arrivals = itertools.count()
+        self._closed = False
+
+    def put(self, user_id: str, session_id: str | None, job_id: str) -> None:
+        with self._cond:
+            sessions = self._waiting.setdefault(user_id, {})
+            sessions.setdefault(session_id, deque()).append((next(self._arrivals), job_id))
+            self._cond.notify()
+
+    def discard(self, key: JobKey) -> None:
+        """Forget a waiting job (cancelled before it started)."""
+        user_id, job_id = key
+        with self._cond:
+            sessions = self._waiting.get(user_id, {})
+            for sid, fifo in list(sessions.items()):
+                kept = deque(item for item in fifo if item[1] != job_id)
+                if kept:
+                    sessions[sid] = kept
+                else:
+                    del sessions[sid]
+            if not sessions:
+                self._waiting.pop(user_id, None)
+
+    def __len__(self) -> int:
+        with self._cond:
+            return sum(len(f) for s in self._waiting.values() for f in s.values())
+
+    def get(self, timeout: float | None = None) -> JobKey | None:
+        """The next job by the policy above; ``None`` once closed (or after ``timeout``)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._closed or self._waiting, timeout):
+                return None
+            if self._closed:
+                return None
+            user_id = min(
+                self._waiting,
+                key=lambda u: (
+                    self._started_by_user.get(u, 0),
+                    min(f[0][0] for f in self._waiting[u].values()),
+                ),
+            )
+            sessions = self._waiting[user_id]
+            sid = min(
+                sessions,
+                key=lambda s: (self._started_by_session.get((user_id, s), 0), sessions[s][0][0]),
+            )
+            _, job_id = sessions[sid].popleft()
+            if not sessions[sid]:
+                del sessions[sid]
+            if not sessions:
+                del self._waiting[user_id]
+            self._started_by_user[user_id] = self._started_by_user.get(user_id, 0) + 1
+            self._started_by_session[(user_id, sid)] = (
+                self._started_by_session.get((user_id, sid), 0) + 1
+            )
+            return (user_id, job_id)
+
+    def idle(self) -> None:
+        """Nothing waits and nothing runs: start counting afresh."""
+        with self._cond:
+            if not self._waiting:
+                self._started_by_user.clear()
+                self._started_by_session.clear()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+@dataclass
+class _Running:
+    """A job a worker is rendering, as the watchdog sees it."""
+
+    key: JobKey
+    cancel: threading.Event
+    beat: float = field(default_factory=time.monotonic)
+    abandoned: bool = False
+
+
 class JobQueue:
-    """A FIFO of render job ids served by ``workers`` threads."""
+    """Render jobs served by ``workers`` threads from a :class:`FairQueue`, under a watchdog."""
 
     def __init__(
         self,
@@ -53,16 +172,21 @@ class JobQueue:
         renderer: Renderer | None = None,
         workers: int = 1,
         progress_interval: float = 0.25,
+        stall_timeout: float = 90.0,
     ) -> None:
         self.store = store
         self._renderer = renderer
         self._n_workers = max(1, workers)
         self._progress_interval = progress_interval
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._cancels: dict[str, threading.Event] = {}
+        self.stall_timeout = stall_timeout
+        self._queue = FairQueue()
+        self._cancels: dict[JobKey, threading.Event] = {}
+        self._running: dict[int, _Running] = {}  # worker number -> its job
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._stopping = False
+        self._worker_numbers = itertools.count()
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     @property
     def renderer(self) -> Renderer:
@@ -70,58 +194,103 @@ class JobQueue:
             self._renderer = _default_renderer()
         return self._renderer
 
-    def start(self, requeue: Sequence[str] = ()) -> None:
-        """Start the workers; ``requeue``: ids of pending jobs from before a restart."""
-        for job_id in requeue:
-            self.submit(job_id)
-        for i in range(self._n_workers):
-            t = threading.Thread(target=self._work, name=f"nemo-render-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+    def start(self, requeue: Sequence[Job] = ()) -> None:
+        """Start the workers and the watchdog; ``requeue``: pending jobs from before a restart."""
+        for job in requeue:
+            self.submit(job)
+        for _ in range(self._n_workers):
+            self._start_worker()
+        self._watchdog = threading.Thread(target=self._watch, name="nemo-render-watchdog",
+                                          daemon=True)  # fmt: skip
+        self._watchdog.start()
 
-    def submit(self, job_id: str) -> None:
+    def _start_worker(self) -> None:
+        n = next(self._worker_numbers)
+        t = threading.Thread(target=self._work, args=(n,), name=f"nemo-render-{n}", daemon=True)
         with self._lock:
-            self._cancels[job_id] = threading.Event()
-        self._queue.put(job_id)
+            self._threads.append(t)
+        t.start()
 
-    def cancel(self, job_id: str) -> bool:
+    def submit(self, job: Job) -> None:
+        with self._lock:
+            self._cancels[job.key] = threading.Event()
+        self._queue.put(job.user_id, job.session_id, job.id)
+
+    def cancel(self, key: JobKey) -> bool:
         """Cancel a pending or running job; ``False`` if it had already finished."""
         with self._lock:
-            event = self._cancels.get(job_id)
+            event = self._cancels.get(key)
         if event is not None:
             event.set()
-        return self.store.finish_job_if_active(job_id, CANCELLED)
+        self._queue.discard(key)
+        return self.store.finish_job_if_active(key, CANCELLED)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the workers. A job being rendered ends failed (the user can export again); jobs
         still waiting stay pending and are rendered by the next engine on this data dir."""
-        self._stopping = True
+        self._stopping.set()
         with self._lock:
             for event in self._cancels.values():
                 event.set()
-        for _ in self._threads:
-            self._queue.put(None)
+            threads = list(self._threads)
+        self._queue.close()
         deadline = time.monotonic() + timeout
-        for t in self._threads:
+        for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        # A worker that did not come back (stuck in native code) leaves its job to recovery.
+        with self._lock:
+            stuck = [r.key for r in self._running.values()]
+        for key in stuck:
+            self.store.finish_job_if_active(key, INTERRUPTED)
 
-    def _stopped_or_cancelled(self, job_id: str) -> None:
-        self.store.finish_job_if_active(job_id, INTERRUPTED if self._stopping else CANCELLED)
+    # --- watchdog ------------------------------------------------------------------------------
 
-    # --- worker side -------------------------------------------------------------------------
+    def _watch(self) -> None:
+        period = max(0.05, min(1.0, self.stall_timeout / 4))
+        while not self._stopping.wait(period):
+            now = time.monotonic()
+            with self._lock:
+                stalled = [
+                    (n, r)
+                    for n, r in self._running.items()
+                    if now - r.beat > self.stall_timeout and not r.abandoned
+                ]
+                for n, r in stalled:
+                    r.abandoned = True
+                    r.cancel.set()
+                    del self._running[n]
+            for _, r in stalled:
+                log.warning("render %s made no progress for %.0f s; stopped", r.key[1],
+                            self.stall_timeout)  # fmt: skip
+                self.store.finish_job_if_active(r.key, STALLED.format(seconds=self.stall_timeout))
+                self._start_worker()  # the stuck thread's replacement
 
-    def _work(self) -> None:
-        while True:
-            job_id = self._queue.get()
-            if job_id is None:
-                return
+    # --- worker side ---------------------------------------------------------------------------
+
+    def _work(self, n: int) -> None:
+        me = threading.current_thread()
+        while not self._stopping.is_set():
+            key = self._queue.get()
+            if key is None:
+                break
+            running = None
             try:
-                self._run(job_id)
+                running = self._run(n, key)
             except Exception:  # never let one job kill the worker
                 log.exception("render worker error")
             finally:
                 with self._lock:
-                    self._cancels.pop(job_id, None)
+                    self._cancels.pop(key, None)
+                    if self._running.get(n) is running:
+                        self._running.pop(n, None)
+                    busy = bool(self._running)
+                if not busy:
+                    self._queue.idle()
+            if running is not None and running.abandoned:
+                break  # a replacement took this worker's place
+        with self._lock:
+            if me in self._threads:
+                self._threads.remove(me)
 
     def _resolver(self, user_id: str) -> Callable[[str], Path]:
         def resolve(src: str) -> Path:
@@ -135,23 +304,28 @@ class JobQueue:
 
         return resolve
 
-    def _run(self, job_id: str) -> None:
-        job = self.store.job(job_id)
+    def _run(self, n: int, key: JobKey) -> _Running | None:
+        job = self.store.job(key[1], key[0])
         with self._lock:
-            cancel = self._cancels.get(job_id) or threading.Event()
-        if job is None or job.status != "pending" or cancel.is_set() or self._stopping:
-            return
-        self.store.update_job(job_id, status="processing", progress=0)
-        out = self.store.renders_dir / f"{job_id}.mp4"
+            cancel = self._cancels.get(key) or threading.Event()
+        if job is None or cancel.is_set() or self._stopping.is_set():
+            return None
+        if not self.store.start_job(key):
+            return None
+        running = _Running(key, cancel)
+        with self._lock:
+            self._running[n] = running
+        out = self.store.render_path(key)
         last = [0.0, -1]
 
         def on_progress(fraction: float) -> None:
+            running.beat = time.monotonic()
             pct = max(0, min(99, int(fraction * 100)))
-            now = time.monotonic()
+            now = running.beat
             if pct != last[1] and (now - last[0] >= self._progress_interval or pct - last[1] >= 10):
                 last[0], last[1] = now, pct
                 if not cancel.is_set():
-                    self.store.update_job(job_id, progress=pct)
+                    self.store.set_progress(key, pct)
 
         try:
             self.renderer(
@@ -164,18 +338,22 @@ class JobQueue:
         except Exception as exc:
             out.unlink(missing_ok=True)
             if cancel.is_set():
-                self._stopped_or_cancelled(job_id)
-                return
+                self._stopped_or_cancelled(key)
+                return running
             msg = str(exc).strip() or type(exc).__name__
-            if type(exc).__name__ != "RenderInputError" and not isinstance(exc, FileNotFoundError):
+            if not _says_why(exc):
                 msg = f"The render failed: {msg}"
-                log.warning("render %s failed: %s", job_id, type(exc).__name__)
-            self.store.finish_job_if_active(job_id, msg)
-            return
+                log.warning("render %s failed: %s", key[1], type(exc).__name__)
+            self.store.finish_job_if_active(key, msg)
+            return running
         if cancel.is_set() or not out.exists():
             out.unlink(missing_ok=True)
-            self._stopped_or_cancelled(job_id)
-            return
-        self.store.update_job(
-            job_id, status="completed", progress=100, output_path=out, completed_at=time.time()
-        )
+            self._stopped_or_cancelled(key)
+            return running
+        out.chmod(0o600)
+        if not self.store.complete_job(key, out):  # failed meanwhile (the watchdog): discard
+            out.unlink(missing_ok=True)
+        return running
+
+    def _stopped_or_cancelled(self, key: JobKey) -> None:
+        self.store.finish_job_if_active(key, INTERRUPTED if self._stopping.is_set() else CANCELLED)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nemo_nb._paths import data_dir
+from nemo_nb._paths import data_dir, make_private_dir
 
 __all__ = [
     "EngineHandle",
@@ -74,7 +74,7 @@ class EngineHandle:
 @contextlib.contextmanager
 def start_lock(root: Path) -> Iterator[None]:
     """Blocking exclusive lock around attach/start/shutdown decisions."""
-    with (root / START_LOCK).open("a+") as fh:
+    with os.fdopen(_open_private(root / START_LOCK, os.O_RDWR), "a+") as fh:
         _flock(fh, blocking=True)
         try:
             yield
@@ -85,7 +85,7 @@ def start_lock(root: Path) -> Iterator[None]:
 def run_lock(root: Path) -> Any | None:
     """Take the engine's lifetime lock; ``None`` if another engine holds it. Keep the returned
     file open for as long as the engine runs (the OS releases it even on SIGKILL)."""
-    fh = (root / RUN_LOCK).open("a+")
+    fh = os.fdopen(_open_private(root / RUN_LOCK, os.O_RDWR), "a+")
     if not _flock(fh, blocking=False):
         fh.close()
         return None
@@ -125,8 +125,21 @@ def read_state(root: Path) -> dict[str, Any] | None:
 def write_state(root: Path, state: dict[str, Any]) -> None:
     """Atomically replace the state file."""
     tmp = root / f".{STATE_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(state, indent=1))
+    _write_private(tmp, json.dumps(state, indent=1))
     os.replace(tmp, root / STATE_FILE)
+
+
+def _open_private(path: Path, flags: int) -> int:
+    """``os.open`` a file in the data dir with the user-only mode (600), tightening an old one."""
+    fd = os.open(path, flags | os.O_CREAT, 0o600)
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o600)
+    return fd
+
+
+def _write_private(path: Path, text: str) -> None:
+    with os.fdopen(_open_private(path, os.O_WRONLY | os.O_TRUNC), "w") as fh:
+        fh.write(text)
 
 
 def clear_state(root: Path, pid: int) -> None:
@@ -192,9 +205,9 @@ def add_lease(root: Path, pid: int | None = None) -> Path:
     """Record ``pid`` (default: this process) as an owner of the engine for ``root``."""
     pid = os.getpid() if pid is None else pid
     owners = root / OWNERS_DIR
-    owners.mkdir(exist_ok=True)
+    owners.mkdir(mode=0o700, exist_ok=True)
     path = owners / f"{pid}.json"
-    path.write_text(json.dumps({"pid": pid, "start": _proc_start(pid)}))
+    _write_private(path, json.dumps({"pid": pid, "start": _proc_start(pid)}))
     return path
 
 
@@ -272,7 +285,7 @@ def ensure_engine(
     exits. ``args`` are extra ``python -m nemo_nb.engine`` options for a new engine.
     """
     root = Path(root) if root is not None else data_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    make_private_dir(root)
     for child in list(_children):
         if child.poll() is not None:
             _children.remove(child)
@@ -288,7 +301,7 @@ def ensure_engine(
         log_path = root / LOG_FILE
         if log_path.exists() and log_path.stat().st_size > 1_000_000:
             log_path.replace(root / (LOG_FILE + ".1"))  # keep one old log, not an ever-growing one
-        log = log_path.open("ab")
+        log = os.fdopen(_open_private(log_path, os.O_WRONLY | os.O_APPEND), "ab")
         kwargs: dict[str, Any] = {}
         if os.name == "posix":
             # Own session: a Ctrl-C (interrupt) in the kernel must not kill the engine.

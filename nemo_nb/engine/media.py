@@ -7,14 +7,19 @@ undecodable content, 4002 too large) and one sentence naming the file.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import ipaddress
+import os
 import re
 import shutil
+import socket
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from nemo_nb._mediatype import (
@@ -22,6 +27,7 @@ from nemo_nb._mediatype import (
     HEAD_BYTES,
     MAX_UPLOAD_BYTES,
     enable_image_formats,
+    image_size_problem,
     sniff,
 )
 
@@ -34,6 +40,7 @@ __all__ = [
     "new_media_id",
     "save_multipart",
     "fetch_url",
+    "refused_url",
     "ACCEPTED",
 ]
 
@@ -97,9 +104,10 @@ class Incoming:
         self.size = 0
         self.too_big = False
         self._sha = hashlib.sha256()
-        directory.mkdir(parents=True, exist_ok=False)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=False)
         self.part = directory / ".part"
-        self._fh = self.part.open("wb")
+        # Only the user may read what people upload (the data dir's modes: store.FILE_MODE).
+        self._fh = os.fdopen(os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
     def write(self, data: bytes) -> None:
         if self.too_big:
@@ -161,23 +169,67 @@ def probe(path: Path, name: str) -> Probe:
     return _probe_av(path, name, mt.kind, mt.ext)
 
 
+def _size_refused(name: str, problem: str) -> MediaError:
+    return MediaError(4001, f"“{name}” {problem}.")
+
+
+#: Above this many pixels a non-JPEG picture is checked without decoding its pixels (PNG: every
+#: chunk's checksum); below it, decoding it whole costs at most ~32 MB.
+_FULL_DECODE_PIXELS = 8_000_000
+
+
+def _orientation(im: Any) -> int | None:
+    """The EXIF orientation, read without decoding pixels (a PNG's ``getexif()`` would load it)."""
+    if im.format != "PNG":
+        return im.getexif().get(0x0112)
+    from PIL import Image
+
+    exif = Image.Exif()
+    if im.info.get("exif"):
+        exif.load(im.info["exif"])
+    return exif.get(0x0112)
+
+
 def _probe_image(path: Path, name: str, ext: str) -> Probe:
+    """Read the size from the header, refuse what breaks the pixel budget before decoding, then
+    prove the picture decodes: JPEG at reduced scale, big PNGs by checksum, the rest whole."""
+    import warnings
+
     from PIL import Image
 
     if ext in ("heic", "avif"):
         enable_image_formats()
     try:
-        with Image.open(path) as im:
-            im.load()  # a truncated file fails here, not at open()
-            width, height = im.size
-            # EXIF orientations 5-8 rotate by 90 degrees: what people see is the other way round.
-            if im.getexif().get(0x0112) in (5, 6, 7, 8):
-                width, height = height, width
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+                problem = image_size_problem(width, height, im.format)
+                if problem:
+                    raise _size_refused(name, problem)
+                # EXIF orientations 5-8 rotate by 90 degrees: people see it the other way round.
+                if _orientation(im) in (5, 6, 7, 8):
+                    width, height = height, width
+                if im.format == "JPEG":
+                    im.draft("RGB", (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+                    im.load()  # a truncated file fails here, not at open()
+                elif im.format == "PNG" and im.size[0] * im.size[1] > _FULL_DECODE_PIXELS:
+                    im.verify()
+                else:
+                    im.load()
+    except MediaError:
+        raise
     except Image.DecompressionBombError:
         raise MediaError(4001, f"“{name}” has too many pixels to process safely.") from None
     except Exception:
         raise _undecodable(name, "an image") from None
     return Probe("image", ext, width, height, None, None)
+
+
+def _check_frame(name: str, width: int, height: int) -> None:
+    problem = image_size_problem(width, height)
+    if problem:
+        raise _size_refused(name, problem.replace("pixels", "pixels a frame", 1))
 
 
 def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
@@ -191,8 +243,12 @@ def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
                 kind = "video"
                 rate = stream.average_rate or stream.guessed_rate
                 fps = round(float(rate), 3) if rate else None
+                # The header's size is checked before a frame is decoded (0: not said)
+                if stream.width and stream.height:
+                    _check_frame(name, stream.width, stream.height)
                 frame = next(container.decode(video=0))  # prove at least one frame decodes
                 width, height = frame.width, frame.height
+                _check_frame(name, width, height)
             elif container.streams.audio:
                 stream = container.streams.audio[0]
                 kind, fps, width, height = "audio", None, None, None
@@ -205,6 +261,8 @@ def _probe_av(path: Path, name: str, kind: str, ext: str) -> Probe:
                 duration = float(stream.duration * stream.time_base)
             else:
                 duration = None
+    except MediaError:
+        raise
     except Exception:
         raise _undecodable(name, what) from None
     if kind == "audio" and ext == "mp4":
@@ -311,15 +369,92 @@ def name_from_url(url: str) -> str:
     return unquote(path.rsplit("/", 1)[-1]) or "download"
 
 
-async def fetch_url(url: str, sink: Incoming, *, timeout: float = 60.0) -> None:
-    """Download ``url`` (http or https) into ``sink``, stopping as soon as it is too large."""
+def refused_url(url: str) -> MediaError:
+    """The one error for every URL the engine will not or cannot fetch (a private address, another
+    scheme, a host that does not answer): the same sentence, so its answers cannot map which
+    addresses and ports exist behind the engine."""
+    return MediaError(
+        400, f"Could not download “{url}”: only public http(s) addresses that answer can be used."
+    )
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _guarded_transport(allow_private: bool) -> Any:
+    """An httpx transport whose every connection (redirects included) goes to an address checked
+    to be public: the host is resolved once, all its addresses are checked, and the connection
+    is made to a checked address, so a DNS answer that changes in between cannot slip through."""
+    import httpcore
+    import httpx
+
+    class PublicOnly(httpcore.AsyncNetworkBackend):
+        def __init__(self) -> None:
+            self._real = httpcore.AnyIOBackend()
+
+        async def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> httpcore.AsyncNetworkStream:
+            loop = asyncio.get_running_loop()
+            try:
+                infos = await asyncio.wait_for(
+                    loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
+                )
+            except (OSError, asyncio.TimeoutError):
+                raise httpcore.ConnectError("cannot resolve") from None
+            addresses = [str(info[4][0]) for info in infos]
+            if not addresses or not all(_public(a) for a in addresses):
+                raise httpcore.ConnectError("not a public address")
+            return await self._real.connect_tcp(
+                addresses[0], port, timeout, local_address, socket_options
+            )
+
+        async def sleep(self, seconds: float) -> None:
+            await self._real.sleep(seconds)
+
+    transport = httpx.AsyncHTTPTransport(trust_env=allow_private)
+    if not allow_private:
+        # httpx takes no network backend; its pool does. Fail loudly if that ever changes
+        # rather than fetch unguarded.
+        pool = transport._pool
+        if not isinstance(pool, httpcore.AsyncConnectionPool):
+            raise RuntimeError("httpx internals changed: cannot guard URL uploads")
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=pool._ssl_context, network_backend=PublicOnly()
+        )
+    return transport
+
+
+async def fetch_url(
+    url: str, sink: Incoming, *, timeout: float = 60.0, allow_private: bool = False
+) -> None:
+    """Download ``url`` (http or https) into ``sink``, stopping as soon as it is too large.
+
+    Unless ``allow_private``, only public addresses are fetched, redirects included
+    (:func:`refused_url` otherwise)."""
     import httpx
 
     if urlsplit(url).scheme not in ("http", "https"):
-        raise MediaError(400, f"“{url}” is not an http(s) URL.")
+        sink.close()
+        raise refused_url(url)
     try:
         async with (
-            httpx.AsyncClient(follow_redirects=True, timeout=timeout) as http,
+            httpx.AsyncClient(
+                transport=_guarded_transport(allow_private),
+                follow_redirects=True,
+                max_redirects=5,
+                timeout=timeout,
+                trust_env=allow_private,
+            ) as http,
             http.stream("GET", url) as resp,
         ):
             if resp.status_code != 200:
@@ -334,8 +469,8 @@ async def fetch_url(url: str, sink: Incoming, *, timeout: float = 60.0) -> None:
                     sink.write(chunk)
                     if sink.too_big:
                         break
-    except httpx.HTTPError as exc:
-        raise MediaError(400, f"Could not download “{url}” ({type(exc).__name__}).") from None
+    except httpx.HTTPError:
+        raise refused_url(url) from None
     finally:
         sink.close()
     sink.check()

@@ -8,8 +8,10 @@ is small, so the lock is held for microseconds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -21,7 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Store", "OutOfCredits", "User", "Session", "Media", "Job", "hash_token", "INTERRUPTED"]
+__all__ = [
+    "Store",
+    "OutOfCredits",
+    "User",
+    "Session",
+    "Media",
+    "Job",
+    "JobKey",
+    "hash_token",
+    "make_private",
+    "INTERRUPTED",
+    "DIR_MODE",
+    "FILE_MODE",
+]
 
 #: What a job left pending/processing by a killed engine says once the engine is back.
 INTERRUPTED = "The render was interrupted because the engine stopped; export again."
@@ -84,7 +99,7 @@ CREATE TABLE IF NOT EXISTS media (
 );
 CREATE INDEX IF NOT EXISTS media_by_session ON media(session_id, created_at);
 CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
     user_id TEXT NOT NULL,
     session_id TEXT,
     draft TEXT NOT NULL,
@@ -93,9 +108,41 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     output_path TEXT,
     created_at REAL NOT NULL,
-    completed_at REAL
+    completed_at REAL,
+    PRIMARY KEY (user_id, id)
 );
 """
+#: ``PRAGMA user_version`` of the schema above. 1: render ids are scoped to their user (they were
+#: global, so one user could learn or claim another's id).
+_VERSION = 1
+_MIGRATE_TO_1 = """
+ALTER TABLE jobs RENAME TO jobs_v0;
+CREATE TABLE jobs (
+    id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT, draft TEXT NOT NULL,
+    status TEXT NOT NULL, progress INTEGER NOT NULL DEFAULT 0, error TEXT, output_path TEXT,
+    created_at REAL NOT NULL, completed_at REAL, PRIMARY KEY (user_id, id)
+);
+INSERT INTO jobs SELECT id, user_id, session_id, draft, status, progress, error, output_path,
+    created_at, completed_at FROM jobs_v0;
+DROP TABLE jobs_v0;
+"""
+
+#: Who may read the data dir and its files: the user alone (the database maps client ids, which
+#: work like passwords, to users; media and renders are people's photos).
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def make_private(root: Path) -> None:
+    """Give ``root`` and everything in it (not following links) the user-only modes. For data dirs
+    written before the engine set them, and files other processes put there."""
+    for path in (root, *root.rglob("*")):
+        with contextlib.suppress(OSError):
+            if path.is_symlink():
+                continue
+            mode = DIR_MODE if path.is_dir() else FILE_MODE
+            if path.stat().st_mode & 0o777 != mode:
+                path.chmod(mode)
 
 
 class OutOfCredits(Exception):
@@ -141,6 +188,10 @@ class Media:
     created_at: float
 
 
+#: A render job's identity: ``(user_id, job_id)``; the id alone is the user's choice.
+JobKey = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -154,26 +205,42 @@ class Job:
     created_at: float
     completed_at: float | None
 
+    @property
+    def key(self) -> JobKey:
+        return (self.user_id, self.id)
+
 
 class Store:
     """All persistent engine state. Safe to use from the event loop and worker threads."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         self.media_dir = self.root / "media"
         self.renders_dir = self.root / "renders"
-        self.media_dir.mkdir(exist_ok=True)
-        self.renders_dir.mkdir(exist_ok=True)
+        self.media_dir.mkdir(mode=DIR_MODE, exist_ok=True)
+        self.renders_dir.mkdir(mode=DIR_MODE, exist_ok=True)
+        make_private(self.root)
+        db_path = self.root / "engine.sqlite3"
+        # Created 600 before SQLite opens it: SQLite gives the WAL and SHM files the same mode.
+        os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, FILE_MODE))
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            self.root / "engine.sqlite3", check_same_thread=False, isolation_level=None
-        )
+        self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            old = db.execute("SELECT sql FROM sqlite_master WHERE name = 'jobs'").fetchone()
+            if version < 1 and old is not None and "PRIMARY KEY (user_id, id)" not in old[0]:
+                for statement in _MIGRATE_TO_1.split(";")[:-1]:
+                    db.execute(statement)
         self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version = {_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -381,7 +448,7 @@ class Store:
         return Job(**d)
 
     def add_job(self, job_id: str, user_id: str, session_id: str | None, draft: dict) -> Job | None:
-        """A new pending job, or ``None`` if the id is taken."""
+        """A new pending job, or ``None`` if this user already has one with that id."""
         try:
             with self._tx() as db:
                 db.execute(
@@ -391,35 +458,69 @@ class Store:
                 )
         except sqlite3.IntegrityError:
             return None
-        return self.job(job_id)
+        return self.job(job_id, user_id)
 
-    def job(self, job_id: str, user_id: str | None = None) -> Job | None:
-        row = self._one("SELECT * FROM jobs WHERE id = ?", job_id)
-        if row is None or (user_id is not None and row["user_id"] != user_id):
-            return None
-        return self._job(row)
+    def job(self, job_id: str, user_id: str) -> Job | None:
+        """The user's job with that id: render ids are scoped to their user."""
+        row = self._one("SELECT * FROM jobs WHERE id = ? AND user_id = ?", job_id, user_id)
+        return self._job(row) if row else None
 
-    def update_job(self, job_id: str, **fields: Any) -> None:
+    def render_path(self, key: JobKey) -> Path:
+        """Where the job's output goes: one file per user and id."""
+        user_id, job_id = key
+        return self.renders_dir / f"{user_id}.{job_id}.mp4"
+
+    def update_job(self, key: JobKey, **fields: Any) -> None:
         """Set job columns (``status``, ``progress``, ``error``, ``output_path``, ``completed_at``)."""
         if "output_path" in fields and fields["output_path"] is not None:
             fields["output_path"] = str(fields["output_path"])
         cols = ", ".join(f"{k} = ?" for k in fields)
         with self._tx() as db:
-            db.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+            db.execute(
+                f"UPDATE jobs SET {cols} WHERE user_id = ? AND id = ?", (*fields.values(), *key)
+            )
 
-    def finish_job_if_active(self, job_id: str, error: str) -> bool:
+    def start_job(self, key: JobKey) -> bool:
+        """pending -> processing; ``False`` if the job is no longer pending (cancelled)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET status = 'processing', progress = 0 "
+                "WHERE user_id = ? AND id = ? AND status = 'pending'",
+                key,
+            )
+            return cur.rowcount == 1
+
+    def set_progress(self, key: JobKey, progress: int) -> None:
+        """Record progress of a job still processing (a failed or cancelled one keeps its state)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET progress = ? WHERE user_id = ? AND id = ? AND status = 'processing'",
+                (progress, *key),
+            )
+
+    def complete_job(self, key: JobKey, output: Path) -> bool:
+        """processing -> completed; ``False`` if it was failed meanwhile (cancel, watchdog)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET status = 'completed', progress = 100, output_path = ?, "
+                "completed_at = ? WHERE user_id = ? AND id = ? AND status = 'processing'",
+                (str(output), time.time(), *key),
+            )
+            return cur.rowcount == 1
+
+    def finish_job_if_active(self, key: JobKey, error: str) -> bool:
         """Mark a pending/processing job failed with ``error``; ``False`` if it had finished."""
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE jobs SET status = 'failed', error = ?, completed_at = ? "
-                "WHERE id = ? AND status IN ('pending', 'processing')",
-                (error, time.time(), job_id),
+                "WHERE user_id = ? AND id = ? AND status IN ('pending', 'processing')",
+                (error, time.time(), *key),
             )
             return cur.rowcount == 1
 
-    def recover_jobs(self) -> list[str]:
+    def recover_jobs(self) -> list[Job]:
         """After a restart: fail jobs a previous engine was rendering (their partial output is
-        gone) and return the ids of jobs that never started, oldest first, to queue again."""
+        gone) and return the jobs that never started, oldest first, to queue again."""
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET status = 'failed', error = ?, completed_at = ? "
@@ -427,6 +528,6 @@ class Store:
                 (INTERRUPTED, time.time()),
             )
             rows = db.execute(
-                "SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at"
+                "SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at"
             ).fetchall()
-        return [r["id"] for r in rows]
+        return [self._job(r) for r in rows]

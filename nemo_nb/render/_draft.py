@@ -53,7 +53,8 @@ class VisualSegment:
     duration: float
     kind: str  # "image" or "video"
     path: Path
-    effect: Effect = Effect()
+    #: One or several effects, composed (``m.fx`` an object or a list of objects).
+    effects: tuple[Effect, ...] = (Effect(),)
     fit: str = "cover"
     anchor: tuple[float, float] = (0.5, 0.92)
     transition: Transition = Transition()
@@ -62,6 +63,11 @@ class VisualSegment:
     @property
     def end(self) -> float:
         return self.start + self.duration
+
+    @property
+    def effect(self) -> Effect:
+        """The first (main) effect."""
+        return self.effects[0]
 
 
 @dataclass(frozen=True)
@@ -170,8 +176,11 @@ def _resolve(resolve: Callable[[str], Path], src: Any, where: str) -> Path:
     return path
 
 
-def _effect(m: dict, where: str) -> Effect:
-    fx = m.get("fx") or {}
+#: At most this many composed effects on one segment (more would only blur into noise).
+MAX_EFFECTS = 4
+
+
+def _one_effect(fx: Any, where: str) -> Effect:
     if not isinstance(fx, dict):
         fx = {"type": fx} if isinstance(fx, str) else {}
     kind = fx.get("type", "none")
@@ -190,6 +199,20 @@ def _effect(m: dict, where: str) -> Effect:
         loops=max(1, int(round(loops))),
         direction=direction,
     )
+
+
+def _effects(m: dict, where: str) -> tuple[Effect, ...]:
+    """``m.fx``: one effect object, or a list of them composed (each type once, first wins)."""
+    fx = m.get("fx") or {}
+    items = fx if isinstance(fx, list) else [fx]
+    found: dict[str, Effect] = {}
+    for item in items:
+        effect = _one_effect(item, where)
+        if effect.type != "none":
+            found.setdefault(effect.type, effect)
+    if len(found) > MAX_EFFECTS:
+        log.warning("%s: %d effects, keeping the first %d", where, len(found), MAX_EFFECTS)
+    return tuple(list(found.values())[:MAX_EFFECTS]) or (Effect(),)
 
 
 def _transition(m: dict, where: str) -> Transition:
@@ -298,7 +321,7 @@ def plan_draft(draft: Any, resolve: Callable[[str], Path]) -> Plan:
                         duration=duration,
                         kind=_probe_kind(path, sm.get("kind"), where),
                         path=path,
-                        effect=_effect(sm, where),
+                        effects=_effects(sm, where),
                         fit=fit,
                         anchor=(ax, ay),
                         transition=_transition(sm, where) if parsed else Transition(),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from nemo_nb.timeline._format import percent, seconds, short_value, span
-from nemo_nb.timeline._model import Draft, Segment, Track, _number
+from nemo_nb.timeline._model import Draft, Segment, Track, _fraction, _number
 
 __all__ = ["diff"]
 
@@ -233,27 +233,35 @@ def _effect_changes(a: Segment, b: Segment, name: str) -> list[str]:
             out.append(f"Removed the {a.effect} effect from {name}")
         else:
             out.append(f"Effect on {name} {a.effect} → {b.effect}")
-    if a.effect and b.effect:
-        pa, pb = a.effect_params, b.effect_params
-        if a.strength != b.strength:
-            out.append(
-                f"Effect strength on {name} {_pct_or_default(a.strength)} → {_pct_or_default(b.strength)}"
-            )
-        if pa.get("speed") != pb.get("speed"):
-            out.append(
-                f"Effect speed on {name} {_times(pa.get('speed'))} → {_times(pb.get('speed'))}"
-            )
-        for key, label in (
-            ("loops", "Motion loops"),
-            ("loop", "Looping"),
-            ("dir", "Motion direction"),
-        ):
-            if pa.get(key) != pb.get(key):
-                out.append(f"{label} on {name} {_plain(pa.get(key))} → {_plain(pb.get(key))}")
+    # Composed effects that changed alike ("make it subtler" on jiggle + bounce) read as one
+    # sentence; an effect that changed on its own is named.
+    kinds = [k for k in b.effects if k in a.effects]
+    changes: dict[tuple[str, str, str], list[str]] = {}
+    for kind in kinds:
+        pa, pb = a.params_of(kind), b.params_of(kind)
+        for label, old, new in _param_changes(pa, pb):
+            changes.setdefault((label, old, new), []).append(kind)
         handled = {"type", "strength", "speed", "loops", "loop", "dir"}
         out += _generic(
-            f"the {b.effect} effect on {name}", _without(pa, handled), _without(pb, handled)
+            f"the {kind} effect on {name}", _without(pa, handled), _without(pb, handled)
         )
+    for (label, old, new), which in changes.items():
+        of = name if len(which) == len(b.effects) else f"{name} ({', '.join(which)})"
+        out.append(f"{label} on {of} {old} → {new}")
+    return out
+
+
+def _param_changes(pa: Mapping[str, Any], pb: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, before, after) for each effect parameter a person tunes by name."""
+    out = []
+    sa, sb = _fraction(pa.get("strength")), _fraction(pb.get("strength"))
+    if sa != sb:
+        out.append(("Effect strength", _pct_or_default(sa), _pct_or_default(sb)))
+    if pa.get("speed") != pb.get("speed"):
+        out.append(("Effect speed", _times(pa.get("speed")), _times(pb.get("speed"))))
+    for key, label in (("loops", "Motion loops"), ("loop", "Looping"), ("dir", "Motion direction")):
+        if pa.get(key) != pb.get(key):
+            out.append((label, _plain(pa.get(key)), _plain(pb.get(key))))
     return out
 
 

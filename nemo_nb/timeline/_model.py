@@ -15,6 +15,8 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from nemo_nb._contract import draft_is_exportable, lenient_number
+
 __all__ = ["Draft", "DraftError", "Segment", "Track", "TRACK_KINDS"]
 
 #: Known track types (``tt``) and the kind each stands for; anything else is "other".
@@ -36,19 +38,7 @@ class DraftError(ValueError):
     """A draft whose shape is wrong; the message names the bad field."""
 
 
-def _number(value: Any) -> float | None:
-    """``value`` as a finite float, or ``None`` if it is not a number (bools are not numbers)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
+_number = lenient_number  # a finite float, or None (bools are not numbers)
 
 
 def _shown(value: Any) -> str:
@@ -113,16 +103,36 @@ class Segment:
         return self.id or f"segment {self.index}"
 
     @property
-    def effect(self) -> str | None:
-        """The motion effect's type (``None`` when there is none or it is ``"none"``)."""
+    def effects(self) -> tuple[str, ...]:
+        """The motion effects' types, in draft order (``m.fx`` is one effect or a list composed)."""
         fx = self.meta.get("fx")
-        kind = fx.get("type") if isinstance(fx, Mapping) else fx if isinstance(fx, str) else None
-        return str(kind) if kind and kind != "none" else None
+        kinds = []
+        for item in fx if isinstance(fx, list) else [fx]:
+            kind = item.get("type") if isinstance(item, Mapping) else item
+            if isinstance(kind, str) and kind and kind != "none" and kind not in kinds:
+                kinds.append(kind)
+        return tuple(kinds)
+
+    @property
+    def effect(self) -> str | None:
+        """The motion effect as shown: its type, ``"jiggle+bounce"`` when composed, else ``None``."""
+        return "+".join(self.effects) or None
 
     @property
     def effect_params(self) -> Mapping[str, Any]:
-        """The motion effect's parameters (strength, speed, loops, dir…), empty if none."""
-        return _mapping(self.meta.get("fx"))
+        """The (first) motion effect's parameters (strength, speed, loops, dir…), empty if none."""
+        fx = self.meta.get("fx")
+        if isinstance(fx, list):
+            fx = next((item for item in fx if isinstance(item, Mapping)), None)
+        return _mapping(fx)
+
+    def params_of(self, kind: str) -> Mapping[str, Any]:
+        """The parameters of this segment's effect of type ``kind`` (empty if it has none)."""
+        fx = self.meta.get("fx")
+        for item in fx if isinstance(fx, list) else [fx]:
+            if isinstance(item, Mapping) and item.get("type") == kind:
+                return item
+        return {}
 
     @property
     def strength(self) -> float | None:
@@ -268,7 +278,7 @@ class Draft:
     @property
     def exportable(self) -> bool:
         """True when some track has at least one segment (the contract's export condition)."""
-        return any(t.segments for t in self.tracks)
+        return draft_is_exportable(self.raw)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Draft):

@@ -14,12 +14,13 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
-from nemo_nb.skills import ACCEPTED_EXTENSIONS
+from nemo_nb._mediatype import ENGINE_TYPES, file_extensions
 
 __all__ = ["MediaBar", "save_picked", "thumbnail_jpeg"]
 
 THUMB_HEIGHT = 56
-_ACCEPT = ",".join(f".{e}" for e in (*ACCEPTED_EXTENSIONS, "heic", "heif", "avif"))
+# The picker offers what either server takes (the cloud gets HEIC converted to JPEG).
+_ACCEPT = ",".join(f".{e}" for e in sorted(file_extensions(ENGINE_TYPES)))
 
 
 def _safe_name(name: str) -> str:

@@ -19,6 +19,7 @@ sys.path.insert(
 from fake_cloud import OWN_TOKENS, Cdn, FakeCloud, ServerThread  # noqa: E402
 
 from nemo_nb.api import NemoClient, _secrets  # noqa: E402
+from nemo_nb.api._renders import CLOUD_POLL  # noqa: E402
 
 
 def tiny_mp4() -> bytes:
@@ -87,7 +88,8 @@ def sleeps() -> FakeSleep:
 
 @pytest.fixture
 async def client(fake, sleeps):
-    async with NemoClient(fake.api_base, sleep=sleeps) as c:
+    # The fake cloud listens on loopback but plays the cloud: poll renders as the cloud is polled.
+    async with NemoClient(fake.api_base, sleep=sleeps, render_poll=CLOUD_POLL) as c:
         yield c
 
 
@@ -95,7 +97,7 @@ async def client(fake, sleeps):
 async def own_client(fake, sleeps):
     """A client with its own token (as if NEMO_TOKEN were set); the fake server knows it."""
     fake.tokens[OWN_TOKENS[0]] = "user_registered_1"
-    async with NemoClient(fake.api_base, OWN_TOKENS[0], sleep=sleeps) as c:
+    async with NemoClient(fake.api_base, OWN_TOKENS[0], sleep=sleeps, render_poll=CLOUD_POLL) as c:
         yield c
 
 

@@ -122,6 +122,7 @@ class Fault:
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None  # replaces the JSON body when given (dict) or raw text (str)
+    media_type: str = "text/plain"  # of a raw text body (e.g. a truncated application/json)
 
 
 class _Recorder:
@@ -206,7 +207,7 @@ class FakeCloud:
             if f.times > 0 and f.method == request.method and request.url.path.startswith(f.path):
                 f.times -= 1
                 if isinstance(f.body, str):
-                    return Response(f.body, f.status, headers=f.headers, media_type="text/plain")
+                    return Response(f.body, f.status, headers=f.headers, media_type=f.media_type)
                 body = f.body if f.body is not None else {"code": f.code, "message": f.message}
                 if f.code is None and f.body is None:
                     body = {"message": f.message}

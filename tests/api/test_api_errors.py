@@ -262,3 +262,33 @@ async def test_non_json_error_body(client, fake):
     with pytest.raises(NemoError) as info:
         await client.credits()
     assert "HTTP 418" in one_sentence(info.value) and info.value.code == 418
+
+
+async def test_an_engine_that_restarts_itself_is_not_blamed_on_the_user(sleeps):
+    # connect()'s hook restarts the engine on the next call, so the message must not ask the user
+    # to call connect(); if the restart itself fails, it says so.
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("server closed the connection", request=request)
+
+    async def restart() -> str:
+        return "http://127.0.0.1:9"
+
+    async with NemoClient(
+        "http://127.0.0.1:9",
+        "tok",
+        sleep=sleeps,
+        transport=httpx.MockTransport(broken),
+        reconnect=restart,
+    ) as c:
+        with pytest.raises(NemoConnectionError) as info:
+            await c.create_session()
+    text = one_sentence(info.value)
+    assert "starts again by itself" in text and "connect()" not in text
+
+    async def cannot_restart() -> str:
+        raise RuntimeError("no engine")
+
+    async with NemoClient("http://127.0.0.1:9", "tok", sleep=sleeps, reconnect=cannot_restart) as c:
+        with pytest.raises(NemoConnectionError) as info:
+            await c.credits()
+    assert "could not be started again" in one_sentence(info.value)

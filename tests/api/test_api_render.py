@@ -190,3 +190,24 @@ def test_render_job_parses_all_three_shapes():
         15728640,
         True,
     )
+
+
+async def test_a_server_reason_that_already_says_render_failed_is_not_prefixed_twice(client, fake):
+    fake.render_fails_with = "The render failed: the photo could not be decoded."
+    _, job = await started(client)
+    with pytest.raises(RenderError) as info:
+        await client.wait_render(job.id)
+    assert str(info.value) == "The render failed: the photo could not be decoded."
+
+
+async def test_a_server_on_this_machine_is_polled_quickly(fake, sleeps):
+    # Without a schedule of its own, a loopback server (the engine) is polled every ≤ 0.15 s, so
+    # an export returns right after its render; the cloud keeps its gentle back-off (above).
+    from nemo_nb.api import NemoClient
+
+    fake.render_polls_to_finish = 6
+    async with NemoClient(fake.api_base, sleep=sleeps) as local:
+        assert local.is_local
+        _, job = await started(local)
+        await local.wait_render(job.id)
+    assert sleeps.calls[0] == 0.05 and max(sleeps.calls) == 0.15 and len(sleeps.calls) == 5

@@ -18,6 +18,8 @@ starts from the draft the previous turn left (undo restores the one before, as t
     texts         texts of all text tracks, in order;  text_pos: position of the last text
     music         src of the audio segment (None: no audio track);  vol: float | "up" | "down"
     fade_out      the audio segment's fade-out, ms
+    title_d, title_anim  the title's span (from 0) and animation;  fit  every segment's m.fit
+    strength@bounce, speed@bounce, loops@bounce  the same keys, of one composed effect
     srcs          names (``n``) of the video segments in order
     media         (not checked) the uploads for this turn, if they changed since the last one
     calls         tool names that must appear
@@ -44,9 +46,14 @@ MEDIA: dict[str, list[MediaRef]] = {
     "one+song": [_img(1, "portrait.jpg"), SONG],
     "one+clip": [_img(1, "portrait.jpg"), CLIP],
     "one+new": [_img(1, "portrait.jpg"), _img(2, "new.jpg")],
+    # matplotlib's sample portrait: 3.2x enlarged to fill 1080x1920
+    "small": [
+        MediaRef("m7", "http://127.0.0.1:9/media/m7/hopper.jpg", "hopper.jpg", "image", 512, 600)
+    ],
 }
 
 JIGGLE = "make this photo jiggle and bounce like a looping animated video"
+JB = "jiggle+bounce"  # the two effects JIGGLE asks for, composed on the photo
 SLIDES = "turn these images into a smooth 15-second video with transitions"
 CREATED = {"understood": True, "silent": False, "changed": True, "calls": ["create_timeline"]}
 TWEAK = {"understood": True, "silent": True, "changed": True}
@@ -67,7 +74,7 @@ SEED_CASES: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
                 JIGGLE,
                 {
                     **CREATED,
-                    "fx": "jiggle",
+                    "fx": JB,
                     "d": 6000,
                     "loops": 2,
                     "aspect": "9:16",
@@ -83,7 +90,7 @@ SEED_CASES: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
         [
             (
                 "make this image jiggle and bounce with a subtle looping motion",
-                {**CREATED, "fx": "jiggle", "strength": 0.25, "d": 6000},
+                {**CREATED, "fx": JB, "strength": 0.25, "d": 6000},
             )
         ],
     ),
@@ -93,7 +100,7 @@ SEED_CASES: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
         [
             (
                 "make this image jiggle and bounce",
-                {**CREATED, "fx": "jiggle", "loops": 2, "strength": 0.5},
+                {**CREATED, "fx": JB, "loops": 2, "strength": 0.5},
             )
         ],
     ),
@@ -262,9 +269,10 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
             ("make it stronger", {**TWEAK, "strength": 0.65, "calls": ["apply_motion"]}),
             ("a bit stronger", {**TWEAK, "strength": "up"}),
             ("much subtler", {**TWEAK, "strength": "down"}),
-            ("make it gentler", {**TWEAK, "strength": "down", "fx": "jiggle"}),
+            ("make it gentler", {**TWEAK, "strength": "down", "fx": JB}),
             ("more jiggle", {**TWEAK, "strength": "up"}),
-            ("less bounce", {**TWEAK, "strength": "down", "fx": "jiggle"}),
+            # a follow-up naming one of the composed effects tunes that one only
+            ("less bounce", {**TWEAK, "strength@bounce": "down", "strength": "same", "fx": JB}),
         ],
     ),
     (
@@ -294,7 +302,7 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
         "one",
         [
             (JIGGLE, CREATED),
-            ("make it 15 seconds", {**TWEAK, "d": 15000, "loops": 5, "fx": "jiggle"}),
+            ("make it 15 seconds", {**TWEAK, "d": 15000, "loops": 5, "fx": JB}),
             ("make it ten seconds", {**TWEAK, "d": 10000, "loops": 3}),
             ("shorter", {**TWEAK, "d": 7500}),
             ("longer", {**TWEAK, "d": 9400}),
@@ -456,7 +464,7 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
                     "changed": True,
                     "texts": ["Hello World", "Jiggle it"],
                     "text_pos": "center",
-                    "fx": "jiggle",
+                    "fx": JB,
                 },
             ),
         ],
@@ -564,13 +572,13 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
                 {
                     "undo": True,
                     "changed": False,
-                    "fx": "jiggle",
+                    "fx": JB,
                     "calls": ["undo"],
                     "silent": False,
                 },
             ),
             ("make it sway", {**TWEAK, "fx": "sway"}),
-            ("go back", {"undo": True, "fx": "jiggle"}),
+            ("go back", {"undo": True, "fx": JB}),
             ("撤销", {"undo": True, "changed": False}),
         ],
     ),
@@ -607,11 +615,11 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
             ("show me a panorama", NOT_UNDERSTOOD),
             (
                 "add a download button as text overlay",
-                {"changed": True, "silent": False, "texts": ["download button"], "fx": "jiggle"},
+                {"changed": True, "silent": False, "texts": ["download button"], "fx": JB},
             ),
             (
                 'add a title "Jiggle Zoom 10 seconds"',
-                {"changed": True, "title": "Jiggle Zoom 10 seconds", "fx": "jiggle", "d": 6000},
+                {"changed": True, "title": "Jiggle Zoom 10 seconds", "fx": JB, "d": 6000},
             ),
             ("", NOT_UNDERSTOOD),
             ("help", {"understood": True, "changed": False, "says": ["Try"]}),
@@ -682,7 +690,7 @@ PHRASINGS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
         "one",
         [
             (JIGGLE, CREATED),
-            ("make it jiggle more", {**TWEAK, "strength": "up", "fx": "jiggle"}),
+            ("make it jiggle more", {**TWEAK, "strength": "up", "fx": JB}),
             ("the jiggle is too strong", {**TWEAK, "strength": "down"}),
             ("I don't want music", {"understood": False, "changed": False, "says": ["no music"]}),
             (
@@ -763,7 +771,7 @@ PHRASINGS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
                     "silent": False,
                     "srcs": ["portrait.jpg", "new.jpg"],
                     "d": 12000,
-                    "fx": "jiggle",
+                    "fx": JB,
                     "tr": ["crossfade"],
                 },
             ),
@@ -783,9 +791,9 @@ PHRASINGS += [
             ),
             (
                 "can you make the jiggle a little softer",
-                {**TWEAK, "fx": "jiggle", "strength": "down"},
+                {**TWEAK, "fx": JB, "strength": "down", "strength@bounce": "same"},
             ),
-            ("make the bounce faster", {**TWEAK, "fx": "jiggle", "speed": "up"}),
+            ("make the bounce faster", {**TWEAK, "fx": JB, "speed@bounce": "up", "speed": "same"}),
             ("fade out the music", {**TWEAK, "music": "builtin:lofi", "fade_out": 2000}),
             ("make it half as long", {**TWEAK, "d": 3000}),
             ("double the length", {**TWEAK, "d": 6000}),
@@ -873,4 +881,90 @@ CHINESE: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
     ("zh-no-media", "none", [("让这张照片抖动起来", {**NOT_UNDERSTOOD, "says": ["上传"]})]),
 ]
 
-ALL_CASES = SEED_CASES + FOLLOW_UPS + PHRASINGS + CHINESE
+# --- composed effects, loop-aware titles, framing (issue 12) --------------------------------------
+MOTION: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
+    (
+        "composed-jiggle-bounce",
+        "one",
+        [
+            (
+                JIGGLE,
+                {**CREATED, "fx": JB, "loops": 2, "loops@bounce": 4, "says": ["jiggle and bounce"]},
+            ),
+            ("make it 9 seconds", {**TWEAK, "fx": JB, "loops": 3, "loops@bounce": 6}),
+            ("less bounce", {**TWEAK, "fx": JB, "strength@bounce": 0.35, "strength": 0.5}),
+            ("more jiggle", {**TWEAK, "fx": JB, "strength": 0.65, "strength@bounce": 0.35}),
+            ("stronger", {**TWEAK, "fx": JB, "strength": 0.8, "strength@bounce": 0.5}),
+            ("loop it 4 times", {**TWEAK, "fx": JB, "loops": 4, "loops@bounce": 8, "d": 12000}),
+            ("remove the bounce", {"changed": True, "fx": "jiggle", "silent": False}),
+            ("also add a bounce", {**TWEAK, "fx": JB}),
+            ("make it sway", {**TWEAK, "fx": "sway"}),
+            ("add a pulse too", {**TWEAK, "fx": "sway+pulse"}),
+            ("remove the effect", {"changed": True, "fx": "none"}),
+        ],
+    ),
+    (
+        "composed-alive-zoom",
+        "one",
+        [
+            (
+                "make it alive and zoom in slowly",
+                {
+                    **CREATED,
+                    "fx": "alive+kenburns",
+                    "speed": 0.8,
+                    "says": ["make-it-alive and Ken Burns"],
+                },
+            ),
+            ("less zoom", {**TWEAK, "fx": "alive+kenburns", "strength": "same"}),
+        ],
+    ),
+    (
+        "composed-sway-pulse",
+        "one",
+        [("make this photo sway and pulse", {**CREATED, "fx": "sway+pulse"})],
+    ),
+    (
+        "composed-slideshow",
+        "three",
+        [
+            (
+                "turn these images into a video that jiggles and bounces",
+                {**CREATED, "fx": [JB] * 3, "tr": ["crossfade"] * 2},
+            ),
+            ("make the second one sway", {**TWEAK, "fx": [JB, "sway", JB]}),
+        ],
+    ),
+    ("composed-zh", "one", [("让这张照片抖动和弹跳", {**CREATED, "fx": JB})]),
+    (
+        "title-on-a-loop",
+        "one",
+        [
+            (JIGGLE, CREATED),
+            (
+                'add a title "Hi"',
+                {"changed": True, "title": "Hi", "title_d": 6000, "title_anim": "none"},
+            ),
+            ("make it 9 seconds", {**TWEAK, "title_d": 9000}),
+        ],
+    ),
+    (
+        "title-on-a-slideshow",
+        "three",
+        [
+            (SLIDES, CREATED),
+            ('add a title "Trip"', {"changed": True, "title_d": 3000, "title_anim": "fade"}),
+        ],
+    ),
+    (
+        "small-photo",
+        "small",
+        [
+            (JIGGLE, {**CREATED, "says": ["only 512x600", "3.2x", "sharper"]}),
+            ("show the whole photo", {"changed": True, "says": ["whole"], "fit": "contain"}),
+            ("fill the frame", {"changed": True, "fit": "cover"}),
+        ],
+    ),
+]
+
+ALL_CASES = SEED_CASES + FOLLOW_UPS + PHRASINGS + CHINESE + MOTION

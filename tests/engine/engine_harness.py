@@ -55,6 +55,14 @@ def start_engine(data_dir: Path, **overrides: Any) -> RunningEngine:
     return RunningEngine(f"http://127.0.0.1:{port}", app.state.engine, server, thread)
 
 
+#: The attribution headers every call of our client carries (the engine refuses export without).
+ATTRIBUTION = {
+    "X-Skill-Source": "image-to-video-jiggle",
+    "X-Skill-Version": "1.0.0",
+    "X-Skill-Platform": "unknown",
+}
+
+
 class Api:
     """The contract's calls over real HTTP, returning raw responses (tests check envelopes)."""
 
@@ -67,6 +75,7 @@ class Api:
         data = r.json()["data"]
         self.token, self.user_id = data["token"], data["user_id"]
         self.http.headers["Authorization"] = f"Bearer {self.token}"
+        self.http.headers.update(ATTRIBUTION)
 
     def new_session(self) -> str:
         r = self.http.post("/api/tasks/me/with-session/nemo_agent",
@@ -144,3 +153,38 @@ def png_bytes(
     else:
         im.save(buf, fmt)
     return buf.getvalue()
+
+
+def png_declaring(w: int, h: int, *, color_type: int = 2, bit_depth: int = 8) -> bytes:
+    """A valid PNG of ``w`` x ``h`` black pixels built row by row (never held decoded here): a
+    12000x12000 one is a few hundred KB that decodes to 432 MB."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
+    row = b"\x00" * (1 + (w * channels * bit_depth + 7) // 8)
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(row) for _ in range(h)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 0)
+    extra = chunk(b"PLTE", b"\x00\x00\x00") if color_type == 3 else b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + extra
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
+
+
+def jpeg_declaring(w: int, h: int) -> bytes:
+    """A small real JPEG whose frame header (SOF0) claims ``w`` x ``h``: what a header-only check
+    sees, without the test building a huge picture."""
+    data = bytearray(png_bytes(64, 48, fmt="JPEG"))
+    i = data.index(b"\xff\xc0")
+    data[i + 5 : i + 9] = h.to_bytes(2, "big") + w.to_bytes(2, "big")
+    return bytes(data)

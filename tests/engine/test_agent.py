@@ -56,12 +56,16 @@ def validate(draft: dict[str, Any]) -> None:
             sm = s["m"]
             if tr["tt"] == 0:
                 assert s["src"] and s["n"] and sm["kind"] in ("image", "video")
-                fx = sm["fx"]
-                assert fx["type"] in FX_TYPES
-                assert 0.0 <= fx["strength"] <= 1.0 and 0.25 <= fx["speed"] <= 4.0
-                assert isinstance(fx["loops"], int) and fx["loops"] >= 1
-                if fx["type"] == "kenburns":
-                    assert fx["dir"] in KB_DIRS
+                # one effect object, or a list of them composed (each type once)
+                items = sm["fx"] if isinstance(sm["fx"], list) else [sm["fx"]]
+                assert items and len({fx["type"] for fx in items}) == len(items), items
+                assert len(items) == 1 or "none" not in {fx["type"] for fx in items}
+                for fx in items:
+                    assert fx["type"] in FX_TYPES
+                    assert 0.0 <= fx["strength"] <= 1.0 and 0.25 <= fx["speed"] <= 4.0
+                    assert isinstance(fx["loops"], int) and fx["loops"] >= 1
+                    if fx["type"] == "kenburns":
+                        assert fx["dir"] in KB_DIRS
                 if sm["kind"] == "image":
                     assert sm["fit"] in ("cover", "contain") and len(sm["anchor"]) == 2
                 if "tr" in sm:
@@ -91,7 +95,18 @@ def _video(draft: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _fx(draft: dict[str, Any], key: str) -> list[Any]:
-    return [s["m"]["fx"].get(key) for s in _video(draft)]
+    """Per video segment: ``type`` as "jiggle+bounce" when composed; other keys of the first
+    effect (``strength@bounce`` names the composed effect to read)."""
+    key, _, kind = key.partition("@")
+    out = []
+    for s in _video(draft):
+        items = s["m"]["fx"] if isinstance(s["m"]["fx"], list) else [s["m"]["fx"]]
+        if key == "type":
+            out.append("+".join(fx["type"] for fx in items))
+            continue
+        fx = next((fx for fx in items if fx["type"] == kind), None) if kind else items[0]
+        out.append(fx.get(key) if fx else None)
+    return out
 
 
 def _title(draft: dict[str, Any]) -> dict[str, Any] | None:
@@ -153,13 +168,14 @@ def check(reply: AgentReply, before: dict[str, Any] | None, now: dict[str, Any] 
         assert _fx(now, "type") == want
     if "dirs" in exp:
         assert _fx(now, "dir") == exp["dirs"]
-    for key in ("strength", "speed"):
+    for key in ("strength", "speed", "strength@bounce", "strength@jiggle", "speed@bounce"):
         if key in exp:
             prev = _fx(before, key)[0] if before else None
             _cmp(key, exp[key], _fx(now, key)[0], prev)
-    if "loops" in exp:
-        want = exp["loops"] if isinstance(exp["loops"], list) else [exp["loops"]] * len(segs)
-        assert _fx(now, "loops") == want
+    for key in ("loops", "loops@bounce"):
+        if key in exp:
+            want = exp[key] if isinstance(exp[key], list) else [exp[key]] * len(segs)
+            assert _fx(now, key) == want
     if "d" in exp:
         assert now["d"] == exp["d"]
     if "seg_d" in exp:
@@ -173,6 +189,8 @@ def check(reply: AgentReply, before: dict[str, Any] | None, now: dict[str, Any] 
         assert [s["m"]["tr"]["type"] for s in segs[1:]] == exp["tr"]
     if "tr_d" in exp:
         assert [s["m"]["tr"]["d"] for s in segs[1:]] == exp["tr_d"]
+    if "fit" in exp:
+        assert {s["m"]["fit"] for s in segs} == {exp["fit"]}
     if "srcs" in exp:
         assert [s["n"] for s in segs] == exp["srcs"]
     title = _title(now)
@@ -182,6 +200,10 @@ def check(reply: AgentReply, before: dict[str, Any] | None, now: dict[str, Any] 
         if key in exp:
             prev = _title(before)["m"][field] if before and _title(before) else None
             _cmp(key, exp[key], title["m"][field], prev)
+    if "title_d" in exp:
+        assert (title["st"], title["d"]) == (0, exp["title_d"])
+    if "title_anim" in exp:
+        assert title["m"]["anim"] == exp["title_anim"]
     texts = [t["sg"][0] for t in now["t"] if t["tt"] == 7]
     if "texts" in exp:
         assert [s["txt"] for s in texts] == exp["texts"]

@@ -100,7 +100,8 @@ def test_cancel_mid_render(api: Api, engine: RunningEngine) -> None:
     assert d["status"] == "failed" and d["error"] == "The render was cancelled."
     assert "outputUrl" not in d
     time.sleep(0.3)
-    assert not (engine.engine.store.renders_dir / "render_c.mp4").exists()
+    assert not engine.engine.store.render_path((api.user_id, "render_c")).exists()
+    assert not list(engine.engine.store.renders_dir.iterdir())
     r = api.http.get("/api/render/proxy/render_c/download")
     assert r.status_code == 409 and "no output" in r.json()["error"]
     # a queue that carries on: the next job renders

@@ -60,7 +60,7 @@ def test_images_video_audio_are_probed(api: Api, engine: RunningEngine, tmp_path
         ("pic.avif", _heif("AVIF")),
         ("clip.mp4", _mp4(tmp_path)),
         ("beat.wav", _wav()),
-        ("no-extension", png_bytes(8, 6)),
+        ("no-extension", png_bytes(24, 18)),
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -73,7 +73,7 @@ def test_images_video_audio_are_probed(api: Api, engine: RunningEngine, tmp_path
         ("pic.avif", "image", 40, 30),
         ("clip.mp4", "video", 48, 48),
         ("beat.wav", "audio", 0, 0),
-        ("no-extension.png", "image", 8, 6),
+        ("no-extension.png", "image", 24, 18),
     ]
     clip, beat = files[3], files[4]
     assert clip["fps"] == 30 and clip["duration"] == pytest.approx(0.5, abs=0.05)
@@ -204,9 +204,16 @@ def web() -> Iterator[tuple[str, dict[str, tuple[int, bytes, dict]]]]:
     srv.shutdown()
 
 
-def test_upload_by_url(api: Api, web, tmp_path: Path) -> None:
+@pytest.fixture
+def lan_api(engine_factory) -> Api:
+    """An engine started to allow private URLs (the test web server is on 127.0.0.1)."""
+    return Api(engine_factory(allow_private_urls=True).url)
+
+
+def test_upload_by_url(lan_api: Api, web, tmp_path: Path) -> None:
+    api = lan_api
     base, routes = web
-    routes["/pics/cat%20photo.png"] = (200, png_bytes(20, 10), {})
+    routes["/pics/cat%20photo.png"] = (200, png_bytes(32, 20), {})
     routes["/v.mp4"] = (200, _mp4(tmp_path), {})
     sid = api.new_session()
     r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}",
@@ -215,11 +222,12 @@ def test_upload_by_url(api: Api, web, tmp_path: Path) -> None:
     assert r.status_code == 200, r.text
     files = r.json()["data"]["files"]
     assert [(f["filename"], f["file_type"], f["width"]) for f in files] == [
-        ("cat photo.png", "image", 20), ("v.mp4", "video", 48)]  # fmt: skip
+        ("cat photo.png", "image", 32), ("v.mp4", "video", 48)]  # fmt: skip
     assert len(api.state(sid)["video_infos"]) == 2
 
 
-def test_bad_urls_are_clear_errors(api: Api, engine: RunningEngine, web) -> None:
+def test_bad_urls_are_clear_errors(lan_api: Api, web) -> None:
+    api = lan_api
     base, routes = web
     routes["/text.jpg"] = (200, b"hello, not an image", {})
     routes["/huge.png"] = (200, b"\x89PNG", {"Content-Length": str(MAX_UPLOAD_BYTES + 1)})
@@ -229,25 +237,87 @@ def test_bad_urls_are_clear_errors(api: Api, engine: RunningEngine, web) -> None
         (f"{base}/missing.png", 400, "answered 404"),
         ("http://127.0.0.1:1/x.png", 400, "Could not download"),
         (f"{base}/huge.png", 4002, "larger than 200 MB"),
-        ("file:///etc/passwd", 400, "not an http(s) URL"),
+        ("file:///etc/passwd", 400, "only public http(s) addresses"),
     ]
     for url, code, says in cases:
         r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}", json={"urls": [url]})
         assert r.json()["code"] == code and says in r.json()["message"], (url, r.text)
-    assert not list(engine.engine.store.media_dir.iterdir())
     assert api.state(sid)["video_infos"] == []
+
+
+def _refusal(api: Api, sid: str, url: str) -> str:
+    r = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}", json={"urls": [url]})
+    assert r.status_code == 400, (url, r.text)
+    return r.json()["message"].replace(url, "<url>")
+
+
+def test_private_and_odd_url_targets_get_one_identical_refusal(
+    api: Api, engine: RunningEngine, web
+) -> None:
+    base, routes = web
+    routes["/p.png"] = (200, png_bytes(32, 32), {})
+    port = base.rsplit(":", 1)[1]
+    sid = api.new_session()
+    targets = [
+        f"{base}/p.png",  # loopback, port open, the file is there
+        "http://127.0.0.1:1/p.png",  # loopback, port closed
+        f"http://localhost:{port}/p.png",
+        f"http://[::1]:{port}/p.png",
+        f"http://0.0.0.0:{port}/p.png",
+        f"http://2130706433:{port}/p.png",  # 127.0.0.1 as one number
+        f"http://[::ffff:127.0.0.1]:{port}/p.png",
+        "http://10.0.0.1/p.png",
+        "http://192.168.1.1/p.png",
+        "http://172.16.0.1/p.png",
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata, link-local
+        "http://[fe80::1]/p.png",
+        "http://100.64.0.1/p.png",  # carrier-grade NAT
+        "http://no-such-host.invalid/p.png",
+        "file:///etc/passwd",
+        "ftp://example.com/p.png",
+        "gopher://127.0.0.1:25/",
+    ]
+    refusals = {url: _refusal(api, sid, url) for url in targets}
+    assert set(refusals.values()) == {
+        "Could not download “<url>”: only public http(s) addresses that answer can be used."
+    }, refusals
+    assert api.state(sid)["video_infos"] == []
+    assert not list(engine.engine.store.media_dir.iterdir())
+
+
+def test_redirects_and_mixed_answers_are_checked_at_every_hop(
+    api: Api, web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nemo_nb.engine import media
+
+    # Pretend 127.0.0.1 is the public internet; everything else stays private.
+    monkeypatch.setattr(media, "_public", lambda address: address == "127.0.0.1")
+    base, routes = web
+    port = base.rsplit(":", 1)[1]
+    routes["/p.png"] = (200, png_bytes(32, 32), {})
+    routes["/to-private"] = (302, b"", {"Location": f"http://127.0.0.2:{port}/p.png"})
+    routes["/to-file"] = (302, b"", {"Location": "file:///etc/passwd"})
+    routes["/to-public"] = (302, b"", {"Location": f"{base}/p.png"})
+    sid = api.new_session()
+    ok = api.http.post(f"/api/upload-video/nemo_agent/me/{sid}",
+                       json={"urls": [f"{base}/to-public"]})  # fmt: skip
+    assert ok.status_code == 200, ok.text  # the guard lets public targets through
+    generic = _refusal(api, sid, "http://10.0.0.1/p.png")
+    for url in (f"{base}/to-private", f"{base}/to-file"):
+        assert _refusal(api, sid, url) == generic, url
+    assert len(api.state(sid)["video_infos"]) == 1
 
 
 def test_too_many_files_at_once(api: Api, engine: RunningEngine) -> None:
     sid = api.new_session()
-    r = api.upload(sid, *[(f"{i}.png", png_bytes(4, 4)) for i in range(21)])
+    r = api.upload(sid, *[(f"{i}.png", png_bytes(16, 16)) for i in range(21)])
     assert (
         r.status_code == 400 and r.json()["message"] == "At most 20 files can be uploaded at once."
     )
     assert not list(engine.engine.store.media_dir.iterdir())
     assert (
         len(
-            api.upload(sid, *[(f"{i}.png", png_bytes(4, 4)) for i in range(20)]).json()["data"][
+            api.upload(sid, *[(f"{i}.png", png_bytes(16, 16)) for i in range(20)]).json()["data"][
                 "files"
             ]
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nemo_nb.render._effects import kicked_spring, make_motion, margin_for
+from nemo_nb.render._effects import compose, kicked_spring, make_motion, margin_for
 
 SIZE = (1080, 1920)
 ANCHOR = (540.0, 1766.0)
@@ -174,3 +174,31 @@ def test_warping_the_encoder_planes_matches_warping_rgb():
         # and a one-pixel chroma shift would be far worse: the check can tell
         u_want, u_have = yuv.planes(want)[1], yuv.planes(have)[1]
         assert np.abs(u_want[:, 1:].astype(int) - u_have[:, :-1]).mean() > 1.5
+
+
+# --- composed effects (m.fx a list) ---------------------------------------------------------------
+
+COMBOS = [("jiggle", "bounce"), ("alive", "kenburns"), ("sway", "pulse"), ("jiggle", "sway")]
+
+
+@pytest.mark.parametrize("kinds", COMBOS, ids="+".join)
+def test_composed_effects_loop_seamlessly_and_differ_from_each_part(kinds):
+    parts = [
+        make_motion(k, 0.7, 1.0, loops, 6.0, SIZE, ANCHOR, "in")
+        for k, loops in zip(kinds, (2, 4), strict=True)
+    ]
+    both = compose(parts)
+    assert both.is_field == any(p.is_field for p in parts)
+    for t in (0.0, 0.41, 2.2, 5.9):
+        assert np.allclose(warp(both, t), warp(both, t + 6.0), atol=1e-6), t
+    times = np.arange(0, 6, 1 / 30)
+    for part in parts:  # the composition is neither effect alone: both show
+        assert max(np.abs(warp(both, t) - warp(part, t)).max() for t in times) > 3
+    frames = [warp(both, t) for t in np.append(times, 6.0)]
+    steps = [np.abs(b - a).max() for a, b in zip(frames, frames[1:], strict=False)]
+    assert steps[-1] <= 1.05 * max(steps[:-1])  # the loop point: no larger than any frame step
+
+
+def test_one_effect_composed_is_that_effect():
+    motion = make_motion("bounce", 0.7, 1.0, 2, 6.0, SIZE, ANCHOR)
+    assert compose([motion]) is motion

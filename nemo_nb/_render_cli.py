@@ -1,0 +1,188 @@
+"""nemo-nb render: photos and prompts in, one MP4 out, in a single command.
+
+Runs a whole editing session through the conversation layer (the same one the notebook uses):
+new session, upload, the prompt and each follow-up, an aspect change if asked, export, download.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from nemo_nb.skills import SKILLS
+
+if TYPE_CHECKING:
+    from nemo_nb.api import NemoClient
+    from nemo_nb.conversation import Conversation
+
+DESCRIPTION = (
+    "Animate photos with one command: start a session, upload IMAGE(s), send --prompt and every "
+    "--then follow-up, export and download the MP4. Uses the local engine (offline) unless "
+    "NEMO_TOKEN is set or --backend says otherwise."
+)
+EPILOG = (
+    "Example: nemo-nb render portrait.jpg --prompt 'make this photo jiggle and bounce like a "
+    "looping animated video' --then 'make it subtler' -o jiggle.mp4"
+)
+ASPECTS = ("9:16", "16:9", "1:1")
+
+
+class RenderFailed(Exception):
+    """A step failed; the message is the one sentence shown to the user."""
+
+
+class Progress:
+    """A redrawn bar on a terminal; one plain line per 10% step when output is piped."""
+
+    def __init__(self, stream: TextIO, label: str = "Rendering") -> None:
+        self.stream = stream
+        self.label = label
+        self.tty = stream.isatty()
+        self._last_step = -1
+
+    def __call__(self, fraction: float) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        if self.tty:
+            filled = round(fraction * 30)
+            bar = "#" * filled + "." * (30 - filled)
+            self.stream.write(f"\r{self.label} [{bar}] {fraction * 100:3.0f}%")
+            self.stream.flush()
+            return
+        step = int(fraction * 10)
+        if step > self._last_step:
+            self._last_step = step
+            print(f"{self.label}: {step * 10}%", file=self.stream, flush=True)
+
+    def done(self) -> None:
+        if self.tty:
+            self(1.0)
+            self.stream.write("\n")
+        elif self._last_step < 10:
+            self(1.0)
+
+
+def _default_out(images: Sequence[str]) -> Path:
+    first = images[0].rstrip("/").rsplit("/", 1)[-1]
+    return Path(f"{Path(first).stem or 'nemo-nb'}-nemo.mp4")
+
+
+async def render(
+    images: Sequence[str],
+    prompts: Sequence[str],
+    out: Path,
+    *,
+    skill: str | None = None,
+    aspect: str | None = None,
+    backend: str = "auto",
+    stream: TextIO = sys.stdout,
+) -> Path:
+    """Run the whole session and return the MP4's path; raises :class:`RenderFailed`."""
+    import nemo_nb
+
+    for image in images:
+        if not image.startswith(("http://", "https://")) and not Path(image).is_file():
+            raise RenderFailed(f"There is no file {image}: check the path.")
+    client = await nemo_nb.connect(backend, skill=skill)
+    async with client:
+        print(f"Connected to {_where(client)}.", file=stream, flush=True)
+        conv = nemo_nb.Conversation(client)
+        uploaded = await conv.upload(*images)
+        if uploaded.kind == "error":
+            raise RenderFailed(uploaded.text)
+        print(uploaded.text, file=stream, flush=True)
+        for prompt in prompts:
+            await _ask(conv, prompt, stream)
+        if aspect and conv.draft is not None and conv.draft.aspect != aspect:
+            await _ask(conv, f"make it {aspect}", stream)
+            if conv.draft is None or conv.draft.aspect != aspect:
+                raise RenderFailed(f"The agent did not change the video to {aspect}.")
+        progress = Progress(stream)
+        try:
+            path = await conv.export(on_progress=progress, dest=out)
+        except nemo_nb.NemoError as exc:
+            raise RenderFailed(str(exc)) from None
+        progress.done()
+        return Path(path)
+
+
+async def _ask(conv: Conversation, prompt: str, stream: TextIO) -> None:
+    reply = await conv.ask(prompt)
+    print(str(reply), file=stream, flush=True)
+    if reply.errors:
+        raise RenderFailed(reply.errors[0].text)
+
+
+def _where(client: NemoClient) -> str:
+    base = str(client.base_url)
+    if base.startswith(("http://127.0.0.1", "http://localhost")):
+        return f"the local engine at {base}"
+    return base
+
+
+def build_parser(prog: str = "nemo-nb render") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="photos (or video clips, URLs)")
+    parser.add_argument("--prompt", required=True, metavar="TEXT", help="what to make of them")
+    parser.add_argument(
+        "--then",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a follow-up prompt, sent after the first (repeat for more)",
+    )
+    parser.add_argument(
+        "--skill",
+        choices=sorted(SKILLS),
+        default=None,
+        metavar="NAME",
+        help=f"skill preset, one of: {', '.join(sorted(SKILLS))} (default: image-to-video-jiggle)",
+    )
+    parser.add_argument("--aspect", choices=ASPECTS, default=None, help="final aspect ratio")
+    parser.add_argument(
+        "-o", "--out", type=Path, default=None, help="MP4 to write (default: IMAGE-nemo.mp4)"
+    )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        help="auto (default: cloud if NEMO_TOKEN is set, else local), local, cloud, or a server "
+        "URL such as http://teacher:8800",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``nemo-nb render``: 0 on success, 1 with one sentence on failure."""
+    args = build_parser().parse_args(argv)
+    out: Path = args.out or _default_out(args.images)
+    started = time.perf_counter()
+    try:
+        path = asyncio.run(
+            render(
+                args.images,
+                [args.prompt, *args.then],
+                out,
+                skill=args.skill,
+                aspect=args.aspect,
+                backend=args.backend,
+            )
+        )
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return 130
+    except RenderFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # one sentence, never a traceback
+        from nemo_nb.api import NemoError
+
+        sentence = str(exc) if isinstance(exc, NemoError) else f"{type(exc).__name__}: {exc}"
+        print(f"error: {sentence}", file=sys.stderr)
+        return 1
+    size_mb = path.stat().st_size / 1e6
+    print(f"Wrote {path} ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s.")
+    return 0

@@ -1,0 +1,89 @@
+"""The lab's cards as HTML: one card per variant (prompt and skill, preview with its filmstrip,
+render time, effects, duration, aspect, reply), and the whole grid for static viewers."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from nemo_nb.display import VideoPreview
+from nemo_nb.lab._variant import Variant
+
+__all__ = ["card_html", "grid_html", "CARD_WIDTH"]
+
+#: Width of a card's looping preview, px: small enough for a row of four.
+CARD_WIDTH = 200
+
+_CARD_STYLE = (
+    "border:1px solid #d0d7de;border-radius:8px;padding:8px;box-sizing:border-box;"
+    "font:13px/1.35 system-ui,sans-serif;background:#fff;color:#1f2328;min-width:0"
+)
+_GRID_STYLE = (
+    "display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px;"
+    "align-items:start"
+)
+_STATUS_COLOUR = {"done": "#1a7f37", "failed": "#cf222e", "cancelled": "#9a6700"}
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.1f} s" if value is not None else "–"
+
+
+def card_html(variant: Variant, preview: VideoPreview | None) -> str:
+    """One variant's card."""
+    facts = variant.facts()
+    parts = [
+        f'<div class="nemo-card" style="{_CARD_STYLE}">',
+        f'<div style="font-weight:600">#{variant.index + 1} “{_esc(variant.prompt)}”</div>',
+        f'<div style="color:#57606a">{_esc(variant.skill)} · {_esc(variant.image_label)}</div>',
+    ]
+    parts += [f'<div style="color:#57606a">then: “{_esc(f)}”</div>' for f in variant.follow_ups]
+    colour = _STATUS_COLOUR.get(variant.status, "#57606a")
+    if variant.error:
+        parts.append(
+            f'<div class="nemo-error" style="color:{colour};margin:4px 0">✗ {_esc(variant.error)}</div>'
+        )
+    elif variant.status != "done":
+        parts.append(f'<div style="color:{colour};margin:4px 0">{_esc(variant.stage)}</div>')
+    if preview is not None:
+        parts.append(preview._repr_html_())
+    if variant.status == "done" or variant.draft:
+        strength = facts["strength"]
+        effect = facts["effects"] or "none"
+        if strength is not None:
+            effect = f"{effect} ({strength:.0%})"
+        rows = [
+            ("render", _seconds(variant.render_s)),
+            ("effect", effect),
+            ("duration", _seconds(facts["duration_s"])),
+            ("aspect", facts["aspect"] or "–"),
+        ]
+        if facts["title"]:
+            rows.append(("title", facts["title"]))
+        if facts["music"]:
+            rows.append(("music", facts["music"]))
+        cells = "".join(
+            f'<tr><td style="color:#57606a;padding:0 8px 0 0">{k}</td><td>{_esc(v)}</td></tr>'
+            for k, v in rows
+        )
+        parts.append(f'<table style="margin:4px 0;font-size:12px">{cells}</table>')
+    if variant.reply:
+        parts.append(
+            f'<div style="font-size:12px;color:#1f2328;white-space:pre-wrap">'
+            f"<b>Agent:</b> {_esc(variant.reply)}</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def grid_html(variants: Sequence[Variant], previews: dict[int, VideoPreview], headline: str) -> str:
+    """Every card in a grid under ``headline``: what a static viewer (GitHub, nbviewer) shows."""
+    cards = "".join(card_html(v, previews.get(v.index)) for v in variants)
+    return (
+        f'<div class="nemo-prompt-lab"><div style="font:600 14px system-ui,sans-serif;'
+        f'margin:4px 0 8px">{_esc(headline)}</div><div style="{_GRID_STYLE}">{cards}</div></div>'
+    )

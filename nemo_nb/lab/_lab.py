@@ -1,0 +1,467 @@
+"""The Prompt Lab: every image × prompt × skill in its own session, side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nemo_nb import _paths
+from nemo_nb.display import VideoPreview, show_video
+from nemo_nb.lab._cards import CARD_WIDTH, card_html, grid_html
+from nemo_nb.lab._runner import run_variant
+from nemo_nb.lab._variant import COLUMNS, Variant
+from nemo_nb.skills import Skill, get_skill
+
+__all__ = ["PromptLab", "DEFAULT_CONCURRENCY"]
+
+log = logging.getLogger("nemo_nb.lab")
+
+#: Variants in flight at once. Small on purpose: the engine renders one job at a time, so more
+#: would only lengthen its queue, and a Studio session's export waits behind at most these.
+DEFAULT_CONCURRENCY = 2
+#: At most ~20 redraws a second, however fast progress comes in.
+REDRAW_INTERVAL_S = 0.05
+MANIFEST = "manifest.json"
+_MANIFEST_FORMAT = "nemo-nb prompt lab"
+
+ImageArg = str | os.PathLike[str]
+
+
+class PromptLab:
+    """Compare prompts, skills and photos: every combination runs in its own session, gets the
+    same follow-ups, and is exported; the results show as a grid of cards and a table.
+
+    >>> lab = nemo_nb.PromptLab(photo, ["make it jiggle", "make it bounce"],
+    ...                         skills=["image-to-video-jiggle", "ai-animation-photo"])
+    >>> await lab.run()        # one progress bar; cards fill in as variants finish
+    >>> lab.frame              # one row per variant
+    >>> lab.save("my-lab")     # MP4s, filmstrip posters, manifest.json
+    >>> nemo_nb.PromptLab.load("my-lab")   # the same grid and table, without rendering
+
+    ``images``: a photo (path or URL) or a list of them, each its own variant; put several
+    photos in an inner list to give one variant all of them. ``prompts``: a prompt or a list;
+    ``None`` pairs each skill with its own first "Try saying…" prompt instead of crossing them.
+    ``skills``: names or :class:`~nemo_nb.Skill` s (default: the default skill). ``follow_ups``
+    are sent after each prompt, in order. ``concurrency``: variants in flight at once (default
+    2). ``backend`` goes to :func:`nemo_nb.connect` (the embedded engine unless ``NEMO_TOKEN``).
+    """
+
+    def __init__(
+        self,
+        images: ImageArg | Sequence[ImageArg | Sequence[ImageArg]],
+        prompts: str | Sequence[str] | None = None,
+        *,
+        skills: str | Skill | Iterable[str | Skill] | None = None,
+        follow_ups: str | Sequence[str] = (),
+        concurrency: int | None = None,
+        backend: str = "auto",
+    ) -> None:
+        image_sets = _image_sets(images)
+        skill_names = _skill_names(skills)
+        follow = _texts(follow_ups, "follow-up", allow_empty=True)
+        if prompts is None:  # each skill with its own headline prompt
+            pairs = [(get_skill(s).suggested_prompts[0], s) for s in skill_names]
+        else:
+            pairs = [(p, s) for p in _texts(prompts, "prompt") for s in skill_names]
+        variants = [
+            Variant(0, images=group, prompt=prompt, skill=skill, follow_ups=follow)
+            for group in image_sets
+            for prompt, skill in pairs
+        ]
+        for i, v in enumerate(variants):
+            v.index = i
+        concurrency = DEFAULT_CONCURRENCY if concurrency is None else int(concurrency)
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}.")
+        self._setup(variants, concurrency=concurrency, backend=backend)
+
+    def _setup(self, variants: list[Variant], *, concurrency: int, backend: str) -> None:
+        self.variants: list[Variant] = variants
+        self.concurrency = concurrency
+        self.backend = backend
+        #: Where this lab's sessions keep history and pending renders, and its MP4s land.
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        self.work_dir: Path = _paths.data_dir() / "labs" / stamp
+        self.elapsed_s: float | None = None
+        self._previews: dict[int, VideoPreview] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._runner: asyncio.Task[None] | None = None  # run() started from the Run button
+        self._cancelling = False
+        self._started_at: float | None = None
+        self._view: Any = None
+        self._widgets: dict[str, Any] = {}
+        self._dirty: set[int] = set()
+        self._redraw: asyncio.TimerHandle | None = None
+
+    # ---- views -----------------------------------------------------------------------------------
+    @property
+    def frame(self) -> Any:
+        """A pandas DataFrame, one row per variant: image, prompt, skill, effects, strength,
+        duration_s, aspect, title, music, render_s, size_bytes, credits_used, path, error,
+        status and the agent's reply."""
+        import pandas as pd  # type: ignore[import-untyped]
+
+        return pd.DataFrame([v.row() for v in self.variants], columns=list(COLUMNS))
+
+    @property
+    def running(self) -> bool:
+        """True while :meth:`run` is working."""
+        return self._task is not None and not self._task.done()
+
+    def headline(self) -> str:
+        """One line: how many variants, how many done or failed, and how long the run took."""
+        n = len(self.variants)
+        counts = {
+            s: sum(v.status == s for v in self.variants) for s in ("done", "failed", "cancelled")
+        }
+        parts = [f"Prompt Lab: {n} variant{'s' if n != 1 else ''}"]
+        parts += [f"{k} {s}" for s, k in counts.items() if k]
+        if self.running and self._started_at is not None:
+            parts.append(f"{time.monotonic() - self._started_at:.0f} s so far")
+        elif self.elapsed_s is not None:
+            parts.append(f"in {self.elapsed_s:.1f} s")
+        return " · ".join(parts)
+
+    def _preview(self, variant: Variant) -> VideoPreview | None:
+        """The card's looping preview, made once (a loaded lab makes it from its saved MP4)."""
+        preview = self._previews.get(variant.index)
+        path = variant.path if variant.status == "done" else None
+        if preview is None and path and Path(path).is_file():
+            preview = self._previews[variant.index] = show_video(path, width=CARD_WIDTH)
+        return preview
+
+    def html(self) -> str:
+        """The grid as static HTML (what GitHub and nbviewer show: previews carry filmstrips)."""
+        previews = {v.index: p for v in self.variants if (p := self._preview(v)) is not None}
+        return grid_html(self.variants, previews, self.headline())
+
+    def widget(self) -> Any:
+        """The live grid: Run and Cancel buttons, one progress bar for the run, a card per variant."""
+        if self._view is None:
+            self._view = self._build_view()
+        return self._view
+
+    def _build_view(self) -> Any:
+        import ipywidgets as w  # type: ignore[import-untyped]
+
+        run = w.Button(description="Run", icon="play", tooltip="Run every variant")
+        cancel = w.Button(description="Cancel", icon="stop", tooltip="Stop the run and its renders")
+        run.on_click(lambda _: self.start())
+        cancel.on_click(lambda _: self._spawn(self.cancel()))
+        bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="240px"))
+        status = w.HTML(self.headline())
+        cards = [w.HTML(card_html(v, self._preview(v))) for v in self.variants]
+        grid = w.GridBox(
+            cards,
+            layout=w.Layout(
+                grid_template_columns="repeat(auto-fill, minmax(230px, 1fr))", grid_gap="10px"
+            ),
+        )
+        self._widgets = {"run": run, "cancel": cancel, "bar": bar, "status": status, "cards": cards}
+        self._flush()
+        return w.VBox([w.HBox([run, cancel, bar, status]), grid])
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self.html()}
+        if not all(v.finished for v in self.variants):
+            # Still to run: the live widget; viewers without widget state fall back to the HTML.
+            bundle.update(self.widget()._repr_mimebundle_())
+            bundle["text/html"] = self.html()
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<{self.headline()}>"
+
+    # ---- redraws (trait assignments, coalesced) ---------------------------------------------------
+    def _changed(self, variant: Variant | None) -> None:
+        if variant is not None:
+            self._dirty.add(variant.index)
+        if self._view is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush()
+            return
+        if self._redraw is None:
+            self._redraw = loop.call_later(REDRAW_INTERVAL_S, self._flush)
+
+    def _flush(self) -> None:
+        self._redraw = None
+        if not self._widgets:
+            return
+        dirty, self._dirty = self._dirty, set()
+        for index in sorted(dirty):
+            variant = self.variants[index]
+            self._widgets["cards"][index].value = card_html(variant, self._preview(variant))
+        total = sum(v.progress for v in self.variants)
+        self._widgets["bar"].value = total / max(1, len(self.variants))
+        self._widgets["status"].value = self.headline()
+        self._widgets["run"].disabled = self.running
+        self._widgets["cancel"].disabled = not self.running
+
+    # ---- running ---------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Run every variant not done yet (at most ``concurrency`` at once) and show the grid.
+
+        A failing variant shows its error in its card and the others go on. Interrupting the
+        kernel while a cell awaits this (or :meth:`cancel`, or the Cancel button of a run begun
+        with :meth:`start`) stops the run and cancels its renders on the server. In a notebook the
+        live grid is replaced by its static HTML when the run ends, so a saved notebook shows the
+        results (previews with filmstrips) on GitHub and nbviewer too.
+        """
+        if self.running:
+            raise RuntimeError("This lab is already running; await lab.cancel() to stop it.")
+        handle = self._display_live()
+        self._cancelling = False
+        self._task = asyncio.ensure_future(self._run_all())
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            if not self._cancelling:
+                raise
+        finally:
+            self._flush()
+            if handle is not None:
+                handle.update(self._static_bundle(), raw=True)
+
+    def start(self) -> asyncio.Task[None]:
+        """Start :meth:`run` in the background (what the Run button does); returns its task."""
+        self._runner = self._spawn(self.run())
+        return self._runner
+
+    async def cancel(self) -> None:
+        """Stop the run: unfinished variants end "cancelled" and their renders are cancelled on
+        the server, so no job of this lab keeps the engine busy."""
+        task = self._task
+        if task is None or task.done():
+            return
+        self._cancelling = True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+
+        def report(done: asyncio.Task[Any]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                exc = done.exception()
+                log.error("prompt lab: %s", exc)
+                if self._widgets:
+                    self._widgets["status"].value = f"✗ {type(exc).__name__}: {exc}"
+
+        task.add_done_callback(report)
+        return task
+
+    def _display_live(self) -> Any:
+        """Show the live grid in the running cell (in IPython); returns its display handle."""
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            return None
+        if get_ipython() is None:
+            return None
+        bundle = {"text/plain": repr(self), "text/html": self.html()}
+        bundle.update(self.widget()._repr_mimebundle_())
+        return display(bundle, raw=True, display_id=True)
+
+    def _static_bundle(self) -> dict[str, Any]:
+        return {"text/plain": repr(self), "text/html": self.html()}
+
+    async def _run_all(self) -> None:
+        from nemo_nb._connect import connect
+
+        todo = [v for v in self.variants if v.status != "done"]
+        for v in todo:
+            v.status, v.stage, v.progress, v.error = "queued", "Waiting for its turn…", 0.0, None
+            self._changed(v)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._started_at = time.monotonic()
+        clients: dict[str, Any] = {}
+        tasks: list[asyncio.Task[None]] = []
+        slots = asyncio.Semaphore(self.concurrency)
+        try:
+            # One client per skill: the skill travels as a header on every call of a client.
+            for name in dict.fromkeys(v.skill for v in todo):
+                clients[name] = await connect(self.backend, skill=name)
+            tasks = [asyncio.ensure_future(self._run_one(v, clients[v.skill], slots)) for v in todo]
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if clients:
+                await self._cancel_renders(next(iter(clients.values())))
+            raise
+        finally:
+            self.elapsed_s = round(time.monotonic() - self._started_at, 3)
+            for client in clients.values():
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            self._changed(None)
+
+    async def _run_one(self, variant: Variant, client: Any, slots: asyncio.Semaphore) -> None:
+        try:
+            async with slots:
+                path = await run_variant(variant, client, self.work_dir, self._changed)
+                if path is not None:
+                    variant.stage = "Making the preview…"
+                    self._changed(variant)
+                    self._previews[variant.index] = await asyncio.to_thread(
+                        show_video, path, width=CARD_WIDTH
+                    )
+                    variant.status, variant.stage, variant.progress = "done", "Done", 1.0
+        except asyncio.CancelledError:
+            variant.status, variant.stage, variant.progress = "cancelled", "Cancelled", 1.0
+            variant.error = "Cancelled before it finished."
+            raise
+        except Exception as exc:  # one variant's failure never stops the others
+            log.exception("prompt lab variant %d failed", variant.index)
+            variant.fail(f"Something went wrong: {exc}".rstrip(".") + ".")
+        finally:
+            self._changed(variant)
+
+    async def _cancel_renders(self, client: Any) -> None:
+        """Cancel every render this lab submitted and has not downloaded."""
+        from nemo_nb.api import NemoError
+        from nemo_nb.conversation import PendingRenders
+
+        # The conversations of this lab record their submitted jobs here (Conversation keeps
+        # ``<data_dir>/pending_renders.json``) until downloaded: that catches a job submitted a
+        # moment before the cancel, whose id no update has carried yet.
+        pending = PendingRenders(self.work_dir / "pending_renders.json")
+        ids = {p.render_id for p in pending.all()}
+        ids |= {r for v in self.variants if v.status != "done" for r in v.render_ids}
+        for render_id in sorted(ids):
+            try:
+                await asyncio.shield(client.cancel_render(render_id))
+            except NemoError as exc:
+                log.info("could not cancel render %s: %s", render_id, exc)
+            pending.remove(render_id)
+
+    # ---- saving ----------------------------------------------------------------------------------
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write each variant's MP4, its filmstrip poster (PNG) and ``manifest.json`` to
+        ``folder``; the lab then refers to the saved copies. Returns the folder."""
+        if self.running:
+            raise RuntimeError("The lab is still running; await it or cancel it before saving.")
+        folder = Path(folder).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        entries = []
+        for v in self.variants:
+            mp4 = poster = None
+            if v.path and Path(v.path).is_file():
+                stem = f"{v.index + 1:02d}-{_slug(v.prompt)}-{_slug(v.skill)}"
+                mp4, poster = f"{stem}.mp4", f"{stem}.png"
+                source, target = Path(v.path), folder / mp4
+                if source.resolve() != target.resolve():
+                    shutil.copy2(source, target)
+                preview = self._preview(v)
+                if preview is not None and preview.poster is not None:
+                    (folder / poster).write_bytes(preview.poster)
+                    self._previews[v.index] = VideoPreview(
+                        target, preview.preview, preview.width, preview.poster
+                    )
+                v.path = str(target)
+            entries.append(v.to_manifest(mp4, poster))
+        manifest = {
+            "format": _MANIFEST_FORMAT,
+            "version": 1,
+            "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "concurrency": self.concurrency,
+            "backend": self.backend,
+            "elapsed_s": self.elapsed_s,
+            "variants": entries,
+        }
+        tmp = folder / f".{MANIFEST}.tmp"
+        tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, folder / MANIFEST)
+        self._changed(None)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> PromptLab:
+        """A lab saved with :meth:`save`: the same grid and table, nothing rendered again."""
+        folder = Path(folder).expanduser()
+        path = folder / MANIFEST
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"There is no saved Prompt Lab at {folder} ({MANIFEST} is missing)."
+            ) from None
+        except ValueError as exc:
+            raise ValueError(f"{path} is not valid JSON ({exc}).") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != _MANIFEST_FORMAT:
+            raise ValueError(f"{path} is not a Prompt Lab manifest.")
+        lab = cls.__new__(cls)
+        variants = [Variant.from_manifest(e, folder) for e in manifest.get("variants", [])]
+        lab._setup(
+            variants,
+            concurrency=int(manifest.get("concurrency") or DEFAULT_CONCURRENCY),
+            backend=str(manifest.get("backend") or "auto"),
+        )
+        lab.elapsed_s = manifest.get("elapsed_s")
+        return lab
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _image_sets(images: Any) -> list[tuple[str, ...]]:
+    items = [images] if isinstance(images, (str, os.PathLike)) else list(images)
+    sets: list[tuple[str, ...]] = []
+    for item in items:
+        group = [item] if isinstance(item, (str, os.PathLike)) else list(item)
+        if not group:
+            raise ValueError("An inner list of images is empty; give it at least one photo.")
+        for image in group:
+            text = os.fspath(image)
+            if not _is_url(text) and not Path(text).expanduser().is_file():
+                raise FileNotFoundError(f"There is no image at {text}.")
+        sets.append(
+            tuple(
+                os.fspath(p) if _is_url(os.fspath(p)) else str(Path(p).expanduser()) for p in group
+            )
+        )
+    if not sets:
+        raise ValueError("Give the lab at least one image.")
+    return sets
+
+
+def _skill_names(skills: Any) -> list[str]:
+    if skills is None:
+        return [get_skill(None).name]
+    items = [skills] if isinstance(skills, (str, Skill)) else list(skills)
+    names = list(dict.fromkeys(get_skill(s).name for s in items))
+    if not names:
+        raise ValueError("skills is empty; leave it out for the default skill.")
+    return names
+
+
+def _texts(value: str | Sequence[str], what: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else list(value)
+    texts = tuple(str(t).strip() for t in items)
+    if any(not t for t in texts):
+        raise ValueError(f"A {what} is empty; every {what} needs some words.")
+    if not texts and not allow_empty:
+        raise ValueError(f"Give the lab at least one {what}.")
+    return texts
+
+
+def _slug(text: str, limit: int = 32) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "variant"

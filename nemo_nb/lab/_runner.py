@@ -1,0 +1,118 @@
+"""Run one variant through the conversation layer: its own session, upload, prompt, follow-ups,
+export. Never speaks HTTP itself; every call goes through :class:`~nemo_nb.conversation.Conversation`
+(and, to cancel a render, the client)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any, cast
+
+from nemo_nb.api import NemoClient, RenderJob
+from nemo_nb.conversation import Conversation, Reply
+from nemo_nb.lab._variant import Variant
+
+__all__ = ["run_variant", "render_seconds"]
+
+# How far along the run's progress bar each stage of a variant takes it.
+_UPLOADED, _ASKED, _RENDERED = 0.05, 0.2, 0.95
+
+
+def render_seconds(job: RenderJob | None) -> float | None:
+    """Seconds the server took for ``job``: from its start (``startedAt`` when the server says,
+    else its submission, so time queued behind other renders counts) to its completion."""
+    if job is None or job.completed_at is None:
+        return None
+    started_ms = job.raw.get("startedAt") if isinstance(job.raw, dict) else None
+    if isinstance(started_ms, (int, float)) and started_ms > 0:
+        return round(job.completed_at.timestamp() - started_ms / 1000.0, 3)
+    if job.created_at is None:
+        return None
+    return round((job.completed_at - job.created_at).total_seconds(), 3)
+
+
+async def run_variant(
+    variant: Variant,
+    client: NemoClient,
+    work_dir: Path,
+    changed: Callable[[Variant], Any],
+) -> Path | None:
+    """Make ``variant``'s video in a new session; returns the MP4's path, or ``None`` when the
+    variant failed (its ``error`` says why). ``changed(variant)`` is called after every change
+    worth redrawing. Cancelling the task stops at the next await (the lab cancels the render)."""
+    conv = Conversation(
+        client, skill=variant.skill, data_dir=work_dir, renders_dir=work_dir / "renders"
+    )
+    variant.status, variant.stage = "running", "Uploading…"
+    changed(variant)
+    uploaded = await conv.upload(*variant.images)
+    variant.session_id = conv.session_id
+    if uploaded.kind == "error":
+        variant.fail(uploaded.text)
+        return None
+    variant.progress = _UPLOADED
+
+    prompts = (variant.prompt, *variant.follow_ups)
+    replies: list[str] = []
+    for n, prompt in enumerate(prompts, start=1):
+        variant.stage = f"Asking the agent ({n}/{len(prompts)})…"
+        changed(variant)
+        reply = Reply(prompt)
+        async with aclosing(cast(Any, conv.send(prompt))) as updates:
+            async for update in updates:
+                reply.updates.append(update)
+        if reply.errors:
+            variant.fail(reply.errors[0].text)
+            return None
+        replies.append(reply.text or "; ".join(reply.changes))
+        variant.reply = "\n".join(r for r in replies if r)
+        variant.progress = _UPLOADED + (_ASKED - _UPLOADED) * n / len(prompts)
+
+    draft = conv.draft
+    if draft is None or not draft.exportable:
+        said = f' The agent said: "{variant.reply}"' if variant.reply else ""
+        variant.fail(f"The prompt left the timeline empty, so there was nothing to render.{said}")
+        return None
+    variant.draft = draft.to_json()
+
+    variant.stage = "Rendering…"
+    changed(variant)
+    started = time.perf_counter()
+    path: Path | None = None
+    job: RenderJob | None = None
+    # Closed explicitly so a cancelled run stops following the render at once.
+    async with aclosing(cast(Any, conv.send("export"))) as updates:
+        async for update in updates:
+            render_id = update.data.get("render_id")
+            if render_id and render_id not in variant.render_ids:
+                variant.render_ids.append(render_id)
+            if update.kind == "progress":
+                fraction = float(update.data.get("fraction", 0.0))
+                variant.stage = f"Rendering… {fraction:.0%}"
+                variant.progress = _ASKED + (_RENDERED - _ASKED) * fraction
+                changed(variant)
+            elif update.kind == "error":
+                variant.fail(update.text)
+                return None
+            elif update.kind == "export":
+                path, job = Path(update.data["path"]), update.data.get("job")
+    if path is None:  # pragma: no cover - the export always ends in "export" or "error"
+        variant.fail("The export ended without a video; export again.")
+        return None
+    variant.path = str(path)
+    variant.size_bytes = path.stat().st_size
+    variant.render_s = render_seconds(job) or round(time.perf_counter() - started, 3)
+    variant.credits_used = _credits_used(conv)
+    return path
+
+
+def _credits_used(conv: Conversation) -> int | None:
+    """Credits the variant's turns consumed (balance before minus after each agent turn)."""
+    spent = [
+        t.credits_before - t.credits_after
+        for t in conv.turns
+        if t.credits_before is not None and t.credits_after is not None
+    ]
+    return max(0, sum(spent)) if spent else None

@@ -1,0 +1,188 @@
+"""The Prompt Lab without an engine: how variants are laid out, what the table and cards say,
+saving and loading, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pandas as pd
+import pytest
+
+import nemo_nb
+from nemo_nb.lab import COLUMNS, PromptLab
+from nemo_nb.skills import SKILLS
+
+PHOTO = nemo_nb.sample_photo()
+DRAFT = {
+    "d": 3000,
+    "m": {"title": "Jiggle", "width": 1080, "height": 1080, "fps": 30, "aspect": "1:1"},
+    "t": [
+        {"id": "v1", "tt": 0, "n": "Video", "sg": [
+            {"id": "s1", "st": 0, "d": 3000, "src": "http://127.0.0.1:1/media/m1/p.jpg",
+             "m": {"kind": "image", "fx": {"type": "jiggle", "strength": 0.8}}}]},
+        {"id": "a1", "tt": 1, "n": "BGM", "sg": [
+            {"id": "s2", "st": 0, "d": 3000, "src": "builtin:lofi", "n": "Lo-fi", "m": {"vol": 0.3}}]},
+        {"id": "x1", "tt": 7, "n": "Title", "sg": [
+            {"id": "s3", "st": 0, "d": 2000, "txt": "Hello!", "m": {"pos": "top"}}]},
+    ],
+}  # fmt: skip
+
+
+def _clip(path: Path, frames: int = 12) -> Path:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for i in range(frames):
+            img = np.full((64, 64, 3), (i * 20) % 256, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_every_image_prompt_and_skill_combination_is_a_variant(tmp_path):
+    other = tmp_path / "other.jpg"
+    other.write_bytes(PHOTO.read_bytes())
+    skills = ["image-to-video-jiggle", "ai-animation-photo"]
+    lab = PromptLab([PHOTO, other], ["jiggle it", "bounce it"], skills=skills, follow_ups="loop it")
+    combos = [(v.image_label, v.prompt, v.skill) for v in lab.variants]
+    assert combos == [
+        (img, p, s)
+        for img in ("grace_hopper.jpg", "other.jpg")
+        for p in ("jiggle it", "bounce it")
+        for s in skills
+    ]
+    assert [v.index for v in lab.variants] == list(range(8))
+    assert {v.follow_ups for v in lab.variants} == {("loop it",)}
+    assert lab.concurrency == 2  # small: a lab never floods the engine's queue
+
+
+def test_an_inner_list_puts_several_photos_in_one_variant(tmp_path):
+    lab = PromptLab([[PHOTO, PHOTO]], "turn these images into a slideshow")
+    assert len(lab.variants) == 1
+    assert lab.variants[0].image_label == "grace_hopper.jpg, grace_hopper.jpg"
+
+
+def test_without_prompts_each_skill_brings_its_own_first_suggestion():
+    lab = PromptLab(PHOTO, skills=nemo_nb.SKILLS)
+    assert [(v.skill, v.prompt) for v in lab.variants] == [
+        (s.name, s.suggested_prompts[0]) for s in SKILLS.values()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"images": "nowhere/photo.jpg"},
+            FileNotFoundError,
+            "There is no image at nowhere/photo.jpg",
+        ),
+        ({"images": []}, ValueError, "at least one image"),
+        ({"prompts": []}, ValueError, "at least one prompt"),
+        ({"prompts": ["jiggle", "  "]}, ValueError, "A prompt is empty"),
+        ({"skills": "tiktok-magic"}, ValueError, "Unknown skill 'tiktok-magic'; choose one of"),
+        ({"concurrency": 0}, ValueError, "concurrency must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_clear_sentence(kwargs, error, message):
+    args = {"images": PHOTO, "prompts": ["jiggle"], **kwargs}
+    with pytest.raises(error, match=message):
+        PromptLab(args.pop("images"), args.pop("prompts"), **args)
+
+
+def test_the_table_has_a_row_per_variant_and_reads_the_timeline():
+    lab = PromptLab(PHOTO, ["a", "b"])
+    lab.variants[0].status, lab.variants[0].draft = "done", DRAFT
+    lab.variants[0].render_s, lab.variants[0].size_bytes = 4.2, 1234
+    lab.variants[1].fail("That file is not an image.")
+    frame = lab.frame
+    assert list(frame.columns) == list(COLUMNS)
+    first, second = frame.to_dict("records")
+    assert (first["effects"], first["strength"], first["duration_s"], first["aspect"]) == (
+        "jiggle",
+        0.8,
+        3.0,
+        "1:1",
+    )
+    assert (first["title"], first["music"], first["render_s"]) == ("Hello!", "Lo-fi", 4.2)
+    assert second["status"] == "failed" and second["error"] == "That file is not an image."
+    assert pd.isna(second["effects"]) and pd.isna(second["strength"]) and pd.isna(second["path"])
+
+
+def test_cards_show_the_error_of_a_failed_variant_and_the_facts_of_a_done_one():
+    lab = PromptLab(PHOTO, ["jiggle it", "bounce it"])
+    lab.variants[0].status, lab.variants[0].draft, lab.variants[0].render_s = "done", DRAFT, 4.25
+    lab.variants[0].reply = "Done! I animated it."
+    lab.variants[1].fail("We couldn't read holiday.jpg: it is not an image.")
+    html = lab.html()
+    assert html.count('class="nemo-card"') == 2
+    assert "jiggle (80%)" in html and "4.2 s" in html and "1:1" in html
+    assert "Done! I animated it." in html and "Hello!" in html
+    assert "✗ We couldn&#x27;t read holiday.jpg: it is not an image." in html
+
+
+def test_a_lab_still_to_run_displays_as_a_live_widget_with_an_html_fallback():
+    lab = PromptLab(PHOTO, ["jiggle it"])
+    bundle = lab._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert 'class="nemo-card"' in bundle["text/html"]
+
+
+def test_save_and_load_keep_the_grid_and_table_without_connecting(tmp_path, monkeypatch):
+    mp4 = _clip(tmp_path / "render_1.mp4")
+    lab = PromptLab(PHOTO, ["make it jiggle", "make it bounce"])
+    done, failed = lab.variants
+    done.status, done.draft, done.path = "done", DRAFT, str(mp4)
+    done.render_s, done.size_bytes, done.reply = 2.5, mp4.stat().st_size, "Done!"
+    failed.fail("The prompt left the timeline empty, so there was nothing to render.")
+    folder = lab.save(tmp_path / "saved")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["01-make-it-jiggle-image-to-video-jiggle.mp4",
+                     "01-make-it-jiggle-image-to-video-jiggle.png", "manifest.json"]  # fmt: skip
+    assert done.path == str(folder / names[0])  # the lab now refers to the saved copy
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [v["mp4"] for v in manifest["variants"]] == [names[0], None]
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("load() must not connect")
+
+    monkeypatch.setattr("nemo_nb._connect.connect", no_network)
+    loaded = PromptLab.load(folder)
+    assert loaded.frame.equals(lab.frame)
+    bundle = loaded._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" not in bundle  # finished: plain HTML
+    assert bundle["text/html"].count('class="nemo-filmstrip"') == 1
+    assert "nothing to render" in bundle["text/html"]
+
+
+def test_loading_something_that_is_not_a_lab_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="There is no saved Prompt Lab at"):
+        PromptLab.load(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"hello": 1}')
+    with pytest.raises(ValueError, match="is not a Prompt Lab manifest"):
+        PromptLab.load(tmp_path)
+
+
+def test_the_lab_and_the_magics_never_speak_http_themselves():
+    import ast
+
+    root = Path(nemo_nb.__file__).parent
+    files = [root / "magics.py", *sorted((root / "lab").glob("*.py"))]
+    forbidden = ("httpx", "httpx_sse", "nemo_nb.engine", "nemo_nb.render", "nemo_nb.api._client")
+    offenders = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith(forbidden)]
+    assert offenders == []
