@@ -20,10 +20,20 @@ from nemo_nb.widgets._coalesce import REDRAW_INTERVAL_S
 from .conftest import settle
 
 PROMPT = "make this photo jiggle and bounce like a looping animated video"
-REPLY = (
-    "Done! I animated grace_hopper.jpg with a jiggle effect (6 s, 9:16). "
-    'See the timeline summary, then say "export".'
-)
+
+
+def agent_reply(prompt: str = PROMPT) -> tuple[str, str]:
+    """(the engine agent's own words for ``prompt`` on the sample photo, what the user reads)."""
+    from nemo_nb.conversation import translate_gui
+    from nemo_nb.engine.agent import MediaRef, interpret
+
+    photo = MediaRef("m1", "http://127.0.0.1/media/m1/grace_hopper.jpg", "grace_hopper.jpg",
+                     "image", 512, 600, None)  # fmt: skip
+    raw = interpret(prompt, None, [photo]).text
+    return raw, translate_gui(raw).text
+
+
+RAW, REPLY = agent_reply()
 
 
 def picked(path: Path, name: str | None = None, content: bytes | None = None) -> dict:
@@ -73,6 +83,7 @@ async def test_upload_send_stream_table_gantt_history(studio: Studio) -> None:
     took = loop.time() - started
 
     # The reply is in the log once, translated; nothing raw was ever shown.
+    assert "click Export" in RAW and RAW != REPLY
     assert agent_entries(studio) == [f"Agent: {REPLY}"]
     assert "click Export" not in studio.log_text()
     assert not any("click Export" in v or "Preview it" in v for v in seen)
