@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import html
 import logging
 import time
@@ -25,7 +26,7 @@ from nemo_nb.skills import SKILLS, Skill, get_skill
 from nemo_nb.widgets._export_tab import ExportTab
 from nemo_nb.widgets._log import ChatLog
 from nemo_nb.widgets._media import MediaBar, save_picked
-from nemo_nb.widgets._snapshot import poster_jpeg, snapshot_html
+from nemo_nb.widgets._snapshot import snapshot_html
 from nemo_nb.widgets._timeline_tab import TimelineTab
 
 if TYPE_CHECKING:
@@ -95,18 +96,18 @@ class Studio:
         skill: str | Skill | None = None,
         conversation: Conversation | None = None,
     ) -> None:
+        # A NemoClient, or any client the conversation layer takes.
+        self._client: Any = conversation.client if conversation is not None else client
         if conversation is not None:
-            client = conversation.client
             skill = conversation.skill
-        self._client = client
         self._skill: Skill = get_skill(
-            skill if skill is not None else getattr(client, "skill", None)
+            skill if skill is not None else getattr(self._client, "skill", None)
         )
         self._conv: Conversation | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turn_task: asyncio.Task[Any] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
-        self._poster: bytes | None = None
+        self._poster_html: str | None = None  # the last export's filmstrip, for the snapshot
         self._display: Any = None
 
         # header
@@ -247,7 +248,7 @@ class Studio:
             self._media.clear()
             self._export_tab.clear()
             self._timeline.show(None)
-            self._poster = None
+            self._poster_html = None
             self._log.add("info", "— New session: upload a photo to start. —")
             self._after_turn()
 
@@ -274,7 +275,7 @@ class Studio:
     def _attach(self, conv: Conversation) -> None:
         self._conv = conv
         # A background check (after a dropped stream) reports here when it is done.
-        conv.on_late_update = self._late_update  # type: ignore[attr-defined]
+        conv.on_late_update = self._late_update
         self._backend.value = self._backend_text(backend_label(conv.client))
         self._refresh_history()
         self._spawn(self._refresh_credits(), "reading your credits")
@@ -390,8 +391,10 @@ class Studio:
 
         self._export_tab.say("Making the preview…")
         width = _preview_width(self._timeline.draft)
-        preview = await asyncio.to_thread(lambda: show_video(path, width=width)._repr_html_())
-        self._poster = await asyncio.to_thread(poster_jpeg, path)
+        shown = await asyncio.to_thread(show_video, path, width=width)
+        # The panel plays the video; its filmstrip is for the static snapshot.
+        preview = dataclasses.replace(shown, poster=None)._repr_html_()
+        self._poster_html = shown.poster_html() or None
         took = f" in {time.monotonic() - started:.0f} s" if started is not None else ""
         size = path.stat().st_size / 1e6
         self._export_tab.finished(
@@ -552,7 +555,7 @@ class Studio:
             backend=backend_label(self._client) if self._client is not None else "not connected",
             last_reply=self._log.last("agent"),
             draft=self._timeline.draft,
-            poster=self._poster,
+            poster_html=self._poster_html,
             export_name=exports[-1].name if exports else None,
         )
 

@@ -7,7 +7,7 @@ import html
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nemo_nb.timeline import to_dataframe
 from nemo_nb.timeline._format import KIND_COLOURS
