@@ -46,8 +46,8 @@ _HIDE_SNAPSHOT = (
     "<style>.nemo-nb-snapshot{display:none !important}"
     ".jp-OutputArea-child:has(.nemo-nb-snapshot){display:none}</style>"
 )
-#: Quiet time after the last keystroke before an Enter is taken to mean the text is complete.
-_TYPING_SETTLE_S = 0.15
+#: How long an Enter waits for the text it commits before sending the text already known.
+_SUBMIT_GRACE_S = 0.3
 #: Height of the inline preview in the Export tab (its width follows the video's aspect).
 _PREVIEW_HEIGHT = 320
 
@@ -136,6 +136,7 @@ class Studio:
         self._log = ChatLog()
         self._prompt = widgets.Text(
             placeholder="Describe the motion you want, then press Enter",
+            continuous_update=False,  # the text arrives when committed (Enter, Send, blur)
             layout=widgets.Layout(flex="1 1 auto", width="auto"),
         )
         self._prompt.add_class("nemo-nb-prompt")
@@ -180,10 +181,10 @@ class Studio:
         self._show_chips()
 
         # wiring: every control starts the same coroutine its method runs
-        self._send.on_click(lambda _b: self._send_prompt())
+        self._send.on_click(lambda _b: self._on_send_click())
         self._prompt.on_msg(self._on_prompt_msg)
-        self._typed_at = 0.0
-        self._prompt.observe(lambda _c: setattr(self, "_typed_at", time.monotonic()), "value")
+        self._submitted = False  # Enter pressed, its text not sent yet
+        self._prompt.observe(self._on_prompt_value, "value")
         self._stop.on_click(lambda _b: self.stop())
         self._new.on_click(lambda _b: self._spawn(self.new_session(), "starting a new session"))
         self._skills.observe(self._on_skill, "value")
@@ -441,20 +442,33 @@ class Studio:
         text = self._prompt.value.strip()
         if not text or self._send.disabled:
             return
+        self._submitted = False
         self._prompt.value = ""
         self._start_turn(text)
 
+    # The prompt syncs its text when it is committed (continuous_update=False): the browser's
+    # change event follows the Enter keypress, so the "submit" message arrives just before the
+    # text it commits. The text's arrival sends it; if it was already here (no change), the
+    # grace period does.
     def _on_prompt_msg(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         if content.get("event") == "submit":  # Enter in the prompt box
-            self._spawn(self._send_when_typed(), "sending your message")
+            self._submitted = True
+            self._spawn(self._send_unchanged_prompt(), "sending your message")
 
-    async def _send_when_typed(self) -> None:
-        # ipywidgets holds back value updates while the kernel answers an earlier one, so the
-        # Enter can arrive before the last keystrokes: wait until the text stops changing.
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and time.monotonic() - self._typed_at < _TYPING_SETTLE_S:
-            await asyncio.sleep(0.02)
-        self._send_prompt()
+    def _on_send_click(self) -> None:
+        if self._prompt.value.strip():
+            self._send_prompt()
+        else:  # the text is still on its way (the click blurred the box, which commits it)
+            self._submitted = True
+
+    def _on_prompt_value(self, change: dict[str, Any]) -> None:
+        if self._submitted and str(change["new"]).strip():
+            self._send_prompt()
+
+    async def _send_unchanged_prompt(self) -> None:
+        await asyncio.sleep(_SUBMIT_GRACE_S)
+        if self._submitted and self._prompt.value.strip():
+            self._send_prompt()
 
     def _add_url(self) -> None:
         url = self._media.url.value.strip()

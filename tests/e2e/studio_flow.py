@@ -54,6 +54,14 @@ def _run_cell(page, index: int) -> None:
 def run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:
     """Drive the Studio through upload, a suggested prompt, a typed follow-up and an export;
     returns what was measured. Asserts every step a person would notice."""
+    try:
+        return _run_studio(page, url, root, shots, app)
+    except Exception:
+        page.screenshot(path=str(shots / f"studio-{app}-failed.png"))
+        raise
+
+
+def _run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:
     name = f"studio-{app}.ipynb"
     write_notebook(root / name, [STUDIO_CELL, OTHER_CELL, TOKEN_CELL.replace("studio.ipynb", name)])
     # ?reset: JupyterLab must not restore tabs an earlier test left open in this server.

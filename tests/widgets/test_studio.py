@@ -98,9 +98,13 @@ async def test_upload_send_stream_table_gantt_history(studio: Studio) -> None:
     )
     assert not studio._send.disabled and studio._stop.disabled
 
-    # Buttons for what the reply offered.
-    labels = [b.description for b in _action_buttons(studio)]
-    assert labels == ["Show timeline", "Export"]
+    # Buttons for what the reply offered; they run.
+    buttons = _action_buttons(studio)
+    assert [b.description for b in buttons] == ["Show timeline", "Export"]
+    studio._tabs.selected_index = 2
+    buttons[0].click()
+    await settle(studio)
+    assert studio._tabs.selected_index == 0
 
     # Timeline tab: the file's own name, seconds, no media URL; the Gantt chart as an image.
     table = studio._timeline.table.value
@@ -228,6 +232,21 @@ async def test_a_failing_task_lands_in_the_log(studio: Studio) -> None:
     assert "✗ Something went wrong while reading the timeline: bad value." in studio.log_text()
 
 
+async def test_new_session_starts_empty(studio: Studio) -> None:
+    await upload_sample(studio)
+    await studio.send(PROMPT)
+    first = studio.conversation.session_id
+    studio._new.click()
+    await settle(studio)
+    assert studio._media.thumbs.children == ()
+    assert "grace_hopper.jpg" not in studio._timeline.table.value
+    assert studio._timeline.gantt.value == b""
+    assert studio.log_text().splitlines()[-1] == "— New session: upload a photo to start. —"
+    reply = await studio.send(PROMPT)  # nothing uploaded in this session yet
+    assert studio.conversation.session_id not in (None, first)
+    assert "grace_hopper.jpg" not in reply.text
+
+
 async def test_late_update_and_skill_chips(studio: Studio) -> None:
     studio.conversation.on_late_update(Update("notice", "The edit landed (checked after 30 s)."))
     await settle(studio)
@@ -255,3 +274,20 @@ async def test_redraws_are_coalesced(n: int) -> None:
     gaps = [b - a for a, b in zip(timed, timed[1:], strict=False)]
     assert 2 <= len(timed) < n / 5
     assert all(g >= REDRAW_INTERVAL_S * 0.9 for g in gaps)
+
+
+async def test_enter_sends_the_text_it_commits(studio: Studio) -> None:
+    # As the browser does it: the Enter keypress ("submit") comes just before the text it commits.
+    studio._prompt._handle_custom_msg({"event": "submit"}, [])
+    assert not studio._send.disabled  # nothing to send yet
+    studio._prompt.value = "credits"
+    assert studio._send.disabled and studio._prompt.value == ""
+    await settle(studio)
+    assert "You: credits" in studio.log_text()
+    assert studio.log_text().splitlines()[-1].startswith("You have ")
+
+    # Enter on text that was already committed (say, by a click elsewhere) sends it too.
+    studio._prompt.value = "status"
+    studio._prompt._handle_custom_msg({"event": "submit"}, [])
+    await settle(studio)
+    assert "You: status" in studio.log_text() and studio._prompt.value == ""
