@@ -71,9 +71,8 @@ async def run_demo(prompt: str, out: Path, photo: Path) -> Path:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``nemo-nb demo``."""
-    parser = argparse.ArgumentParser(prog="nemo-nb demo", description=DESCRIPTION)
+def build_parser(prog: str = "nemo-nb demo") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="what to ask the agent")
     parser.add_argument(
         "--photo", type=Path, default=None, help="photo to animate (default: sample)"
@@ -82,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=Path("nemo-nb-demo.mp4"), help="where to write the MP4"
     )
     parser.add_argument("--check", action="store_true", help="only check the install")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``nemo-nb demo``."""
+    args = build_parser().parse_args(argv)
 
     print("Checking the install…", flush=True)
     problems = check_install()
