@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "show_video": "nemo_nb.display",
     "sample_photo": "nemo_nb._demo",
     "filmstrip": "nemo_nb.display",
+    "Studio": "nemo_nb.widgets",
     "PromptLab": "nemo_nb.lab",
     "load_ipython_extension": "nemo_nb.magics",
     # skills
@@ -107,3 +108,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nemo_nb.magics import load_ipython_extension
     from nemo_nb.skills import SKILLS, Skill, get_skill
     from nemo_nb.timeline import Draft, diff
+    from nemo_nb.widgets import Studio

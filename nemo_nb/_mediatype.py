@@ -7,6 +7,7 @@ from the rest of the package.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,19 @@ CLOUD_TYPES: frozenset[str] = frozenset(
 )
 #: Types the embedded engine accepts: the cloud's plus HEIC/HEIF and AVIF [ours].
 ENGINE_TYPES: frozenset[str] = CLOUD_TYPES | {"heic", "avif"}
+
+#: File-name extensions a canonical type may carry besides its own.
+NAME_ALIASES: dict[str, frozenset[str]] = {
+    "jpg": frozenset({"jpg", "jpeg", "jpe"}),
+    "mov": frozenset({"mov", "qt"}),
+    "heic": frozenset({"heic", "heif"}),
+}
+
+
+def file_extensions(types: Iterable[str]) -> frozenset[str]:
+    """Every file-name extension the canonical ``types`` may carry: ``{"jpg"}`` → jpg, jpeg, jpe."""
+    return frozenset(e for t in types for e in NAME_ALIASES.get(t, {t}))
+
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
 _AVIF_BRANDS = {b"avif", b"avis"}

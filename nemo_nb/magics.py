@@ -162,9 +162,10 @@ class NemoMagics(Magics):
     def _turn(self, text: str, *, timeline: bool) -> None:
         conv = self.conversation
         reply, progress = _Live(), _Live()
-        streamed = ""
+        streamed, summarised = "", False
         for update in _iterate(conv.send(text)):
             kind = update.kind
+            summarised = summarised or kind == "state"
             if kind == "text":
                 streamed = update.text if update.data.get("final") else streamed + update.text
                 reply.show(streamed)
@@ -184,7 +185,7 @@ class NemoMagics(Magics):
             elif update.text:
                 print(f"{_PREFIX.get(kind, '')}{update.text}")
         reply.show(streamed, force=True)
-        if timeline and conv.draft is not None:
+        if timeline and conv.draft is not None and not summarised:
             print(conv.draft.summary())
 
 
@@ -194,6 +195,7 @@ def _is_url(text: str) -> bool:
 
 def _iterate(updates: AsyncIterator[Any]) -> Any:
     """Drive an async iterator from sync code, one step at a time on the sync loop thread."""
+
     async def step() -> Any:
         return await updates.__anext__()
 

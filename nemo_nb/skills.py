@@ -3,21 +3,17 @@
 Each preset is plain data taken from its seed file (``shared/seeds/*.txt``): the name sent as
 ``X-Skill-Source``, the version sent as ``X-Skill-Version``, the prompts the seed suggests
 ("Try saying…"), its tips, the inputs it accepts and how long its operations are expected to take.
-This module imports nothing from the rest of the package, so every layer may use it.
+It imports only the leaf module ``_mediatype`` (for the upload limit), so every layer may use it;
+the upload types themselves are ``_mediatype``'s facts (``CLOUD_TYPES``, ``ENGINE_TYPES``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Skill", "SKILLS", "DEFAULT_SKILL", "get_skill"]
+from nemo_nb._mediatype import MAX_UPLOAD_MB
 
-#: Upload types every skill accepts (API contract §3), by file extension.
-ACCEPTED_EXTENSIONS: tuple[str, ...] = (
-    "mp4", "mov", "avi", "webm", "mkv",
-    "jpg", "jpeg", "png", "gif", "webp",
-    "mp3", "wav", "m4a", "aac",
-)  # fmt: skip
+__all__ = ["Skill", "SKILLS", "DEFAULT_SKILL", "get_skill"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ class Skill:
     accepted_inputs: tuple[str, ...]
     processing_time: str
     export_time: str = "30-90 seconds"
-    max_file_mb: int = 200
+    max_file_mb: int = MAX_UPLOAD_MB
 
     def __str__(self) -> str:
         return f"{self.title} ({self.name} {self.version})"

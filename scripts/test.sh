@@ -30,8 +30,34 @@ if [ $# -gt 0 ]; then
   exec python3 -m pytest "$@"
 fi
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (%d min %d s)\n' "$1" $((SECONDS / 60)) $((SECONDS % 60)); }
 SECONDS=0
+
+# The oldest release of every direct dependency pyproject allows (`name==floor`), in a venv of its
+# own, kept between runs under the cache dir (keyed by the floors and the Python version). It is
+# built in the background (mostly downloading) while lint and the suite run.
+lowest=$(mktemp)
+lowest_log=$(mktemp)
+python3 scripts/lowest_constraints.py >"$lowest"
+key=$( (python3 -VV; cat "$lowest") | sha256sum | cut -c1-16)
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/nemo-nb/lowest-$key"
+build_lowest() {
+  [ -f "$venv/.complete" ] && return 0
+  rm -rf "$venv"
+  # A Python without ensurepip (Debian's, lacking python3-venv) gets virtualenv instead.
+  python3 -m venv "$venv" 2>/dev/null || {
+    rm -rf "$venv"
+    python3 -m pip install -q --disable-pip-version-check virtualenv
+    python3 -m virtualenv -q "$venv"
+  }
+  # Wheels only: a floor without a wheel for this Python is not one anyone installs quickly.
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: \
+    -r "$lowest" pytest pytest-asyncio pytest-timeout hypothesis
+  touch "$venv/.complete"
+}
+build_lowest >"$lowest_log" 2>&1 &
+builder=$!
+trap 'kill "$builder" 2>/dev/null || true; rm -f "$lowest" "$lowest_log"' EXIT
 
 step "ruff check, ruff format --check, mypy"
 python3 -m ruff check .
@@ -41,28 +67,13 @@ python3 -m mypy  # files and settings: [tool.mypy] in pyproject.toml
 step "the test suite and the notebooks"
 python3 -m pytest --nbmake --nbmake-timeout=300 tests notebooks
 
-# The oldest release of every direct dependency pyproject allows (`name==floor`), in a venv of its
-# own, kept between runs under the cache dir (keyed by the floors and the Python version).
 step "API and engine tests on the lowest allowed dependency versions"
-lowest=$(mktemp)
-trap 'rm -f "$lowest"' EXIT
-python3 scripts/lowest_constraints.py >"$lowest"
-key=$( (python3 -VV; cat "$lowest") | sha256sum | cut -c1-16)
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/nemo-nb/lowest-$key"
-if [ ! -f "$venv/.complete" ]; then
-  rm -rf "$venv"
-  # A Python without ensurepip (Debian's, lacking python3-venv) gets virtualenv instead.
-  python3 -m venv "$venv" 2>/dev/null || {
-    rm -rf "$venv"
-    python3 -m pip install -q --disable-pip-version-check virtualenv
-    python3 -m virtualenv -q "$venv"
-  }
-  # Wheels only: a floor without a wheel for this Python is not a floor anyone can install quickly.
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: \
-    -r "$lowest" pytest pytest-asyncio pytest-timeout hypothesis
-  touch "$venv/.complete"
+if ! wait "$builder"; then
+  cat "$lowest_log" >&2
+  echo "error: could not install the lowest allowed versions (above)" >&2
+  exit 1
 fi
 echo "lowest: $(paste -sd' ' "$lowest")"
 # The package itself from this checkout (no install): the engine child process inherits the path.
 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" "$venv/bin/python" -m pytest -q tests/api tests/engine
-echo "all done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
+step "all done"

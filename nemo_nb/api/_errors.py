@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from nemo_nb._mediatype import MAX_UPLOAD_MB
 from nemo_nb.api._secrets import redact
 
 __all__ = [
@@ -131,9 +132,11 @@ class UnsupportedMediaError(NemoError):
 
 
 class FileTooLargeError(NemoError):
-    """The file is over the 200 MB limit (4002)."""
+    """The file is over the upload limit, :data:`~nemo_nb._mediatype.MAX_UPLOAD_MB` (4002)."""
 
-    default_message = "That file is over the 200 MB limit; compress or trim it and try again."
+    default_message = (
+        f"That file is over the {MAX_UPLOAD_MB} MB limit; compress or trim it and try again."
+    )
 
 
 class MediaFileNotFoundError(NemoError, FileNotFoundError):

@@ -17,6 +17,7 @@ from nemo_nb._mediatype import (
     MAX_UPLOAD_MB,
     MediaType,
     enable_image_formats,
+    file_extensions,
     sniff_file,
 )
 from nemo_nb.api._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
@@ -24,9 +25,6 @@ from nemo_nb.api._models import UploadedFile
 from nemo_nb.api._transport import APP_NAME, _Connection
 
 __all__ = ["PreparedFile", "prepare_file", "is_url", "convert_heic_to_jpeg"]
-
-# Extensions a sniffed type may legitimately carry in a file name.
-_ALIASES = {"jpg": {"jpg", "jpeg", "jpe"}, "mov": {"mov", "qt"}, "heic": {"heic", "heif"}}
 
 
 def is_url(item: object) -> bool:
@@ -53,7 +51,7 @@ def _mb(n: int) -> str:
 def _upload_name(path: Path, media: MediaType) -> str:
     # Name the file after what it is, so a server that goes by extension agrees with the content.
     ext = path.suffix.lower().lstrip(".")
-    if ext in _ALIASES.get(media.ext, {media.ext}):
+    if ext in file_extensions([media.ext]):
         return path.name
     return f"{path.stem or 'upload'}.{media.ext}"
 

@@ -1,5 +1,6 @@
-"""One editing session with the agent: routing, streaming, GUI translation, silent-edit summaries,
-error recovery, export and history."""
+"""One editing session with the agent: routing, the agent turn (streaming, GUI translation,
+silent-edit summaries, recovery from dropped streams and lost sessions) and history. The local
+commands live in ``_local``, the export workflow in ``_export``."""
 
 from __future__ import annotations
 
@@ -15,28 +16,32 @@ from typing import Any
 from nemo_nb import _paths
 from nemo_nb.api import (
     CreditsError,
-    NemoClient,
     NemoError,
     SessionNotFoundError,
     StreamInterruptedError,
 )
 from nemo_nb.conversation._activity import activity_label
+from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._export import (
-    NOTHING_TO_EXPORT,
     NothingToExportError,
-    PendingRender,
     PendingRenders,
-    backend_key,
-    fingerprint,
+    export_updates,
     follow_render,
-    submit_render,
+    pending_for,
 )
 from nemo_nb.conversation._gui import ACTION_LABELS, GuiStream, translate_gui
 from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
+from nemo_nb.conversation._local import (
+    credits_updates,
+    state_update,
+    state_updates,
+    upload_updates,
+)
+from nemo_nb.conversation._local import upload as upload_files
 from nemo_nb.conversation._reply import Reply
-from nemo_nb.conversation._routing import Action, media_references, route
+from nemo_nb.conversation._routing import Action, route
 from nemo_nb.conversation._update import Update, error_update
-from nemo_nb.skills import ACCEPTED_EXTENSIONS, Skill, get_skill
+from nemo_nb.skills import Skill, get_skill
 from nemo_nb.timeline import Draft, DraftError, diff
 
 __all__ = ["Conversation", "STILL_WORKING", "NOTHING_CHANGED"]
@@ -47,12 +52,15 @@ STILL_WORKING = "⏳ Still working..."
 NOTHING_CHANGED = "The agent finished without a reply, and nothing changed on the timeline."
 #: Heartbeats-only time before each "still working" notice (contract §4: every 2 minutes).
 HEARTBEAT_NOTICE_AFTER_S = 120.0
-#: After a dropped stream: wait 30 s, then 60 s, … — about 5 minutes in all (contract §4).
+#: After a dropped stream, checks within the turn (~3 s): an edit that landed shows up at once.
+DROP_CHECKS_S: tuple[float, ...] = (1.0, 2.0)
+#: Then, in the background: 30 s, 60 s, … — about 5 minutes in all (contract §4).
 POLL_INTERVALS_S: tuple[float, ...] = (30.0, 60.0, 60.0, 60.0, 90.0)
 
 Sleep = Callable[[float], Awaitable[Any]]
 Clock = Callable[[], float]
 ProgressCallback = Callable[[float], Any]
+LateUpdateCallback = Callable[[Update], None]
 
 
 def _now_iso() -> str:
@@ -71,14 +79,21 @@ class Conversation:
     :meth:`send` routes the message (:func:`route`): commands such as "export", "credits",
     "status" or "upload" run locally; everything else goes to the agent and comes back as
     :class:`Update` s. ``skill`` defaults to the client's; ``session_id`` resumes an existing
-    session (and reloads its history). ``heartbeat_notice_after``, ``poll_intervals``, ``clock``
-    and ``sleep`` exist so tests need not wait for real minutes; ``data_dir`` overrides the data
-    dir (history and pending renders live there).
+    session (and reloads its history). ``heartbeat_notice_after``, ``drop_checks``,
+    ``poll_intervals``, ``clock`` and ``sleep`` exist so tests need not wait for real minutes;
+    ``data_dir`` overrides the data dir (history and pending renders live there).
+
+    When a reply stream drops, the turn ends within seconds; whether the edit landed is then
+    checked in the background, and that outcome goes to :attr:`on_late_update` when set, else it
+    is yielded at the start of the next :meth:`send`.
     """
+
+    #: Called with each late :class:`Update` (the outcome of a check after a dropped stream).
+    on_late_update: LateUpdateCallback | None = None
 
     def __init__(
         self,
-        client: NemoClient,
+        client: AgentClient,
         *,
         skill: str | Skill | None = None,
         session_id: str | None = None,
@@ -87,13 +102,12 @@ class Conversation:
         data_dir: str | Path | None = None,
         heartbeat_notice_after: float = HEARTBEAT_NOTICE_AFTER_S,
         poll_intervals: Sequence[float] = POLL_INTERVALS_S,
+        drop_checks: Sequence[float] = DROP_CHECKS_S,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.client = client
-        self.skill: Skill = get_skill(
-            skill if skill is not None else getattr(client, "skill", None)
-        )
+        self.skill: Skill = get_skill(skill if skill is not None else client.skill)
         self.language = language
         self._session_id = session_id
         #: Where history (``history/<session>.jsonl``) and pending renders are kept.
@@ -104,12 +118,15 @@ class Conversation:
         )
         self.heartbeat_notice_after = heartbeat_notice_after
         self.poll_intervals = tuple(poll_intervals)
+        self.drop_checks = tuple(drop_checks)
         self._clock = clock
         self._sleep = sleep
         self._draft: Draft | None = None
         self._history = HistoryStore(self.data_dir / "history")
         self._pending = PendingRenders(self.data_dir / "pending_renders.json")
         self.turns: list[Turn] = self._history.load(session_id) if session_id else []
+        self._late_task: asyncio.Task[None] | None = None
+        self._late_updates: list[Update] = []
 
     # ---- properties ----------------------------------------------------------------------------
     @property
@@ -182,12 +199,6 @@ class Conversation:
         except NemoError as exc:
             log.info("could not read the state: %s", exc)
             return self._draft, False
-
-    async def _credits_available(self) -> int | None:
-        try:
-            return (await self.client.credits()).available
-        except Exception:  # a balance is nice to record, never worth failing a turn
-            return None
 
     # ---- history -------------------------------------------------------------------------------
     def history_frame(self) -> Any:
@@ -278,18 +289,23 @@ class Conversation:
         finally:
             self._finish(turn, started)
 
-    def _dispatch(
+    async def _dispatch(
         self, action: Action, text: str, turn: Turn, started: float
     ) -> AsyncIterator[Update]:
+        for update in self._take_late_updates(stop_checking=action == "agent"):
+            yield update
         if action == "export":
-            return self._export_updates(turn=turn)
-        if action == "credits":
-            return self._credits_updates()
-        if action == "state":
-            return self._state_updates()
-        if action == "upload":
-            return self._upload_updates(text)
-        return self._agent_turn(text, turn, started)
+            updates = export_updates(self, turn=turn)
+        elif action == "credits":
+            updates = credits_updates(self)
+        elif action == "state":
+            updates = state_updates(self)
+        elif action == "upload":
+            updates = upload_updates(self, text)
+        else:
+            updates = self._agent_turn(text, turn, started)
+        async for update in updates:
+            yield update
 
     async def _agent_turn(self, text: str, turn: Turn, started: float) -> AsyncIterator[Update]:
         try:
@@ -304,7 +320,6 @@ class Conversation:
             yield error_update(exc)
             return
         turn.draft_before = before.to_json() if before else None
-        turn.credits_before = await self._credits_available()
 
         raw_text = ""
         gui = GuiStream()  # translates whole clauses as they complete
@@ -372,15 +387,13 @@ class Conversation:
         if interrupted is not None:
             async for update in self._poll_after_drop(interrupted, before):
                 yield update
-            if self._session_id != sid or self._draft == before:  # replaced, or never landed
-                turn.credits_after = await self._credits_available()
+            if self._session_id != sid or self._draft == before:  # replaced, or not landed yet
                 return
             after: Draft | None = self._draft
         else:
             after, read_ok = await self._read_draft()
             if not read_ok and delta_draft is not None:
                 after = self._draft = delta_draft
-        turn.credits_after = await self._credits_available()
         async for update in self._wrap_up(raw_text, before, after, stream_error):
             yield update
 
@@ -412,8 +425,8 @@ class Conversation:
         if code == "2001":
             return self._credits_error(
                 CreditsError(
-                    anonymous=bool(getattr(self.client, "is_anonymous", False)),
-                    anonymous_user_id=getattr(self.client, "user_id", None),
+                    anonymous=self.client.is_anonymous,
+                    anonymous_user_id=self.client.user_id,
                     code=2001,
                 )
             )
@@ -426,7 +439,7 @@ class Conversation:
         )
 
     def _credits_error(self, exc: CreditsError) -> Update:
-        bind_url = getattr(exc, "bind_url", None)
+        bind_url = exc.bind_url
         text = str(exc)
         if bind_url and bind_url not in text:
             text = f"{text} Register at {bind_url} to get more credits."
@@ -451,9 +464,11 @@ class Conversation:
     async def _poll_after_drop(
         self, exc: StreamInterruptedError, before: Draft | None
     ) -> AsyncIterator[Update]:
-        """Never resend: poll the state until the edit shows up (or we give up).
+        """Never resend: check the state a few times within the turn (:attr:`drop_checks`, ~3 s);
+        if the edit has not shown up by then, say so, end the turn and keep checking in the
+        background (:attr:`poll_intervals`, ~5 minutes) — see :attr:`on_late_update`.
 
-        Leaves the landed draft in :attr:`draft`; an unchanged draft means it never landed.
+        Leaves a landed draft in :attr:`draft`; an unchanged draft means it has not landed (yet).
         """
         yield Update(
             "notice",
@@ -461,106 +476,120 @@ class Conversation:
             "it is not sent again; checking whether the edit landed…",
             {"error": type(exc).__name__},
         )
-        waited = 0.0
-        for interval in self.poll_intervals:
+        sid, waited = self._session_id, 0.0
+        for interval in self.drop_checks:
             await self._sleep(interval)
             waited += interval
             try:
-                after, ok = await self._read_draft()
+                landed = await self._landed(before)
             except SessionNotFoundError as lost:
                 async for update in self._session_lost(lost):
                     yield update
                 return
-            if ok and after is not None and after != before:
+            if landed is not None:
                 yield Update(
                     "notice",
                     f"The edit landed (checked after {waited:.0f} s).",
                     {"waited_s": waited},
                 )
                 return
-        minutes = max(1, round(waited / 60))
-        yield error_update(
-            exc,
-            f"The timeline has not changed after {minutes} minute{'s' if minutes > 1 else ''}, "
-            'so the edit probably did not land. Say "status" to check again, or send the '
-            "request again.",
-            waited_s=waited,
-        )
-
-    # ---- local actions -------------------------------------------------------------------------
-    def _state_update(self, draft: Draft | None) -> Update:
-        if draft is None:
-            return Update(
-                "state",
-                "Nothing on the timeline yet — upload a photo and describe the motion you want.",
-                {"draft": None},
-            )
-        return Update("state", draft.summary(), {"draft": draft})
-
-    async def _state_updates(self) -> AsyncIterator[Update]:
-        draft, failure = await self._refresh_or_explain()
-        if failure:
-            for update in failure:
-                yield update
-            return
-        yield self._state_update(draft)
-
-    async def _credits_updates(self) -> AsyncIterator[Update]:
-        try:
-            credits = await self.client.credits()
-        except CreditsError as exc:
-            yield self._credits_error(exc)
-            return
-        except NemoError as exc:
-            yield error_update(exc)
-            return
-        text = f"You have {credits.available} credits available"
-        if credits.frozen:
-            text += f" ({credits.frozen} reserved by running jobs, {credits.total} in total)"
-        yield Update("credits", text + ".", {"credits": credits})
-
-    async def _upload_updates(self, text: str) -> AsyncIterator[Update]:
-        refs = media_references(text)
-        found = [
-            r
-            for r in refs
-            if r.lower().startswith(("http://", "https://")) or Path(r).expanduser().is_file()
-        ]
-        if found:
-            yield await self.upload(*found)
-            return
-        accepted = getattr(self.client, "accepted_types", None) or ACCEPTED_EXTENSIONS
-        types = ", ".join(sorted(e.upper() for e in accepted))
-        missing = f"I can't find {', '.join(refs)} — check the path. " if refs else ""
+        minutes = max(1, round(sum(self.poll_intervals) / 60))
         yield Update(
-            "upload",
-            f"{missing}To upload, use the upload button, or in code: "
-            f'await conv.upload("photo.jpg") (a path or a URL). Accepted: {types}; '
-            f"up to {self.skill.max_file_mb} MB.",
-            {"files": []},
+            "notice",
+            "The edit has not shown up yet. I'll keep checking for about "
+            f"{minutes} minute{'s' if minutes > 1 else ''} and tell you here when I know "
+            '(say "status" to look yourself).',
+            {"waited_s": waited, "checking": True},
         )
+        self._late_task = asyncio.ensure_future(self._check_late(exc, before, sid, waited))
+
+    async def _landed(self, before: Draft | None) -> Draft | None:
+        """The timeline if it now differs from ``before`` (the edit landed), else ``None``."""
+        after, ok = await self._read_draft()
+        return after if ok and after is not None and after != before else None
+
+    async def _check_late(
+        self, exc: StreamInterruptedError, before: Draft | None, sid: str | None, waited: float
+    ) -> None:
+        """The rest of :meth:`_poll_after_drop`, after the turn ended: its outcome is delivered
+        as late updates."""
+        for interval in self.poll_intervals:
+            await self._sleep(interval)
+            waited += interval
+            if self._session_id != sid:
+                return  # a new session replaced this one meanwhile: the edit is moot
+            try:
+                after = await self._landed(before)
+            except SessionNotFoundError as lost:
+                async for update in self._session_lost(lost):
+                    self._deliver_late(update)
+                return
+            if after is not None:
+                changes = diff(before, after)
+                said = ": " + "; ".join(changes) if changes else ""
+                self._deliver_late(
+                    Update(
+                        "notice",
+                        f"Your earlier edit landed after all (checked after {waited:.0f} s){said}.",
+                        {"waited_s": waited, "changes": changes, "late": True},
+                    )
+                )
+                self._deliver_late(
+                    Update("draft", after.summary(), {"draft": after, "changes": changes})
+                )
+                return
+        minutes = max(1, round(waited / 60))
+        self._deliver_late(
+            error_update(
+                exc,
+                f"The timeline has not changed after {minutes} minute"
+                f"{'s' if minutes > 1 else ''}, so the edit probably did not land. Say "
+                '"status" to check again, or send the request again.',
+                waited_s=waited,
+                late=True,
+            )
+        )
+
+    def _deliver_late(self, update: Update) -> None:
+        if self.on_late_update is None:
+            self._late_updates.append(update)
+            return
+        try:
+            self.on_late_update(update)
+        except Exception:  # a UI callback failing must not end the check silently
+            log.exception("on_late_update failed")
+
+    def _take_late_updates(self, *, stop_checking: bool) -> list[Update]:
+        """Late updates not delivered yet; a new message to the agent also ends a check still
+        running (its edit would be mistaken for the old one)."""
+        updates, self._late_updates = self._late_updates, []
+        if stop_checking and self._late_task is not None and not self._late_task.done():
+            self._late_task.cancel()
+            updates.append(
+                Update(
+                    "notice",
+                    "Your earlier edit had not shown up when this message was sent, so I "
+                    'stopped waiting for it; say "status" to see the timeline.',
+                    {"late": True},
+                )
+            )
+        return updates
+
+    async def wait_late_updates(self) -> None:
+        """Wait until a background check (after a dropped stream) has delivered its outcome."""
+        if self._late_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._late_task
+
+    # ---- local actions (in _local) ---------------------------------------------------------
+    _state_update = staticmethod(state_update)
 
     async def upload(self, *paths_or_urls: str | Path) -> Update:
         """Upload files (paths or URLs) to the session; returns an ``upload`` update listing them,
         or an ``error`` update saying what is wrong (type, size, missing file)."""
-        turn = self._begin(f"upload {' '.join(str(p) for p in paths_or_urls)}", "upload")
-        started = time.perf_counter()
-        try:
-            sid = await self.start()
-            try:
-                files = await self.client.upload(sid, *paths_or_urls)
-            except SessionNotFoundError:
-                sid = await self._new_session()
-                files = await self.client.upload(sid, *paths_or_urls)
-            update = Update("upload", _describe_uploads(files), {"files": list(files)})
-        except NemoError as exc:
-            update = error_update(exc)
-        turn.session_id = self._session_id
-        self._record(turn, update)
-        self._finish(turn, started)
-        return update
+        return await upload_files(self, *paths_or_urls)
 
-    # ---- export --------------------------------------------------------------------------------
+    # ---- export (the workflow is in _export) --------------------------------------------------------------------------------
     async def export(
         self, on_progress: ProgressCallback | None = None, *, dest: str | Path | None = None
     ) -> Path:
@@ -575,7 +604,7 @@ class Conversation:
         path: Path | None = None
         failure: BaseException | None = None
         try:
-            async for update in self._export_updates(on_progress=on_progress, dest=dest):
+            async for update in export_updates(self, on_progress=on_progress, dest=dest):
                 self._record(turn, update)
                 if update.kind == "export":
                     path = update.data["path"]
@@ -587,64 +616,11 @@ class Conversation:
             raise failure or NothingToExportError()
         return path
 
-    async def _export_updates(
-        self,
-        *,
-        on_progress: ProgressCallback | None = None,
-        dest: str | Path | None = None,
-        turn: Turn | None = None,
-    ) -> AsyncIterator[Update]:
-        draft, failure = await self._refresh_or_explain()
-        if failure:
-            for update in failure:
-                yield update
-            return
-        if draft is None or not draft.exportable:
-            error = NothingToExportError()
-            yield error_update(error, NOTHING_TO_EXPORT)
-            return
-        assert self._session_id is not None  # refresh() returned a draft
-        if turn is not None:
-            turn.draft_before = turn.draft_after = draft.to_json()
-        # A job for this very timeline may still be running from before a kernel restart.
-        mine = fingerprint(draft)
-        job = next(
-            (p for p in self._pending_for_me() if p.draft_fingerprint == mine),
-            None,
-        )
-        if job is not None:
-            yield Update("notice", "Picking up the export that was already running…", {})
-        else:
-            target = Path(dest) if dest is not None else self.renders_dir
-            try:
-                job = await submit_render(
-                    self.client, self._pending, self._session_id, draft, target
-                )
-            except NemoError as exc:
-                yield error_update(exc)
-                return
-            yield Update(
-                "notice",
-                f"Export started — this usually takes {self.skill.export_time}.",
-                {"render_id": job.render_id},
-            )
-        async for update in follow_render(self.client, self._pending, job, on_progress=on_progress):
-            yield update
-
-    def _pending_for_me(self) -> list[PendingRender]:
-        backend = backend_key(self.client)
-        return [
-            p
-            for p in self._pending.all()
-            if p.backend == backend
-            and (self._session_id is None or p.session_id == self._session_id)
-        ]
-
     async def resume_pending(self, on_progress: ProgressCallback | None = None) -> list[Path]:
         """Finish exports left running by an earlier kernel (this session's, or all on this
         server when no session is set): wait for each, download it, return the paths."""
         paths: list[Path] = []
-        for job in self._pending_for_me():
+        for job in pending_for(self):
             async for update in follow_render(
                 self.client, self._pending, job, on_progress=on_progress
             ):
@@ -659,21 +635,3 @@ def _flushed(gui: GuiStream) -> list[Update]:
     """The reply's held-back tail as a ``text`` update (none if nothing is left)."""
     shown, raw = gui.flush()
     return [Update("text", shown, {"delta": True, "raw": raw})] if raw else []
-
-
-def _describe_uploads(files: Sequence[Any]) -> str:
-    if not files:
-        return "Nothing was uploaded."
-    parts = []
-    for f in files:
-        details = [str(getattr(f, "file_type", None) or "file")]
-        width, height = getattr(f, "width", None), getattr(f, "height", None)
-        if width and height:
-            details.append(f"{width}x{height}")
-        duration = getattr(f, "duration", None)
-        if duration and getattr(f, "file_type", None) in ("video", "audio"):
-            details.append(f"{duration:g} s")
-        parts.append(f"{getattr(f, 'filename', '?')} ({', '.join(details)})")
-    if len(files) == 1:
-        return f"Uploaded 1 file: {parts[0]}. Now tell me how to animate it."
-    return f"Uploaded {len(files)} files: {'; '.join(parts)}. Now tell me what to make of them."

@@ -16,12 +16,17 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Any
 
-from nemo_nb.api import NemoClient, NemoConnectionError, NemoError, RenderError, RenderJob
+from nemo_nb._contract import is_loopback
+from nemo_nb.api import NemoConnectionError, NemoError, RenderError, RenderJob
+from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._update import Update, error_update
 from nemo_nb.timeline import Draft
+
+if TYPE_CHECKING:
+    from nemo_nb.conversation._conversation import Conversation
+    from nemo_nb.conversation._history import Turn
 
 __all__ = ["PendingRender", "PendingRenders", "NothingToExportError", "follow_render"]
 
@@ -51,11 +56,9 @@ class PendingRender:
     created_at: float
 
 
-def backend_key(client: NemoClient) -> str:
+def backend_key(client: AgentClient) -> str:
     """Which server a job lives on: every loopback engine is one backend (its port changes)."""
-    base = str(getattr(client, "base_url", "") or "")
-    host = urlparse(base).hostname or ""
-    return "engine" if host in ("127.0.0.1", "localhost", "::1") else base
+    return "engine" if is_loopback(client.base_url) else client.base_url
 
 
 def fingerprint(draft: Draft) -> str:
@@ -98,19 +101,13 @@ class PendingRenders:
         os.replace(tmp, self.path)
 
 
-def _fraction(job: Any) -> float:
-    value = getattr(job, "progress", job)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    # RenderJob.progress is 0-100; a bare number from elsewhere may already be a fraction.
-    number = number / 100.0 if isinstance(job, RenderJob) or number > 1.0 else number
-    return min(max(number, 0.0), 1.0)
+def _fraction(job: RenderJob) -> float:
+    """The job's progress (0-100 on the wire) as a fraction 0..1."""
+    return min(max(job.progress / 100.0, 0.0), 1.0)
 
 
 async def follow_render(
-    client: NemoClient,
+    client: AgentClient,
     pending: PendingRenders,
     job: PendingRender,
     *,
@@ -161,8 +158,9 @@ async def follow_render(
         )
         return
     except NemoError as exc:
-        still_running = getattr(exc, "job", None)  # wait_render gave up; the server did not
-        if still_running is None or getattr(still_running, "done", True):
+        # wait_render gave up while the server did not: the job stays pending for later
+        still_running = exc.job if isinstance(exc, RenderError) else None
+        if not isinstance(still_running, RenderJob) or still_running.done:
             pending.remove(job.render_id)
         yield error_update(exc, str(exc))
         return
@@ -180,7 +178,7 @@ async def follow_render(
 
 
 async def submit_render(
-    client: NemoClient,
+    client: AgentClient,
     pending: PendingRenders,
     session_id: str,
     draft: Draft,
@@ -198,3 +196,56 @@ async def submit_render(
     )
     pending.add(entry)
     return entry
+
+
+def pending_for(conv: Conversation) -> list[PendingRender]:
+    """The pending jobs on ``conv``'s server: its session's, or all when it has none yet."""
+    backend = backend_key(conv.client)
+    sid = conv.session_id
+    return [
+        p
+        for p in conv._pending.all()
+        if p.backend == backend and (sid is None or p.session_id == sid)
+    ]
+
+
+async def export_updates(
+    conv: Conversation,
+    *,
+    on_progress: ProgressCallback | None = None,
+    dest: str | Path | None = None,
+    turn: Turn | None = None,
+) -> AsyncIterator[Update]:
+    """ "export": check there is something to render, pick up a job already running for this
+    very timeline or submit one, then follow it to the downloaded MP4."""
+    draft, failure = await conv._refresh_or_explain()
+    if failure:
+        for update in failure:
+            yield update
+        return
+    if draft is None or not draft.exportable:
+        yield error_update(NothingToExportError(), NOTHING_TO_EXPORT)
+        return
+    sid = conv.session_id
+    assert sid is not None  # refresh() returned a draft
+    if turn is not None:
+        turn.draft_before = turn.draft_after = draft.to_json()
+    # A job for this very timeline may still be running from before a kernel restart.
+    mine = fingerprint(draft)
+    job = next((p for p in pending_for(conv) if p.draft_fingerprint == mine), None)
+    if job is not None:
+        yield Update("notice", "Picking up the export that was already running…", {})
+    else:
+        target = Path(dest) if dest is not None else conv.renders_dir
+        try:
+            job = await submit_render(conv.client, conv._pending, sid, draft, target)
+        except NemoError as exc:
+            yield error_update(exc)
+            return
+        yield Update(
+            "notice",
+            f"Export started — this usually takes {conv.skill.export_time}.",
+            {"render_id": job.render_id},
+        )
+    async for update in follow_render(conv.client, conv._pending, job, on_progress=on_progress):
+        yield update

@@ -219,20 +219,36 @@ def translate_gui(text: str) -> Translation:
 # No rule above matches across one of these characters, so a reply cut just after one translates
 # piece by piece exactly as it does whole (tests/conversation/test_gui_stream.py checks every cut).
 _SAFE_CUTS = frozenset(".,;:!?)\n。！？，；：、）")
+# Every English rule's match starts with one of these words: text before the first of them can be
+# cut at any space. (CJK text is cut at punctuation only.)
+_RULE_STARTS = re.compile(r"\b(?:click|tap|press|hit|select|choose|preview|open|drag|drop)", re.I)
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _safe_cut(text: str) -> int:
+    """How much of ``text`` can be translated now without changing what the whole would say."""
+    cut = max((i for i, c in enumerate(text) if c in _SAFE_CUTS), default=-1) + 1
+    tail = text[cut:]
+    if _CJK.search(tail):
+        return cut
+    start = _RULE_STARTS.search(tail)
+    before = tail[: start.start()] if start else tail
+    space = max(before.rfind(" "), before.rfind("\t"))
+    return cut + space + 1 if space >= 0 else cut
 
 
 class GuiStream:
     """Translates an agent reply while it streams, so each character is shown once, translated.
 
-    :meth:`feed` takes raw chunks and returns the translation of every clause completed so far
-    (text up to a punctuation mark no rule crosses); the unfinished tail waits for more text or
-    for :meth:`flush` at the end of the reply.
+    :meth:`feed` takes raw chunks and returns the translation of all it can translate already:
+    complete words, except from a word a GUI phrase may start with ("click", "preview", …) up to
+    the end of its clause. The rest waits for more text or for :meth:`flush` at the end.
 
     >>> gui = GuiStream()
     >>> gui.feed("Done! Preview it in the Tim")
-    ('Done!', 'Done!')
+    ('Done! ', 'Done! ')
     >>> gui.feed("eline, then click Export.")
-    (' See the timeline summary, then say "export".', ' Preview it in the Timeline, then click Export.')
+    ('See the timeline summary, then say "export".', 'Preview it in the Timeline, then click Export.')
     """
 
     def __init__(self) -> None:
@@ -241,7 +257,7 @@ class GuiStream:
     def feed(self, chunk: str) -> tuple[str, str]:
         """Add ``chunk``; return ``(translated, raw)`` for the clauses it completed (may be empty)."""
         self._pending += chunk
-        cut = max((i for i, c in enumerate(self._pending) if c in _SAFE_CUTS), default=-1) + 1
+        cut = _safe_cut(self._pending)
         raw, self._pending = self._pending[:cut], self._pending[cut:]
         return (translate_gui(raw).text if raw else ""), raw
 

@@ -11,6 +11,9 @@ from nemo_nb.conversation._update import Update
 __all__ = ["Reply"]
 
 _PREFIX = {"activity": "▸ ", "notice": "", "error": "✗ ", "summary": "Changed: "}
+#: What answers a turn when the agent wrote nothing: a silent edit's summary, a local command's
+#: answer ("credits", "status", "upload") or the finished export.
+_ANSWERS = ("summary", "credits", "state", "upload", "export")
 
 
 @dataclass
@@ -22,8 +25,10 @@ class Reply:
 
     @property
     def text(self) -> str:
-        """The agent's reply as the user should read it (GUI phrases translated)."""
-        return "".join(u.text for u in self.updates if u.kind == "text")
+        """The reply as the user read it: the agent's words (GUI phrases translated), or when it
+        wrote none, the answer shown instead (a silent edit's summary, credits, status…)."""
+        said = "".join(u.text for u in self.updates if u.kind == "text")
+        return said or "\n".join(u.text for u in self.updates if u.kind in _ANSWERS and u.text)
 
     @property
     def changes(self) -> list[str]:

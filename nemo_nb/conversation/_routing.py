@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from nemo_nb.skills import ACCEPTED_EXTENSIONS
+from nemo_nb._mediatype import ENGINE_TYPES, file_extensions
 
 __all__ = ["Action", "route", "media_references"]
 
@@ -103,7 +103,7 @@ _ALLOWED_CJK: dict[str, list[str]] = {
 # Order decides ties ("export status" is a question about the export, not the state).
 _ORDER: tuple[Action, ...] = ("export", "credits", "upload", "state")
 
-_MEDIA_EXT = "|".join(sorted({*ACCEPTED_EXTENSIONS, "heic", "heif", "avif"}, key=len, reverse=True))
+_MEDIA_EXT = "|".join(sorted(file_extensions(ENGINE_TYPES), key=len, reverse=True))
 _MEDIA_REF = re.compile(
     rf"""(?:https?://\S+?|[~./\\\w:-][^\s"']*?)\.(?:{_MEDIA_EXT})(?:\?\S*)?(?=$|[\s"',])""",
     re.IGNORECASE,

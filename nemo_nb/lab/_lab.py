@@ -109,7 +109,7 @@ class PromptLab:
         """A pandas DataFrame, one row per variant: image, prompt, skill, effects, strength,
         duration_s, aspect, title, music, render_s, size_bytes, credits_used, path, error,
         status and the agent's reply."""
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped]
 
         return pd.DataFrame([v.row() for v in self.variants], columns=list(COLUMNS))
 
@@ -152,7 +152,7 @@ class PromptLab:
         return self._view
 
     def _build_view(self) -> Any:
-        import ipywidgets as w
+        import ipywidgets as w  # type: ignore[import-untyped]
 
         run = w.Button(description="Run", icon="play", tooltip="Run every variant")
         cancel = w.Button(description="Cancel", icon="stop", tooltip="Stop the run and its renders")
@@ -214,8 +214,9 @@ class PromptLab:
     async def run(self) -> None:
         """Run every variant not done yet (at most ``concurrency`` at once) and show the grid.
 
-        A failing variant shows its error in its card and the others go on. :meth:`cancel` (or
-        the Cancel button) stops the run and cancels its renders on the server. In a notebook the
+        A failing variant shows its error in its card and the others go on. Interrupting the
+        kernel while a cell awaits this (or :meth:`cancel`, or the Cancel button of a run begun
+        with :meth:`start`) stops the run and cancels its renders on the server. In a notebook the
         live grid is replaced by its static HTML when the run ends, so a saved notebook shows the
         results (previews with filmstrips) on GitHub and nbviewer too.
         """

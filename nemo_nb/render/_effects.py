@@ -38,6 +38,30 @@ def margin_for(effect_type: str, strength: float, size: tuple[int, int]) -> floa
     return needed + 0.01 if needed else 0.0
 
 
+#: Effects that move the subject alone when the picture has one (the others move the camera).
+SUBJECT_EFFECTS = frozenset({"jiggle", "bounce", "sway", "pulse", "alive"})
+
+
+@dataclass(frozen=True)
+class Body:
+    """Where the subject is, in frame pixels (from the subject analysis)."""
+
+    top: float  # its highest point
+    centre: tuple[float, float]  # the mask's centroid
+    face: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1
+
+    def chest_and_neck(self, base: tuple[float, float]) -> tuple[float, float, float, float, float]:
+        """(chest x, chest y, chest radius, neck y, head size): where breathing and head turns
+        pivot. From the face when there is one, else from the subject's extent."""
+        if self.face is not None:
+            x0, y0, x1, y1 = self.face
+            fw, fh = x1 - x0, y1 - y0
+            cx = (x0 + x1) / 2
+            return cx, y1 + 1.3 * fh, 1.3 * fw, y1 + 0.2 * fh, fh
+        tall = max(base[1] - self.top, 1.0)
+        return self.centre[0], self.top + 0.6 * tall, 0.35 * tall, self.top + 0.4 * tall, 0.3 * tall
+
+
 #: Plate pixels per frame pixel: slow sub-pixel drifts sample a finer plate so they do not shimmer.
 PLATE_SCALE = {"kenburns": 1.5, "alive": 1.25}
 FIELD_EFFECTS = frozenset({"jiggle", "sway"})
@@ -79,10 +103,25 @@ class Motion:
     size: tuple[int, int]  # frame width, height (pixels)
     anchor: tuple[float, float]  # pinned base point, frame pixels
     direction: str = "in"
+    #: The subject, when the effect moves it alone (``None``: the whole frame moves, as before).
+    body: Body | None = None
 
     @property
     def is_field(self) -> bool:
-        return self.type in FIELD_EFFECTS
+        return self.type in FIELD_EFFECTS or (self.type == "alive" and self.body is not None)
+
+    def background_affine(self, t: float) -> np.ndarray:
+        """3x3 backward matrix of the background layer when the subject moves alone: the camera
+        (Ken Burns) moves it, "alive" drifts it slowly (parallax), subject effects hold it still."""
+        if self.type == "kenburns":
+            return self.affine(t)
+        if self.type == "alive" and self.body is not None:
+            width, height = self.size
+            phase = TAU * _cycles(self.period, 8.0, self.speed) * t / self.period
+            k = self.strength
+            drift = (0.008 * k * width * np.sin(phase), 0.004 * k * height * np.sin(2 * phase))
+            return _zoom_about((width / 2, height / 2), 1.0, drift)
+        return np.eye(3)
 
     # ----- rigid effects -------------------------------------------------------------------
     def affine(self, t: float) -> np.ndarray:
@@ -104,8 +143,9 @@ class Motion:
                 a * (0.5 - 0.5 * np.cos(TAU * np.clip((u - s) / 0.16, 0, 1)))
                 for a, s in ((1.0, 0.0), (0.6, 0.2))
             )
-            return _zoom_about((width / 2, height / 2), 1 + 0.06 * k * bump, (0.0, 0.0))
-        if self.type == "alive":
+            centre = self.body.centre if self.body is not None else (width / 2, height / 2)
+            return _zoom_about(centre, 1 + 0.06 * k * bump, (0.0, 0.0))
+        if self.type == "alive" and self.body is None:
             breath = 0.5 - 0.5 * np.cos(TAU * _cycles(p, 4.0, self.speed) * t / p)
             drift_cycles = _cycles(p, 8.0, self.speed)
             phase = TAU * drift_cycles * t / p
@@ -161,13 +201,40 @@ class Motion:
         The forward displacement is evaluated at the destination (the small-displacement inverse
         of anchors.md §1.2, fine for amplitudes of a few percent).
         """
-        dx, dy = self._jiggle(t, gx, gy) if self.type == "jiggle" else self._sway(t, gx, gy)
+        if self.type == "alive":
+            dx, dy = self._alive(t, gx, gy)
+        elif self.type == "jiggle":
+            dx, dy = self._jiggle(t, gx, gy)
+        else:
+            dx, dy = self._sway(t, gx, gy)
         return gx - dx, gy - dy
+
+    def _alive(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Breathing about the chest and a gentle head tilt about the neck (subject only)."""
+        assert self.body is not None
+        p, k = self.period, self.strength
+        cx, cy, radius, neck_y, head = self.body.chest_and_neck(self.anchor)
+        # breathing: a swell centred on the chest, fading out by ~2 radii
+        breath = 0.5 - 0.5 * np.cos(TAU * _cycles(p, 4.0, self.speed) * t / p)
+        ux, uy = gx - cx, gy - cy
+        swell = 0.05 * k * breath * np.exp(-0.5 * (ux * ux + uy * uy) / radius**2)
+        dx, dy = ux * swell, uy * swell
+        # the head turns about the neck, a quarter cycle after the breath
+        tilt = 0.05 * k * np.sin(TAU * _cycles(p, 3.0, self.speed) * t / p + 0.25 * TAU)
+        above = _smoothstep((neck_y + 0.35 * head - gy) / (0.7 * head))
+        near = np.exp(-0.5 * ((gx - cx) / (1.4 * head)) ** 2)
+        weight = above * near
+        nx, ny = gx - cx, gy - neck_y
+        c, s = np.cos(tilt), np.sin(tilt)
+        dx += weight * (c * nx - s * ny - nx)
+        dy += weight * (s * nx + c * ny - ny)
+        return dx, dy
 
     def _heights(self, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Height above the base (1 at the frame top) and signed horizontal offset, in base heights."""
         ax, ay = self.anchor
-        reach = max(ay, 0.3 * self.size[1])
+        top = self.body.top if self.body is not None else 0.0
+        reach = max(ay - top, 0.3 * self.size[1])
         return np.maximum(ay - gy, 0.0) / reach, (gx - ax) / reach, reach
 
     def jiggle_signals(self, t: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -265,6 +332,13 @@ class Composed:
                 total = part.affine(t) @ total  # applied after the ones before it
         return total
 
+    def background_affine(self, t: float) -> np.ndarray:
+        """3x3 backward matrix of the background layer (see :meth:`Motion.background_affine`)."""
+        total = np.eye(3)
+        for part in self.parts:
+            total = part.background_affine(t) @ total
+        return total
+
     def field(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Backward map on a grid: every rigid part, then every deforming part, in rank order."""
         m = self.affine(t)
@@ -299,6 +373,10 @@ def make_motion(
     size: tuple[int, int],
     anchor: tuple[float, float],
     direction: str = "in",
+    body: Body | None = None,
 ) -> Motion:
-    """The effect of a segment of ``duration`` seconds with ``loops`` seamless cycles."""
-    return Motion(effect_type, strength, speed, duration / max(1, loops), size, anchor, direction)
+    """The effect of a segment of ``duration`` seconds with ``loops`` seamless cycles; with a
+    ``body`` the subject effects move the subject alone."""
+    period = duration / max(1, loops)
+    body = body if effect_type in SUBJECT_EFFECTS else None
+    return Motion(effect_type, strength, speed, period, size, anchor, direction, body)

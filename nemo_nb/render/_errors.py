@@ -26,3 +26,6 @@ class RenderResult:
     duration_s: float
     has_audio: bool
     size_bytes: int
+    #: One sentence per thing rendered differently from what the draft asked, e.g. a photo
+    #: without a clear subject whose whole frame moves (subject analysis fell back).
+    notes: tuple[str, ...] = ()

@@ -21,6 +21,8 @@ class Plate:
     margin: tuple[float, float]  # frame pixels of extra picture left/right and top/bottom
     scale: float  # plate pixels per frame pixel
     anchor: tuple[float, float]  # the pinned point, frame pixels
+    #: 2x3 forward matrix: source picture pixel -> frame pixel (where the picture landed).
+    source_to_frame: np.ndarray | None = None
 
     def frame_to_plate(self) -> np.ndarray:
         """3x3 matrix taking frame pixel coordinates to plate pixel coordinates."""
@@ -39,12 +41,41 @@ def _fit_scale(
     return min(width / iw, height / ih)
 
 
-def _source_to_plate(
-    iw: int, ih: int, width: int, height: int, fit: str, margin: tuple[float, float], scale: float
-) -> np.ndarray:
-    """2x3 forward matrix: source pixel -> plate pixel, for the fit centred in the frame."""
+def _offsets(
+    iw: int,
+    ih: int,
+    width: int,
+    height: int,
+    fit: str,
+    margin: tuple[float, float],
+    focus: tuple[float, float] = (0.5, 0.5),
+) -> tuple[float, float, float]:
+    """(scale, ox, oy): the fitted picture's scale and its top-left corner in frame pixels.
+
+    Contain centres the picture; cover puts ``focus`` (fractions of the picture: the subject)
+    as near the frame's centre as the picture allows while still covering the frame and margin.
+    """
     s = _fit_scale(iw, ih, width, height, fit, margin)
     ox, oy = (width - s * iw) / 2, (height - s * ih) / 2
+    if fit == "cover" and focus != (0.5, 0.5):
+        mx, my = margin
+        ox = min(-mx, max(width + mx - s * iw, width / 2 - s * focus[0] * iw))
+        oy = min(-my, max(height + my - s * ih, height / 2 - s * focus[1] * ih))
+    return s, ox, oy
+
+
+def _source_to_plate(
+    iw: int,
+    ih: int,
+    width: int,
+    height: int,
+    fit: str,
+    margin: tuple[float, float],
+    scale: float,
+    focus: tuple[float, float] = (0.5, 0.5),
+) -> np.ndarray:
+    """2x3 forward matrix: source pixel -> plate pixel, for the fit centred on ``focus``."""
+    s, ox, oy = _offsets(iw, ih, width, height, fit, margin, focus)
     mx, my = margin
     a = scale * s
     return np.array(
@@ -108,11 +139,12 @@ def fit_picture(
     *,
     margin: tuple[float, float] = (0.0, 0.0),
     scale: float = 1.0,
+    focus: tuple[float, float] = (0.5, 0.5),
 ) -> np.ndarray:
     """``src`` fitted into a (width + 2 mx, height + 2 my) * scale canvas; contain gets a blurred fill."""
     ih, iw = src.shape[:2]
     size = (even((width + 2 * margin[0]) * scale), even((height + 2 * margin[1]) * scale))
-    forward = _source_to_plate(iw, ih, width, height, fit, margin, scale)
+    forward = _source_to_plate(iw, ih, width, height, fit, margin, scale, focus)
     if fit == "cover":
         return _warp_into(src, forward, size)
     return _warp_into(src, forward, size, dst=blurred_fill(src, width, height, margin, scale))
@@ -127,15 +159,18 @@ def build_plate(
     *,
     margin_frac: float,
     scale: float,
+    focus: tuple[float, float] = (0.5, 0.5),
 ) -> Plate:
-    """Fit ``src`` once for a segment; ``anchor_uv`` (0..1 of the source) becomes frame pixels."""
+    """Fit ``src`` once for a segment; ``anchor_uv`` (0..1 of the source) becomes frame pixels;
+    a cover crop centres on ``focus`` (0..1 of the source)."""
     margin = (margin_frac * width, margin_frac * height)
-    image = fit_picture(src, width, height, fit, margin=margin, scale=scale)
+    image = fit_picture(src, width, height, fit, margin=margin, scale=scale, focus=focus)
     ih, iw = src.shape[:2]
-    s = _fit_scale(iw, ih, width, height, fit, margin)
-    ax = s * anchor_uv[0] * iw + (width - s * iw) / 2 - 0.5
-    ay = s * anchor_uv[1] * ih + (height - s * ih) / 2 - 0.5
+    s, ox, oy = _offsets(iw, ih, width, height, fit, margin, focus)
+    to_frame = np.array([[s, 0, 0.5 * s + ox - 0.5], [0, s, 0.5 * s + oy - 0.5]])
+    ax = s * anchor_uv[0] * iw + ox - 0.5
+    ay = s * anchor_uv[1] * ih + oy - 0.5
     # A base point cropped off by cover still needs to be on (or just below) the frame to pin it.
     ax = min(max(ax, 0.0), width - 1.0)
     ay = min(max(ay, 0.3 * height), float(height))
-    return Plate(image, margin, scale, (ax, ay))
+    return Plate(image, margin, scale, (ax, ay), to_frame)

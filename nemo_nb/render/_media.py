@@ -53,6 +53,14 @@ def check_picture(path: Path, where: str) -> None:
         ) from exc
 
 
+def picture_size(path: Path) -> tuple[int, int]:
+    """The picture's upright (width, height), from its header."""
+    enable_image_formats()
+    with _open_picture(path) as im:
+        w, h = im.size
+        return (h, w) if im.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (w, h)
+
+
 def load_picture(path: Path, need: tuple[int, int], fit: str, where: str) -> np.ndarray:
     """Decode ``path`` upright as RGB uint8, reduced to about what a ``fit`` into ``need`` uses.
 
@@ -77,9 +85,16 @@ _UPRIGHT_TO_STORED = {
 
 
 def load_picture_region(
-    path: Path, need: tuple[int, int], fit: str, where: str, *, crop: bool = True
+    path: Path,
+    need: tuple[int, int],
+    fit: str,
+    where: str,
+    *,
+    crop: bool = True,
+    focus: tuple[float, float] = (0.5, 0.5),
 ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """Like :func:`load_picture`, but for ``cover`` keeps only the centred region the fit shows.
+    """Like :func:`load_picture`, but for ``cover`` keeps only the region the fit shows, centred
+    on ``focus`` (fractions of the upright picture: the subject) as far as the picture allows.
 
     Returns the picture and the kept box (u0, v0, u1, v1) as fractions of the upright image. A
     12 MP landscape photo in a 9:16 frame keeps under half its width, which halves the memory a
@@ -119,7 +134,9 @@ def load_picture_region(
                 keep_u = min(1.0, (need[0] / s + 4) / w)
                 keep_v = min(1.0, (need[1] / s + 4) / h)
                 if keep_u * keep_v < 0.9:
-                    box = ((1 - keep_u) / 2, (1 - keep_v) / 2, (1 + keep_u) / 2, (1 + keep_v) / 2)
+                    cu = min(max(focus[0], keep_u / 2), 1 - keep_u / 2)
+                    cv = min(max(focus[1], keep_v / 2), 1 - keep_v / 2)
+                    box = (cu - keep_u / 2, cv - keep_v / 2, cu + keep_u / 2, cv + keep_v / 2)
                     to_stored = _UPRIGHT_TO_STORED.get(orientation, _UPRIGHT_TO_STORED[1])
                     corners = [to_stored(box[0], box[1]), to_stored(box[2], box[3])]
                     sw, sh = im.size

@@ -9,6 +9,7 @@ warp of frame n+1 overlaps the encode of frame n.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import queue
@@ -19,19 +20,36 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from . import _yuv as yuv
 from ._audio import mix_soundtrack
 from ._draft import Plan, TextSegment, VisualSegment, plan_draft
-from ._effects import PLATE_SCALE, compose, composed_margin, make_motion
+from ._effects import (
+    PLATE_SCALE,
+    SUBJECT_EFFECTS,
+    Body,
+    compose,
+    composed_margin,
+    make_motion,
+)
 from ._encode import Encoder
 from ._errors import RenderCancelled, RenderInputError, RenderResult
 from ._fit import build_plate
-from ._media import VideoClip, check_picture, check_stream, load_picture_region
+from ._media import (
+    VideoClip,
+    check_picture,
+    check_stream,
+    load_picture_region,
+    picture_size,
+)
 from ._music import SAMPLE_RATE
+from ._subject import Subject, analyse
 from ._text import TextSprite, rasterise
 from ._transitions import blend
+
+log = logging.getLogger("nemo_nb.render")
 
 _EPS = 1e-6
 _GRID_STEP = 8  # output pixels per coarse-grid cell of the deforming effects' maps
@@ -39,10 +57,23 @@ _QUEUE_FRAMES = 3
 _PROGRESS_INTERVAL = 0.1  # seconds: at most ~10 progress calls a second
 
 
-class StillSegment:
-    """A picture with its motion effect: fitted once, warped per frame."""
+#: The anchor the agent writes by default: with a subject, its base is used instead.
+_DEFAULT_ANCHOR = (0.5, 0.92)
+#: A cover crop is centred on the subject when it keeps less than this much of a side.
+_CROP_FOCUS_BELOW = 0.8
 
-    def __init__(self, seg: VisualSegment, width: int, height: int) -> None:
+
+class StillSegment:
+    """A picture with its motion effects: fitted once, warped per frame.
+
+    With a subject (``_subject``) and an effect that moves it, the frame is two layers: the
+    background plate (the picture with the subject filled in) held still or drifting slowly, and
+    the picture warped by the effect, cut out by the warped, feathered subject mask.
+    """
+
+    def __init__(
+        self, seg: VisualSegment, width: int, height: int, notes: list[str] | None = None
+    ) -> None:
         effects = seg.effects
         margin = composed_margin([(fx.type, fx.strength) for fx in effects], (width, height))
         scale = max(PLATE_SCALE.get(fx.type, 1.0) for fx in effects)
@@ -50,11 +81,55 @@ class StillSegment:
             math.ceil(width * (1 + 2 * margin) * scale),
             math.ceil(height * (1 + 2 * margin) * scale),
         )
-        source, (u0, v0, u1, v1) = load_picture_region(seg.path, need, seg.fit, seg.label)
-        # the anchor is given on the whole picture; the source may be the shown part only
-        anchor = ((seg.anchor[0] - u0) / (u1 - u0), (seg.anchor[1] - v0) / (v1 - v0))
-        plate = build_plate(source, width, height, seg.fit, anchor, margin_frac=margin, scale=scale)
+        subject = self._subject(seg, width, height, notes)
+        focus = subject.focus if subject is not None and subject.ok else (0.5, 0.5)
+        anchor_uv = seg.anchor
+        if subject is not None and subject.ok and seg.anchor == _DEFAULT_ANCHOR:
+            x0, _, x1, y1 = subject.box
+            fx_ = subject.face
+            anchor_uv = ((fx_[0] + fx_[2]) / 2 if fx_ else subject.centroid[0], y1)
+        source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
+        (u0, v0, u1, v1), ih, iw = box, *source.shape[:2]
+
+        def in_source(u: float, v: float) -> tuple[float, float]:
+            # whole picture -> the loaded part (the source may be the shown region only)
+            return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
+
+        plate = build_plate(
+            source,
+            width,
+            height,
+            seg.fit,
+            in_source(*anchor_uv),
+            margin_frac=margin,
+            scale=scale,
+            focus=in_source(*focus),
+        )
         del source
+        self.size = (width, height)
+        self._to_plate = plate.frame_to_plate()
+        moving = (
+            subject is not None and subject.ok and any(fx.type in SUBJECT_EFFECTS for fx in effects)
+        )
+        body = None
+        self._layers: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        if moving:
+            assert subject is not None and plate.source_to_frame is not None
+            # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
+            sh, sw = subject.mask.shape
+            small_to_source = np.array(
+                [
+                    [iw / ((u1 - u0) * sw), 0, (0.5 / sw - u0) * iw / (u1 - u0) - 0.5],
+                    [0, ih / ((v1 - v0) * sh), (0.5 / sh - v0) * ih / (v1 - v0) - 0.5],
+                    [0, 0, 1],
+                ]
+            )
+            small_to_frame = np.vstack([plate.source_to_frame, [0, 0, 1]]) @ small_to_source
+            body = _body(subject, small_to_frame)
+            background, alpha = _layers(
+                plate.image, subject, self._to_plate @ small_to_frame, seg.fit
+            )
+            self._layers = (yuv.to_i420(background), alpha)
         # converted once: every per-frame warp then runs on the encoder's own planes
         self.plate = dataclasses.replace(plate, image=yuv.to_i420(plate.image))
         self.motion = compose(
@@ -68,19 +143,47 @@ class StillSegment:
                     (width, height),
                     self.plate.anchor,
                     fx.direction,
+                    body,
                 )
                 for fx in effects
             ]
         )
-        self.size = (width, height)
         self._static = all(fx.type == "none" for fx in effects) and margin == 0 and scale == 1.0
-        self._to_plate = self.plate.frame_to_plate()
+        self._still_background: np.ndarray | None = None
+        if self._layers is not None and np.allclose(self.motion.background_affine(0.37), np.eye(3)):
+            # subject effects only: the background is the same every frame
+            self._still_background = yuv.warp_affine(self._layers[0], self._to_plate, width, height)
         if self.motion.is_field:
             cw, ch = math.ceil(width / _GRID_STEP) + 1, math.ceil(height / _GRID_STEP) + 1
             # coarse samples placed where cv2.resize puts them, so the resized map is exact there
             xs = (np.arange(cw) + 0.5) * width / cw - 0.5
             ys = (np.arange(ch) + 0.5) * height / ch - 0.5
             self._grid = np.meshgrid(xs, ys)
+
+    @staticmethod
+    def _subject(
+        seg: VisualSegment, width: int, height: int, notes: list[str] | None
+    ) -> Subject | None:
+        """The picture's subject analysis, when an effect moves the subject or a cover crop
+        loses much of the picture (so it should centre on the subject); else ``None``."""
+        moves = any(fx.type in SUBJECT_EFFECTS for fx in seg.effects)
+        if not moves:
+            if seg.fit != "cover":
+                return None
+            pw, ph = picture_size(seg.path)
+            kept = min(pw / ph * height / width, ph / pw * width / height)
+            if kept >= _CROP_FOCUS_BELOW:
+                return None
+        subject: Subject | None = None
+        try:
+            subject = analyse(seg.path)
+            reason = subject.reason
+        except Exception as exc:  # the analysis is an improvement, never a reason to fail
+            log.warning("%s: subject analysis failed (%s); moving the whole frame", seg.label, exc)
+            reason = f"the subject analysis failed ({exc})"
+        if moves and reason and notes is not None:
+            notes.append(f"{seg.path.name}: the whole frame moves because {reason}.")
+        return subject
 
     def frame(self, t: float) -> np.ndarray:
         """The I420 frame at ``t`` seconds into the segment (a new buffer)."""
@@ -91,13 +194,64 @@ class StillSegment:
             fx, fy = self.motion.field(t, *self._grid)
             m = self._to_plate
             coarse = np.dstack([m[0, 0] * fx + m[0, 2], m[1, 1] * fy + m[1, 2]]).astype(np.float32)
-            return yuv.remap(self.plate.image, coarse, width, height)
-        return yuv.warp_affine(
-            self.plate.image, self._to_plate @ self.motion.affine(t), width, height
-        )
+            if self._layers is None:
+                return yuv.remap(self.plate.image, coarse, width, height)
+            front, ay, ac = yuv.remap_with_alpha(
+                self.plate.image, self._layers[1], coarse, width, height
+            )
+        else:
+            backward = self._to_plate @ self.motion.affine(t)
+            front = yuv.warp_affine(self.plate.image, backward, width, height)
+            if self._layers is None:
+                return front
+            ay, ac = yuv.warp_alpha_affine(self._layers[1], backward, width, height)
+        if self._still_background is not None:
+            back = self._still_background.copy()
+        else:
+            backward = self._to_plate @ self.motion.background_affine(t)
+            back = yuv.warp_affine(self._layers[0], backward, width, height)
+        return yuv.blend_over(back, front, ay, ac)
 
     def close(self) -> None:
         pass
+
+
+def _body(subject: Subject, small_to_frame: np.ndarray) -> Body:
+    """The subject's geometry in frame pixels."""
+    sh, sw = subject.mask.shape
+
+    def point(u: float, v: float) -> tuple[float, float]:
+        x, y, _ = small_to_frame @ np.array([u * sw - 0.5, v * sh - 0.5, 1.0])
+        return float(x), float(y)
+
+    face = None
+    if subject.face is not None:
+        face = (*point(*subject.face[:2]), *point(*subject.face[2:]))
+    return Body(point(0.5, subject.box[1])[1], point(*subject.centroid), face)
+
+
+def _layers(
+    plate: np.ndarray, subject: Subject, small_to_plate: np.ndarray, fit: str
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """(background plate RGB, (alpha, half-size alpha)) at the plate's size and placement."""
+    ph, pw = plate.shape[:2]
+    # cover: the subject continues past the picture's edge (a bust runs off the bottom)
+    border = cv2.BORDER_REPLICATE if fit == "cover" else cv2.BORDER_CONSTANT
+    alpha = cv2.warpAffine(
+        subject.mask, small_to_plate[:2], (pw, ph), flags=cv2.INTER_LINEAR, borderMode=border
+    )
+    fill = cv2.warpAffine(
+        subject.background,
+        small_to_plate[:2],
+        (pw, ph),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    # the fill covers a little more than the subject, so no outline of it stays behind
+    cover = np.minimum(alpha * 3.0, 1.0)[..., None]
+    background = (plate * (1 - cover) + fill * cover).astype(np.uint8)
+    half = cv2.resize(alpha, (pw // 2, ph // 2), interpolation=cv2.INTER_AREA)
+    return background, (alpha, half)
 
 
 class MovingSegment:
@@ -116,8 +270,15 @@ class MovingSegment:
 class VideoTrack:
     """One video track: the segment showing at ``t``, blended with its predecessor in a transition."""
 
-    def __init__(self, segments: list[VisualSegment], width: int, height: int) -> None:
+    def __init__(
+        self,
+        segments: list[VisualSegment],
+        width: int,
+        height: int,
+        notes: list[str] | None = None,
+    ) -> None:
         self.segments, self.size = segments, (width, height)
+        self._notes = notes
         self._live: dict[int, StillSegment | MovingSegment] = {}
         # a segment keeps animating through the next one's transition window
         self._until = []
@@ -138,9 +299,10 @@ class VideoTrack:
         # Built when first shown (a prefetch thread was tried: no faster on 2 cores, +40 MB).
         if i not in self._live:
             seg = self.segments[i]
-            self._live[i] = (StillSegment if seg.kind == "image" else MovingSegment)(
-                seg, *self.size
-            )
+            if seg.kind == "image":
+                self._live[i] = StillSegment(seg, *self.size, self._notes)
+            else:
+                self._live[i] = MovingSegment(seg, *self.size)
         return self._live[i]
 
     def frame(self, t: float) -> np.ndarray | None:
@@ -174,8 +336,12 @@ class Compositor:
 
     def __init__(self, plan: Plan, sprites: dict[int, list[TextSprite]]) -> None:
         self.size = (plan.width, plan.height)
+        #: What the render could not do as asked (a photo without a subject moves whole).
+        self.notes: list[str] = []
         self.layers: list[Any] = [
-            VideoTrack(segs, plan.width, plan.height) if kind == "video" else sprites[index]
+            VideoTrack(segs, plan.width, plan.height, self.notes)
+            if kind == "video"
+            else sprites[index]
             for index, (kind, segs) in enumerate(plan.layers)
         ]
 
@@ -304,9 +470,10 @@ def render_draft(
         raise
     frames: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
     stop = threading.Event()
+    compositor = Compositor(plan, sprites)
     producer = threading.Thread(
         target=_produce,
-        args=(Compositor(plan, sprites), plan, frames, stop),
+        args=(compositor, plan, frames, stop),
         name="nemo-render-frames",
         daemon=True,
     )
@@ -363,6 +530,7 @@ def render_draft(
         duration_s=plan.duration,
         has_audio=soundtrack is not None,
         size_bytes=out_path.stat().st_size,
+        notes=tuple(dict.fromkeys(compositor.notes)),
     )
 
 

@@ -93,3 +93,43 @@ def remap(src: np.ndarray, coarse: np.ndarray, width: int, height: int) -> np.nd
     for s, o in ((su, ou), (sv, ov)):
         cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)
     return out
+
+
+def warp_alpha_affine(
+    alpha: tuple[np.ndarray, np.ndarray], backward: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's (luma-size, chroma-size) float32 alpha through the same map as :func:`warp_affine`."""
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    ay = cv2.warpAffine(alpha[0], backward[:2], (width, height), flags=flags)
+    ac = cv2.warpAffine(
+        alpha[1], chroma_matrix(backward)[:2], (width // 2, height // 2), flags=flags
+    )
+    return ay, ac
+
+
+def remap_with_alpha(
+    src: np.ndarray,
+    alpha: tuple[np.ndarray, np.ndarray],
+    coarse: np.ndarray,
+    width: int,
+    height: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`remap` of a frame and its alpha (luma-size, chroma-size float32), one map for all."""
+    out = new_frame(width, height)
+    (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
+    luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+    cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
+    ay = cv2.remap(alpha[0], luma, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)  # type: ignore[call-overload]
+    chroma = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
+    chroma = (chroma - 0.5) * 0.5  # luma source px -> chroma source px
+    for s, o in ((su, ou), (sv, ov)):
+        cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
+    ac = cv2.remap(alpha[1], chroma, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)  # type: ignore[call-overload]
+    return out, ay, ac
+
+
+def blend_over(back: np.ndarray, front: np.ndarray, ay: np.ndarray, ac: np.ndarray) -> np.ndarray:
+    """``front`` over ``back`` (both I420) with per-pixel alpha; writes into and returns ``back``."""
+    for b, f, a in zip(planes(back), planes(front), (ay, ac, ac), strict=True):
+        cv2.blendLinear(f, b, a, 1.0 - a, dst=b)
+    return back

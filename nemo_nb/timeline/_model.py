@@ -15,6 +15,8 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from nemo_nb._contract import draft_is_exportable, lenient_number
+
 __all__ = ["Draft", "DraftError", "Segment", "Track", "TRACK_KINDS"]
 
 #: Known track types (``tt``) and the kind each stands for; anything else is "other".
@@ -36,19 +38,7 @@ class DraftError(ValueError):
     """A draft whose shape is wrong; the message names the bad field."""
 
 
-def _number(value: Any) -> float | None:
-    """``value`` as a finite float, or ``None`` if it is not a number (bools are not numbers)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
+_number = lenient_number  # a finite float, or None (bools are not numbers)
 
 
 def _shown(value: Any) -> str:
@@ -288,7 +278,7 @@ class Draft:
     @property
     def exportable(self) -> bool:
         """True when some track has at least one segment (the contract's export condition)."""
-        return any(t.segments for t in self.tracks)
+        return draft_is_exportable(self.raw)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Draft):

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from nemo_nb._mediatype import ENGINE_TYPES
 from nemo_nb.api import (
     ChatEvent,
     Credits,
@@ -90,6 +91,7 @@ class FakeClient:
     base_url = "http://127.0.0.1:8765"
     is_anonymous = True
     user_id = "anon_test"
+    accepted_types = ENGINE_TYPES
 
     def __init__(
         self,
@@ -111,6 +113,7 @@ class FakeClient:
         self.turn_cost = turn_cost
         self.emitted = 0  # chat events handed out so far (to check streaming)
         self.state_calls = 0
+        self.credits_calls = 0
         self.state_hook: Callable[[int], None] | None = None
         self.renders: dict[str, RenderJob] = {}
         self.render_drafts: dict[str, dict[str, Any]] = {}
@@ -137,6 +140,7 @@ class FakeClient:
         return SessionState(draft=copy.deepcopy(self.draft) or {})
 
     async def credits(self) -> Credits:
+        self.credits_calls += 1
         return Credits(self.available, 0, self.available)
 
     async def upload(self, session_id: str, *items: Any) -> list[UploadedFile]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,8 @@ async def test_reply_streams_chunk_by_chunk_then_is_translated(tmp_path: Path) -
     assert kinds(updates) == ["activity", "text", "text", "actions", "state", "draft"]
     assert updates[0].text == "Applying motion…"
     assert [u.text for u in updates[1:3]] == [
-        "Done! See the timeline summary,",
-        ' then say "export".',
+        "Done! See the timeline summary, ",
+        'then say "export".',
     ]
     assert "".join(u.data["raw"] for u in updates[1:3]) == (
         "Done! Preview it in the Timeline, then click Export."
@@ -161,8 +162,9 @@ async def test_credits_error_event_in_the_stream_keeps_the_text_and_gives_the_li
         [text("Working on it"), ChatEvent("error", text="insufficient credits", code=2001)]
     )
     updates = await collect(make(client, tmp_path), "make it jiggle")
-    assert kinds(updates) == ["text", "error"]
-    assert "register?bind=anon_test" in updates[1].text
+    assert kinds(updates) == ["text", "text", "error"]  # the words so far, then the error
+    assert "".join(u.text for u in updates[:2]) == "Working on it"
+    assert "register?bind=anon_test" in updates[2].text
 
 
 async def test_agent_error_event_is_one_sentence_with_a_next_step(tmp_path: Path) -> None:
@@ -186,48 +188,111 @@ async def test_connection_error_before_streaming_says_what_to_do(tmp_path: Path)
     assert "check the connection and try again" in updates[0].text
 
 
-async def test_dropped_stream_is_never_resent_and_polls_until_the_edit_lands(
+async def test_dropped_stream_that_landed_is_confirmed_within_the_turn(tmp_path: Path) -> None:
+    client = FakeClient(ENGINE_DRAFT)
+    client.scripts.append([tool("edit_draft"), StreamInterruptedError()])
+    # read 1 is the state before the message; the edit shows up at the first check (read 2)
+    client.state_hook = lambda call: setattr(client, "draft", subtler()) if call == 2 else None
+    conv = make(client, tmp_path)
+    updates = await collect(conv, "make it subtler")
+    assert len(client.sent) == 1  # never resent
+    assert conv.sleeps == [1.0]  # type: ignore[attr-defined]
+    assert kinds(updates) == ["activity", "notice", "notice", "summary", "draft"]
+    assert "not sent again" in updates[1].text
+    assert updates[2].text == "The edit landed (checked after 1 s)."
+    assert updates[3].text == "Effect strength on portrait.jpg 60% → 40%"
+
+
+async def test_dropped_stream_ends_the_turn_in_seconds_and_reports_the_edit_later(
     tmp_path: Path,
 ) -> None:
     client = FakeClient(ENGINE_DRAFT)
     client.scripts.append([tool("edit_draft"), StreamInterruptedError()])
-    # The server applies the edit while we poll: read 1 is the state before the message, so
-    # read 4 is the third poll (after 30 + 60 + 60 s).
-
-    def land(call: int) -> None:
-        if call == 4:
-            client.draft = subtler()
-
-    client.state_hook = land
+    # The server applies the edit late: reads 2 and 3 (1 s and 2 s in the turn) see nothing,
+    # read 4 (30 s later, in the background) sees it.
+    client.state_hook = lambda call: setattr(client, "draft", subtler()) if call == 4 else None
     conv = make(client, tmp_path)
+    late: list[Update] = []
+    conv.on_late_update = late.append
     updates = await collect(conv, "make it subtler")
-    assert len(client.sent) == 1  # never resent
-    assert conv.sleeps == [30, 60, 60]  # type: ignore[attr-defined]
-    assert kinds(updates) == ["activity", "notice", "notice", "summary", "draft"]
-    assert "not sent again" in updates[1].text
-    assert updates[2].text == "The edit landed (checked after 150 s)."
-    assert updates[3].text == "Effect strength on portrait.jpg 60% → 40%"
+    assert kinds(updates) == ["activity", "notice", "notice"]
+    assert "keep checking for about 5 minutes" in updates[2].text
+    assert sum(conv.sleeps) == 3  # type: ignore[attr-defined]  # the turn took ~3 s
+    await conv.wait_late_updates()
+    assert conv.sleeps == [1.0, 2.0, 30.0]  # type: ignore[attr-defined]
+    assert kinds(late) == ["notice", "draft"]
+    assert late[0].text == (
+        "Your earlier edit landed after all (checked after 33 s): "
+        "Effect strength on portrait.jpg 60% → 40%."
+    )
+    assert late[1].data["draft"] == Draft.from_json(subtler()) == conv.draft
+    assert len(client.sent) == 1
+    # delivered through the callback, so the next message does not repeat it
+    client.scripts.append([text("Done.")])
+    assert kinds(await collect(conv, "thanks")) == ["text"]
 
 
-async def test_dropped_stream_gives_up_after_about_five_minutes(tmp_path: Path) -> None:
+async def test_without_a_callback_the_late_outcome_opens_the_next_send(tmp_path: Path) -> None:
     client = FakeClient(ENGINE_DRAFT)
     client.scripts.append([StreamInterruptedError()])
     conv = make(client, tmp_path)
     updates = await collect(conv, "make it subtler")
-    assert len(client.sent) == 1
-    assert sum(conv.sleeps) == 300  # type: ignore[attr-defined]
-    assert conv.sleeps[0] == 30  # type: ignore[attr-defined]
-    assert kinds(updates) == ["notice", "error"]
-    assert updates[1].text.startswith("The timeline has not changed after 5 minutes")
-    assert 'say "status"' in updates[1].text.lower()
+    assert kinds(updates) == ["notice", "notice"]
+    await conv.wait_late_updates()
+    assert sum(conv.sleeps) == 3 + 300  # type: ignore[attr-defined]
+    following = await collect(conv, "credits")
+    assert kinds(following) == ["error", "credits"]
+    assert following[0].text.startswith("The timeline has not changed after 5 minutes")
+    assert 'say "status"' in following[0].text.lower()
+    assert kinds(await collect(conv, "credits")) == ["credits"]  # said once
+
+
+async def test_a_new_message_stops_a_check_still_running(tmp_path: Path) -> None:
+    client = FakeClient(ENGINE_DRAFT)
+    client.scripts.append([StreamInterruptedError()])
+    gate = asyncio.Event()
+
+    async def slow_sleep(seconds: float) -> None:
+        if seconds >= 30:
+            await gate.wait()  # the background check waits "30 s"
+
+    conv = Conversation(client, data_dir=tmp_path, clock=client.clock, sleep=slow_sleep)
+    await collect(conv, "make it subtler")
+    client.scripts.append([SetDraft(subtler()), result("edit_draft", subtler())])
+    updates = await collect(conv, "make it subtler")
+    assert kinds(updates) == ["notice", "summary", "draft"]
+    assert "stopped waiting" in updates[0].text
+    await conv.wait_late_updates()  # cancelled: returns at once, delivers nothing
+    assert conv._late_updates == []
 
 
 async def test_poll_intervals_are_injectable(tmp_path: Path) -> None:
     client = FakeClient(ENGINE_DRAFT)
     client.scripts.append([StreamInterruptedError()])
-    conv = make(client, tmp_path, poll_intervals=(1, 2))
+    conv = make(client, tmp_path, drop_checks=(0.5,), poll_intervals=(1, 2))
     await collect(conv, "make it subtler")
-    assert conv.sleeps == [1, 2]  # type: ignore[attr-defined]
+    await conv.wait_late_updates()
+    assert conv.sleeps == [0.5, 1, 2]  # type: ignore[attr-defined]
+
+
+async def test_an_agent_turn_reads_no_credits(tmp_path: Path) -> None:
+    # Reads that would only feed the history record cost two extra requests per turn.
+    client = FakeClient(ENGINE_DRAFT)
+    client.scripts.append([SetDraft(subtler()), text("Done.")])
+    await collect(make(client, tmp_path), "make it subtler")
+    assert client.credits_calls == 0 and client.state_calls == 2  # before and after
+
+
+async def test_reply_text_is_what_the_user_saw(tmp_path: Path) -> None:
+    client = FakeClient(ENGINE_DRAFT, credits=42)
+    conv = make(client, tmp_path)
+    assert (await conv.ask("credits")).text == "You have 42 credits available."
+    await conv.start()
+    assert (await conv.ask("status")).text == Draft.from_json(ENGINE_DRAFT).summary()
+    client.scripts.append([SetDraft(subtler()), result("edit_draft", subtler())])
+    assert (await conv.ask("make it subtler")).text == "Effect strength on portrait.jpg 60% → 40%"
+    client.scripts.append([text("Done! "), text("Say export.")])
+    assert (await conv.ask("thanks")).text == "Done! Say export."
 
 
 async def test_lost_session_starts_a_new_one_and_does_not_resend(tmp_path: Path) -> None:

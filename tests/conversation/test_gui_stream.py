@@ -18,6 +18,8 @@ REPLIES = [
     "Added a title: “Hello!” (0-6s). Press Download to save video, e.g. as 1080p MP4.",
     "完成！在时间线中预览，然后点击导出按钮。拖拽标题到顶部，或点击“积分”查看余额。",
     "Select Render.\nThen open your project editor to review everything, and hit Upload.",
+    "All set with a gentle bounce then just click export when ready or drag the clip to 3s",
+    "Nice photo so I added a title and you can preview it in the timeline or tap the Export button",
 ]
 
 
@@ -47,11 +49,12 @@ def test_any_chunking_translates_like_the_whole(reply: str, cuts: list[int]) -> 
     assert streamed(chunks) == (translate_gui(reply).text, reply)
 
 
-def test_a_clause_is_shown_as_soon_as_it_is_complete() -> None:
+def test_words_show_as_they_complete_gui_phrases_once_their_clause_does() -> None:
     gui = GuiStream()
-    assert gui.feed("Done! Preview it in the Tim") == ("Done!", "Done!")
+    assert gui.feed("Done! I anim") == ("Done! I ", "Done! I ")  # "anim…" may still grow
+    assert gui.feed("ated it. Preview it in the Tim") == ("animated it. ", "animated it. ")
     assert gui.feed("eline") == ("", "")  # "Preview it in the Timeline" may still grow
     assert gui.feed(", then click Export.") == (
-        ' See the timeline summary, then say "export".',
-        " Preview it in the Timeline, then click Export.",
+        'See the timeline summary, then say "export".',
+        "Preview it in the Timeline, then click Export.",
     )

@@ -40,7 +40,8 @@ async def test_turns_are_recorded_persisted_and_reloaded(tmp_path: Path) -> None
     assert frame.loc[0, "tool_calls"] == "apply_motion"
     assert frame.loc[1, "changes"] == "Effect strength on portrait.jpg 60% → 40%"
     assert frame.loc[1, "draft_before"] == ENGINE_DRAFT and frame.loc[1, "draft_after"] == subtler
-    assert frame["credits_used"].tolist()[:2] == [3, 3]
+    # An agent turn reads no balance (two requests a turn only for this record): unknown here.
+    assert frame["credits_used"].isna().all() and client.credits_calls == 1
     assert frame.loc[2, "reply"] == "You have 94 credits available."
     assert (frame["duration_s"] >= 0).all()
     assert frame.loc[1, "summary_after"].startswith("Timeline (2 tracks): 1. Video: portrait.jpg")

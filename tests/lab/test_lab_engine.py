@@ -99,7 +99,8 @@ def _open_jobs(session_ids: list[str]) -> list[tuple[str, str]]:
         ).fetchall()
 
 
-async def test_cancelling_leaves_no_render_running_on_the_engine():
+@pytest.mark.parametrize("how", ["cancel", "interrupt"])
+async def test_cancelling_leaves_no_render_running_on_the_engine(how):
     # Long clips, so the cancel lands while the first one renders and the second waits.
     lab = PromptLab(
         PHOTO,
@@ -115,8 +116,13 @@ async def test_cancelling_leaves_no_render_running_on_the_engine():
     else:
         pytest.fail(f"no variant started rendering: {[v.stage for v in lab.variants]}")
     await asyncio.sleep(0.5)
-    await lab.cancel()
-    await asyncio.wait_for(run, 10)  # run() returns quietly after a cancel
+    if how == "cancel":  # lab.cancel(), the Cancel button
+        await lab.cancel()
+        await asyncio.wait_for(run, 10)  # run() returns quietly after a cancel
+    else:  # what interrupting the kernel does to a cell awaiting lab.run()
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(run, 10)
 
     assert [v.status for v in lab.variants] == ["cancelled"] * 3
     submitted = [r for v in lab.variants for r in v.render_ids]
@@ -136,3 +142,29 @@ async def test_cancelling_leaves_no_render_running_on_the_engine():
 def _tidy_lab_work_dirs():
     yield
     shutil.rmtree(Path(os.environ["NEMO_NB_HOME"]) / "labs", ignore_errors=True)
+
+
+async def test_a_studio_export_made_during_a_lab_waits_for_at_most_its_in_flight_renders():
+    lab = PromptLab(
+        PHOTO,
+        ["make this photo jiggle", "make this photo bounce", "make this photo sway"],
+        follow_ups=QUICK,
+        concurrency=2,
+    )
+    run = asyncio.ensure_future(lab.run())
+    client = await nemo_nb.connect("local")
+    async with client:
+        studio = nemo_nb.Conversation(client)
+        await studio.upload(PHOTO)
+        await studio.ask(f"make this photo pulse, {QUICK}")
+        while not any(v.render_ids for v in lab.variants):  # the lab is rendering: now export
+            await asyncio.sleep(0.05)
+        exported = [u async for u in studio.send("export")]
+        await run
+        mine = next(u for u in exported if u.kind == "export").data["job"]
+        theirs = [await client.render_status(r) for v in lab.variants for r in v.render_ids]
+    assert [v.status for v in lab.variants] == ["done"] * 3
+    # Rendered while the Studio export waited: only what the lab had in flight when it came.
+    overtaking = [j for j in theirs if mine.created_at < j.completed_at < mine.completed_at]
+    assert len(overtaking) <= lab.concurrency, [j.id for j in overtaking]
+    assert mine.completed_at < max(j.completed_at for j in theirs)  # not starved till the end

@@ -166,3 +166,23 @@ def test_loading_something_that_is_not_a_lab_says_so(tmp_path):
     (tmp_path / "manifest.json").write_text('{"hello": 1}')
     with pytest.raises(ValueError, match="is not a Prompt Lab manifest"):
         PromptLab.load(tmp_path)
+
+
+def test_the_lab_and_the_magics_never_speak_http_themselves():
+    import ast
+
+    root = Path(nemo_nb.__file__).parent
+    files = [root / "magics.py", *sorted((root / "lab").glob("*.py"))]
+    forbidden = ("httpx", "httpx_sse", "nemo_nb.engine", "nemo_nb.render", "nemo_nb.api._client")
+    offenders = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith(forbidden)]
+    assert offenders == []

@@ -1,0 +1,165 @@
+"""The Studio's log: the user's messages, the agent's reply growing in place, one activity line
+per turn, notices, change summaries, errors, and buttons for the actions a reply offers.
+
+Every entry is its own small widget, updated by trait assignment; the box scrolls itself to the
+newest entry (a ``column-reverse`` flex box keeps its scroll position pinned to the bottom).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets  # type: ignore[import-untyped]
+
+from nemo_nb.widgets._coalesce import Coalescer
+
+__all__ = ["ChatLog"]
+
+# kind -> (plain-text prefix, inline style of the entry)
+_STYLES: dict[str, tuple[str, str]] = {
+    "user": ("You: ", "margin:8px 0 2px;padding:4px 8px;background:#eef3fb;border-radius:6px"),
+    "agent": ("Agent: ", "padding:2px 8px;white-space:pre-wrap"),
+    "activity": ("▸ ", "padding:0 8px;color:#666;font-size:90%"),
+    "notice": ("", "margin:2px 0;padding:2px 8px;background:#fff6dd;border-radius:4px"),
+    "summary": ("Changed: ", "padding:2px 8px;color:#245c2f;white-space:pre-wrap"),
+    "info": ("", "padding:2px 8px;color:#333"),
+    "error": ("✗ ", "margin:2px 0;padding:2px 8px;background:#fdecea;color:#8a1c12;"
+              "border-radius:4px"),
+}  # fmt: skip
+_LABELS = {"user": "You", "agent": "Agent", "summary": "Changed"}
+HINT = (
+    "Upload a photo, then describe the motion you want (or click a suggestion above). "
+    "The agent's reply, what it did and what changed appear here."
+)
+
+
+@dataclass
+class _Entry:
+    kind: str
+    text: str
+    widget: widgets.HTML
+    parts: list[str] = field(default_factory=list)  # activity: the distinct steps so far
+
+
+def _html(kind: str, text: str) -> str:
+    _, style = _STYLES[kind]
+    body = html.escape(text)
+    label = _LABELS.get(kind)
+    if label:
+        body = f"<b>{label}</b>&nbsp; {body}"
+    elif kind == "error":
+        body = f"✗ {body}"
+    elif kind == "activity":
+        body = f"▸ {body}"
+    return f'<div class="nemo-nb-{kind}" style="{style}">{body}</div>'
+
+
+class ChatLog:
+    """The log widget (:attr:`box`) and its plain-text twin (:meth:`text`)."""
+
+    def __init__(self, height: str = "340px") -> None:
+        self._hint = widgets.HTML(f"<div style='color:#888;padding:8px'>{html.escape(HINT)}</div>")
+        self._inner = widgets.VBox(
+            [self._hint], layout=widgets.Layout(width="100%", flex="0 0 auto")
+        )
+        self.box = widgets.Box(
+            [self._inner],
+            layout=widgets.Layout(
+                display="flex",
+                flex_flow="column-reverse",  # keeps the newest entry in view
+                overflow="auto",
+                height=height,
+                width="100%",
+                border="1px solid #ddd",
+                padding="4px",
+            ),
+        )
+        self.box.add_class("nemo-nb-log")
+        self._entries: list[_Entry] = []
+        self._children: list[widgets.Widget] = []
+        self._reply: _Entry | None = None
+        self._activity: _Entry | None = None
+        self.redraw = Coalescer(self._draw_reply)
+
+    # ---- entries -------------------------------------------------------------------------------
+    def add(self, kind: str, text: str) -> None:
+        """A finished entry (``user``, ``notice``, ``summary``, ``info``, ``error``)."""
+        if kind != "agent":
+            self.end_reply()
+        entry = _Entry(kind, text, widgets.HTML(_html(kind, text)))
+        self._append(entry)
+
+    def stream(self, chunk: str) -> None:
+        """Append ``chunk`` to the agent's reply being streamed (drawn at most ~20 times a second)."""
+        if self._reply is None:
+            self._reply = _Entry("agent", "", widgets.HTML(_html("agent", "")))
+            self._append(self._reply)
+        self._reply.text += chunk
+        self.redraw.request()
+
+    def end_reply(self) -> None:
+        """The reply is complete: draw what is pending; the next chunk starts a new reply."""
+        self.redraw.flush()
+        self._reply = None
+
+    def activity(self, label: str) -> None:
+        """Tool activity: one compact line per turn, growing ("Building… · Applying motion…")."""
+        if self._activity is None:
+            self._activity = _Entry("activity", label, widgets.HTML(), [label])
+            self._append(self._activity)
+        elif label not in self._activity.parts:
+            self._activity.parts.append(label)
+        self._activity.text = " · ".join(self._activity.parts)
+        self._activity.widget.value = _html("activity", self._activity.text)
+
+    def end_turn(self) -> None:
+        """The turn is over: flush the reply; the next activity starts a new line."""
+        self.end_reply()
+        self._activity = None
+
+    def actions(
+        self, labels: Sequence[str], actions: Sequence[str], run: Callable[[str], None]
+    ) -> list[widgets.Button]:
+        """Buttons for the actions a reply offered; clicking one calls ``run(action)``."""
+        buttons = []
+        for label, action in zip(labels, actions, strict=False):
+            button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
+            button.add_class(f"nemo-nb-action-{action}")
+            button.on_click(lambda _b, a=action: run(a))
+            buttons.append(button)
+        row = widgets.HBox(buttons, layout=widgets.Layout(padding="2px 8px", flex_flow="row wrap"))
+        self.end_reply()
+        self._entries.append(_Entry("actions", "[" + "] [".join(labels) + "]", widgets.HTML()))
+        self._children.append(row)
+        self._inner.children = tuple(self._children)
+        return buttons
+
+    def _append(self, entry: _Entry) -> None:
+        self._entries.append(entry)
+        self._children.append(entry.widget)
+        self._inner.children = tuple(self._children)
+
+    def _draw_reply(self) -> None:
+        if self._reply is not None:
+            self._reply.widget.value = _html("agent", self._reply.text)
+
+    # ---- reading -------------------------------------------------------------------------------
+    def text(self) -> str:
+        """The log as plain text, one entry per line."""
+        lines = []
+        for e in self._entries:
+            prefix = _STYLES[e.kind][0] if e.kind in _STYLES else ""
+            lines.append(f"{prefix}{e.text}")
+        return "\n".join(lines)
+
+    def last(self, kind: str) -> str | None:
+        """The text of the newest entry of ``kind`` (e.g. the last reply)."""
+        return next((e.text for e in reversed(self._entries) if e.kind == kind), None)
+
+    def clear(self) -> None:
+        """Empty the log."""
+        self.end_turn()
+        self._entries, self._children = [], []
+        self._inner.children = (self._hint,)

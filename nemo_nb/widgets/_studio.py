@@ -1,0 +1,591 @@
+"""``Studio``: one notebook panel for upload, prompt, streamed reply, timeline, export and history.
+
+Stock ipywidgets 8 only. Every action (button or method) runs as a task on the kernel's running
+event loop, so other cells run meanwhile; widgets change only by trait assignment (never by
+capturing output into an ``Output`` widget from a task, which JupyterLab shows late: ipywidgets
+issue 4012). Buttons and public methods run the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import ipywidgets as widgets  # type: ignore[import-untyped]
+
+from nemo_nb.conversation import Conversation, Reply, Update, route
+from nemo_nb.skills import SKILLS, Skill, get_skill
+from nemo_nb.widgets._export_tab import ExportTab
+from nemo_nb.widgets._log import ChatLog
+from nemo_nb.widgets._media import MediaBar, save_picked
+from nemo_nb.widgets._snapshot import poster_jpeg, snapshot_html
+from nemo_nb.widgets._timeline_tab import TimelineTab
+
+if TYPE_CHECKING:
+    from nemo_nb.api import NemoClient
+
+__all__ = ["Studio"]
+
+log = logging.getLogger("nemo_nb.widgets")
+
+STOPPED = (
+    "Stopped. The agent may still finish this edit on the server; the timeline shows what the "
+    "server has now."
+)
+_HISTORY_COLUMNS = ["prompt", "action", "reply", "changes", "errors", "duration_s"]
+_TAB_TIMELINE, _TAB_EXPORT, _TAB_HISTORY = 0, 1, 2
+_HIDE_SNAPSHOT = (
+    "<style>.nemo-nb-snapshot{display:none !important}"
+    ".jp-OutputArea-child:has(.nemo-nb-snapshot){display:none}</style>"
+)
+#: Quiet time after the last keystroke before an Enter is taken to mean the text is complete.
+_TYPING_SETTLE_S = 0.15
+#: Height of the inline preview in the Export tab (its width follows the video's aspect).
+_PREVIEW_HEIGHT = 320
+
+
+def _sentence(exc: BaseException, doing: str) -> str:
+    """One sentence for an exception: a NemoError's own, else what failed and what to do."""
+    from nemo_nb.api import NemoError
+
+    if isinstance(exc, NemoError):
+        return str(exc)
+    detail = str(exc).strip().rstrip(".") or type(exc).__name__
+    return f"Something went wrong while {doing}: {detail}. Try again; if it keeps happening, restart the kernel."
+
+
+def backend_label(client: Any) -> str:
+    """Which backend the panel talks to, in words."""
+    base = str(getattr(client, "base_url", "") or "")
+    host = urlparse(base).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return "Local engine (offline)"
+    if "nemovideo" in host:
+        who = "anonymous" if getattr(client, "is_anonymous", False) else "with your token"
+        return f"NemoVideo cloud ({who})"
+    return f"Server {urlparse(base).netloc}"
+
+
+class Studio:
+    """The nemo-nb panel: evaluate ``nemo_nb.Studio()`` as the last line of a cell.
+
+    It connects on first use through :func:`nemo_nb.connect` (the embedded engine by default, the
+    cloud when ``NEMO_TOKEN`` is set), unless given a ``client`` or a ``conversation``. The same
+    actions as the buttons are methods:
+
+    >>> studio = nemo_nb.Studio()
+    >>> studio                                   # shows the panel
+    >>> await studio.upload("portrait.jpg")
+    >>> reply = await studio.send("make this photo jiggle")
+    >>> path = await studio.export()
+    >>> print(studio.log_text())
+    """
+
+    def __init__(
+        self,
+        client: NemoClient | None = None,
+        *,
+        skill: str | Skill | None = None,
+        conversation: Conversation | None = None,
+    ) -> None:
+        if conversation is not None:
+            client = conversation.client
+            skill = conversation.skill
+        self._client = client
+        self._skill: Skill = get_skill(
+            skill if skill is not None else getattr(client, "skill", None)
+        )
+        self._conv: Conversation | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._turn_task: asyncio.Task[Any] | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._poster: bytes | None = None
+        self._display: Any = None
+
+        # header
+        self._backend = widgets.HTML(self._backend_text("not connected yet"))
+        self._credits = widgets.HTML("")
+        self._skills = widgets.Dropdown(
+            options=[(s.title, s.name) for s in SKILLS.values()],
+            value=self._skill.name,
+            description="Skill",
+            layout=widgets.Layout(width="260px"),
+            style={"description_width": "40px"},
+        )
+        self._new = widgets.Button(description="New session", icon="plus",
+                                   layout=widgets.Layout(width="auto"))  # fmt: skip
+        self._chips = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        self._chips.add_class("nemo-nb-chips")
+        title = widgets.HTML("<b style='font-size:15px'>nemo-nb Studio</b>")
+        header = widgets.HBox(
+            [title, self._backend, self._credits, self._skills, self._new],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="10px",
+                                  justify_content="space-between"),
+        )  # fmt: skip
+
+        # media, log, prompt
+        self._media = MediaBar()
+        self._log = ChatLog()
+        self._prompt = widgets.Text(
+            placeholder="Describe the motion you want, then press Enter",
+            layout=widgets.Layout(flex="1 1 auto", width="auto"),
+        )
+        self._prompt.add_class("nemo-nb-prompt")
+        self._send = widgets.Button(description="Send", button_style="primary",
+                                    layout=widgets.Layout(width="80px"))  # fmt: skip
+        self._stop = widgets.Button(description="Stop", button_style="danger", disabled=True,
+                                    layout=widgets.Layout(width="70px"))  # fmt: skip
+        self._status = widgets.HTML(self._status_text("Ready."))
+        self._status.add_class("nemo-nb-status")
+        chat = widgets.VBox(
+            [self._log.box, widgets.HBox([self._prompt, self._send, self._stop]), self._status],
+            layout=widgets.Layout(flex="1 1 440px", min_width="320px"),
+        )
+
+        # tabs
+        self._timeline = TimelineTab()
+        self._export_tab = ExportTab()
+        self._history = widgets.HTML("<i>No turns yet.</i>")
+        self._tabs = widgets.Tab(
+            [self._timeline.box, self._export_tab.box,
+             widgets.VBox([self._history], layout=widgets.Layout(overflow="auto"))],
+            layout=widgets.Layout(flex="1 1 420px", min_width="320px"),
+        )  # fmt: skip
+        self._tabs.titles = ("Timeline", "Export", "History")
+
+        #: The panel itself (a VBox); the Studio displays as this widget.
+        self.panel = widgets.VBox(
+            [
+                header,
+                self._chips,
+                self._media.box,
+                widgets.HBox(
+                    [chat, self._tabs], layout=widgets.Layout(flex_flow="row wrap", grid_gap="10px")
+                ),
+            ],  # fmt: skip
+            layout=widgets.Layout(width="100%", grid_gap="6px"),
+        )
+        self.panel.add_class("nemo-nb-studio")
+        # While the panel runs, its static snapshot (the next output) stays out of sight.
+        self.panel.children = (*self.panel.children, widgets.HTML(_HIDE_SNAPSHOT))
+        self._chip_buttons: list[widgets.Button] = []
+        self._show_chips()
+
+        # wiring: every control starts the same coroutine its method runs
+        self._send.on_click(lambda _b: self._send_prompt())
+        self._prompt.on_msg(self._on_prompt_msg)
+        self._typed_at = 0.0
+        self._prompt.observe(lambda _c: setattr(self, "_typed_at", time.monotonic()), "value")
+        self._stop.on_click(lambda _b: self.stop())
+        self._new.on_click(lambda _b: self._spawn(self.new_session(), "starting a new session"))
+        self._skills.observe(self._on_skill, "value")
+        self._media.upload.observe(self._on_pick, "value")
+        self._media.add_url.on_click(lambda _b: self._add_url())
+        self._media.url.on_msg(lambda _w, content, _b: self._add_url() if content.get("event") == "submit" else None)  # fmt: skip
+        self._export_tab.button.on_click(lambda _b: self._start_export())
+
+        if conversation is not None:
+            self._attach(conversation)
+        elif client is not None:
+            self._attach(Conversation(client, skill=self._skill))
+
+    # ---- public surface ------------------------------------------------------------------------
+    @property
+    def conversation(self) -> Conversation | None:
+        """The conversation behind the panel (``None`` until the first action connects)."""
+        return self._conv
+
+    def log_text(self) -> str:
+        """The log as plain text, one entry per line ("You: …", "Agent: …", "▸ …", "✗ …")."""
+        return self._log.text()
+
+    async def send(self, text: str) -> Reply:
+        """Send ``text`` as if typed and sent; returns the whole turn once it is over."""
+        return await self._start_turn(text)
+
+    async def upload(self, *paths_or_urls: str | Path) -> Update:
+        """Upload files (paths or URLs) to the session, as the Upload button does."""
+        async with self._lock("turn"):
+            conv = await self._ready()
+            self._set_status("⏳ Uploading…")
+            try:
+                update = await conv.upload(*paths_or_urls)
+            finally:
+                self._set_status("Ready.")
+            await self._apply(
+                update, local=[Path(p) if not _is_url(p) else None for p in paths_or_urls]
+            )
+            self._after_turn()
+            return update
+
+    async def export(self) -> Path | None:
+        """Render the timeline to MP4 (progress in the Export tab); the file's path, or ``None``
+        when it could not be made (the log says why)."""
+        reply = await self._run("export", lock="export", echo=False)
+        return reply.path
+
+    def stop(self) -> bool:
+        """End the running turn (the Stop button); ``True`` if there was one to stop."""
+        task = self._turn_task
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def new_session(self) -> None:
+        """Start a new session (project): empty timeline, no media, a fresh history."""
+        async with self._lock("turn"):
+            conv = await self._ready()
+            self._attach(Conversation(conv.client, skill=self._skill))
+            self._media.clear()
+            self._export_tab.clear()
+            self._timeline.show(None)
+            self._poster = None
+            self._log.add("info", "— New session: upload a photo to start. —")
+            self._after_turn()
+
+    # ---- connecting ----------------------------------------------------------------------------
+    def _lock(self, name: str) -> asyncio.Lock:
+        return self._locks.setdefault(name, asyncio.Lock())
+
+    async def _ready(self) -> Conversation:
+        async with self._lock("connect"):
+            if self._conv is None:
+                self._set_status("⏳ Connecting…")
+                if self._client is None:
+                    from nemo_nb._connect import connect
+
+                    self._client = await connect(skill=self._skill)
+                self._attach(Conversation(self._client, skill=self._skill))
+            assert self._conv is not None
+            return self._conv
+
+    def _attach(self, conv: Conversation) -> None:
+        self._conv = conv
+        # A background check (after a dropped stream) reports here when it is done.
+        conv.on_late_update = self._late_update  # type: ignore[attr-defined]
+        self._backend.value = self._backend_text(backend_label(conv.client))
+        self._refresh_history()
+        self._spawn(self._refresh_credits(), "reading your credits")
+
+    async def _refresh_credits(self) -> None:
+        if self._conv is None:
+            return
+        try:
+            credits = await self._conv.client.credits()
+        except Exception as exc:  # a balance is nice to show, never worth an error line
+            log.debug("credits: %s", exc)
+            return
+        self._credits.value = f"<span style='color:#555'>Credits: <b>{credits.available}</b></span>"
+
+    # ---- turns ---------------------------------------------------------------------------------
+    def _start_turn(self, text: str) -> asyncio.Task[Reply]:
+        self._busy(True)  # at once: a second click cannot queue a second message
+        task = self._spawn(self._run(text), "sending your message")
+        self._turn_task = task
+        return task
+
+    async def _run(self, text: str, *, lock: str = "turn", echo: bool = True) -> Reply:
+        """One message through the conversation, its updates applied to the panel as they come."""
+        reply = Reply(text)
+        exporting = route(text) == "export"
+        async with self._lock(lock):
+            if lock == "turn":
+                self._busy(True)
+            if echo:
+                self._log.add("user", text)
+            if exporting:
+                self._export_tab.started()
+                self._tabs.selected_index = _TAB_EXPORT
+            self._set_status("⏳ Rendering…" if exporting else "⏳ Thinking…")
+            started = time.monotonic()
+            conv: Conversation | None = None
+            try:
+                conv = await self._ready()
+                async for update in conv.send(text):
+                    reply.updates.append(update)
+                    await self._apply(update, started=started)
+            except asyncio.CancelledError:
+                self._log.end_turn()
+                self._log.add("notice", STOPPED)
+                if exporting:
+                    self._export_tab.finished(None, None, "Stopped.")
+                if conv is not None:
+                    with contextlib.suppress(Exception):
+                        self._timeline.show(await conv.refresh())
+            except Exception as exc:
+                self._log.add("error", _sentence(exc, "sending your message"))
+            finally:
+                self._log.end_turn()
+                if exporting and reply.path is None and self._export_tab.button.disabled:
+                    errors = reply.errors
+                    self._export_tab.finished(None, None, errors[-1].text if errors else "Stopped.")
+                if lock == "turn":
+                    self._busy(False)
+                self._set_status("Ready.")
+                self._after_turn()
+        return reply
+
+    async def _apply(
+        self,
+        update: Update,
+        *,
+        started: float | None = None,
+        local: list[Path | None] | None = None,
+    ) -> None:
+        """Show one update where it belongs."""
+        kind, text, data = update.kind, update.text, update.data
+        if kind == "text":
+            self._log.stream(text)
+        elif kind == "activity":
+            self._log.activity(text)
+            self._set_status(f"⏳ {text}")
+        elif kind == "notice":
+            self._log.add("notice", text)
+            if self._export_tab.button.disabled:
+                self._export_tab.say(text)
+        elif kind == "actions":
+            self._log.actions(data.get("labels", []), data.get("actions", []), self._run_action)
+        elif kind == "summary":
+            self._log.add("summary", text)
+        elif kind in ("draft", "state"):
+            if kind == "state":
+                self._log.add("info", text)
+            self._timeline.show(data.get("draft"))
+        elif kind == "error":
+            self._log.add("error", text)
+        elif kind == "progress":
+            fraction = float(data.get("fraction", 0.0))
+            self._export_tab.step(fraction, text)
+            self._set_status(f"⏳ {text}")
+        elif kind == "export":
+            await self._show_export(Path(data["path"]), started)
+        elif kind == "credits":
+            self._log.add("info", text)
+            credits = data.get("credits")
+            if credits is not None:
+                self._credits.value = (
+                    f"<span style='color:#555'>Credits: <b>{credits.available}</b></span>"
+                )
+        elif kind == "upload":
+            self._log.add("info", text)
+            files = data.get("files") or []
+            paths = local if local is not None else [None] * len(files)
+            names = [getattr(f, "filename", "?") for f in files]
+            await asyncio.to_thread(self._media.add_thumbnails, names, paths)
+
+    async def _show_export(self, path: Path, started: float | None) -> None:
+        from nemo_nb.display import show_video
+
+        self._export_tab.say("Making the preview…")
+        width = _preview_width(self._timeline.draft)
+        preview = await asyncio.to_thread(lambda: show_video(path, width=width)._repr_html_())
+        self._poster = await asyncio.to_thread(poster_jpeg, path)
+        took = f" in {time.monotonic() - started:.0f} s" if started is not None else ""
+        size = path.stat().st_size / 1e6
+        self._export_tab.finished(
+            path, preview, f"Ready{took}: {path.name} ({size:.1f} MB, full quality)."
+        )
+        self._log.add("info", f"Your video is ready: {path}")
+        self._tabs.selected_index = _TAB_EXPORT
+
+    def _start_export(self) -> None:
+        if self._export_tab.button.disabled:
+            return  # one export at a time
+        self._export_tab.started()
+        self._spawn(self.export(), "exporting")
+
+    def _run_action(self, action: str) -> None:
+        """A button the agent's reply offered."""
+        if action == "export":
+            self._start_export()
+        elif action == "show_timeline":
+            self._tabs.selected_index = _TAB_TIMELINE
+            if self._conv is not None:
+                self._spawn(self._show_server_timeline(), "reading the timeline")
+        elif action == "credits":
+            self._start_turn("credits")
+        elif action == "upload":
+            self._log.add(
+                "info", "Use the Upload button above, or paste a photo or video URL next to it."
+            )
+
+    async def _show_server_timeline(self) -> None:
+        assert self._conv is not None
+        self._timeline.show(await self._conv.refresh())
+
+    def _late_update(self, update: Update) -> None:
+        """The outcome of a background check that finished after its turn ended."""
+        self._spawn(self._apply_late(update), "showing a late update")
+
+    async def _apply_late(self, update: Update) -> None:
+        await self._apply(update)
+        self._after_turn()
+
+    # ---- controls ------------------------------------------------------------------------------
+    def _send_prompt(self) -> None:
+        text = self._prompt.value.strip()
+        if not text or self._send.disabled:
+            return
+        self._prompt.value = ""
+        self._start_turn(text)
+
+    def _on_prompt_msg(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        if content.get("event") == "submit":  # Enter in the prompt box
+            self._spawn(self._send_when_typed(), "sending your message")
+
+    async def _send_when_typed(self) -> None:
+        # ipywidgets holds back value updates while the kernel answers an earlier one, so the
+        # Enter can arrive before the last keystrokes: wait until the text stops changing.
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and time.monotonic() - self._typed_at < _TYPING_SETTLE_S:
+            await asyncio.sleep(0.02)
+        self._send_prompt()
+
+    def _add_url(self) -> None:
+        url = self._media.url.value.strip()
+        if not url:
+            return
+        self._media.url.value = ""
+        self._spawn(self.upload(url), "adding the URL")
+
+    def _on_pick(self, change: dict[str, Any]) -> None:
+        picked = list(change["new"] or ())
+        if picked:
+            self._spawn(self._upload_picked(picked), "uploading your files")
+
+    async def _upload_picked(self, picked: list[dict[str, Any]]) -> None:
+        conv = await self._ready()
+        paths = await asyncio.to_thread(save_picked, picked, conv.data_dir / "uploads")
+        self._media.upload.value = ()  # cleared: the same file can be picked again
+        await self.upload(*paths)
+
+    def _on_skill(self, change: dict[str, Any]) -> None:
+        self._skill = get_skill(change["new"])
+        if self._conv is not None:
+            self._conv.skill = self._skill
+            self._conv.client.skill = self._skill
+        self._show_chips()
+
+    def _show_chips(self) -> None:
+        buttons = []
+        for prompt in self._skill.suggested_prompts:
+            b = widgets.Button(description=prompt, tooltip=prompt,
+                               layout=widgets.Layout(width="auto", max_width="100%"))  # fmt: skip
+            b.add_class("nemo-nb-chip")
+            b.on_click(
+                lambda _b, p=prompt: self._start_turn(p) if not self._send.disabled else None
+            )
+            buttons.append(b)
+        self._chip_buttons = buttons
+        self._chips.children = (widgets.HTML("<span style='color:#666'>Try:</span>"), *buttons)
+
+    def _busy(self, busy: bool) -> None:
+        self._send.disabled = busy
+        self._stop.disabled = not busy
+        for b in self._chip_buttons:
+            b.disabled = busy
+
+    def _set_status(self, text: str) -> None:
+        self._status.value = self._status_text(text)
+
+    @staticmethod
+    def _status_text(text: str) -> str:
+        return f"<span style='color:#555;font-size:12px'>{html.escape(text)}</span>"
+
+    @staticmethod
+    def _backend_text(text: str) -> str:
+        return f"<span style='color:#555'>{html.escape(text)}</span>"
+
+    # ---- tasks ---------------------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any], doing: str) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task on the running loop; its exception, if any, lands in the log."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(lambda t: self._task_done(t, doing))
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any], doing: str) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.debug("task failed while %s", doing, exc_info=exc)
+            self._log.add("error", _sentence(exc, doing))
+            self._set_status("Ready.")
+
+    def _after_turn(self) -> None:
+        self._refresh_history()
+        self._update_snapshot()
+        if self._conv is not None and self._tasks is not None:
+            self._spawn(self._refresh_credits(), "reading your credits")
+
+    def _refresh_history(self) -> None:
+        if self._conv is None or not self._conv.turns:
+            self._history.value = "<i>No turns yet.</i>"
+            return
+        frame = self._conv.history_frame()[_HISTORY_COLUMNS].copy()
+        for column in ("prompt", "reply", "changes", "errors"):
+            frame[column] = frame[column].map(_shorten)
+        self._history.value = (
+            "<div style='font-size:12px'>"
+            + frame.to_html(na_rep="", classes="nemo-nb-history")
+            + "<p style='color:#777'>Every column: <code>studio.conversation.history_frame()</code></p></div>"
+        )
+
+    # ---- static snapshot -----------------------------------------------------------------------
+    def _snapshot(self) -> str:
+        exports = self._export_tab.exports
+        return snapshot_html(
+            backend=backend_label(self._client) if self._client is not None else "not connected",
+            last_reply=self._log.last("agent"),
+            draft=self._timeline.draft,
+            poster=self._poster,
+            export_name=exports[-1].name if exports else None,
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        bundle = self.panel._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/plain"] = "nemo-nb Studio (run the cell to use the panel)"
+        return bundle
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: the live panel, then the static snapshot (hidden while the panel runs,
+        kept up to date after every turn so a saved notebook shows it where widgets don't run).
+        Updating a separate output never re-renders the panel, which would lose the typing focus."""
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+        self._display = display({"text/html": self._snapshot()}, raw=True, display_id=True)
+
+    def _update_snapshot(self) -> None:
+        if self._display is not None:
+            with contextlib.suppress(Exception):
+                self._display.update({"text/html": self._snapshot()}, raw=True)
+
+
+def _preview_width(draft: Any) -> int:
+    """A preview about :data:`_PREVIEW_HEIGHT` pixels tall, at most 360 wide."""
+    size = getattr(draft, "size", None)
+    if not size or not size[1]:
+        return 240
+    return max(120, min(360, round(_PREVIEW_HEIGHT * size[0] / size[1] / 2) * 2))
+
+
+def _shorten(value: object, limit: int = 80) -> object:
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def _is_url(item: object) -> bool:
+    return isinstance(item, str) and item.lower().startswith(("http://", "https://"))

@@ -1,0 +1,245 @@
+"""The Studio on the real engine without a browser: controls are pressed as a person would
+(FileUpload value in ipywidgets 8's format, ``.click()``), then the panel is read back."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import nemo_nb
+from nemo_nb.conversation import Update
+from nemo_nb.widgets import Studio
+from nemo_nb.widgets._coalesce import REDRAW_INTERVAL_S
+
+from .conftest import settle
+
+PROMPT = "make this photo jiggle and bounce like a looping animated video"
+REPLY = (
+    "Done! I animated grace_hopper.jpg with a jiggle effect (6 s, 9:16). "
+    'See the timeline summary, then say "export".'
+)
+
+
+def picked(path: Path, name: str | None = None, content: bytes | None = None) -> dict:
+    """One file as ipywidgets 8's FileUpload holds it after the browser sent it."""
+    data = path.read_bytes() if content is None else content
+    return {
+        "name": name or path.name,
+        "type": "image/jpeg",
+        "size": len(data),
+        "content": memoryview(data),
+        "last_modified": dt.datetime.now(dt.timezone.utc),
+    }
+
+
+def agent_entries(studio: Studio) -> list[str]:
+    return [line for line in studio.log_text().splitlines() if line.startswith("Agent: ")]
+
+
+async def upload_sample(studio: Studio) -> None:
+    studio._media.upload.value = [picked(nemo_nb.sample_photo())]
+    await settle(studio)
+
+
+async def test_upload_send_stream_table_gantt_history(studio: Studio) -> None:
+    await upload_sample(studio)
+    assert studio._media.upload.value == ()  # cleared after the upload
+    assert "Uploaded 1 file: grace_hopper.jpg (image, 512x600)" in studio.log_text()
+    assert len(studio._media.thumbs.children) == 1
+
+    # Watch every value the reply's widget takes while it streams.
+    seen: list[str] = []
+    inner = studio._log._inner
+
+    def watch(change: dict) -> None:
+        for child in change["new"]:
+            if "nemo-nb-agent" in getattr(child, "value", "") and not seen:
+                seen.append(child.value)
+                child.observe(lambda c: seen.append(c["new"]), "value")
+
+    inner.observe(watch, "children")
+    studio._prompt.value = PROMPT
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    studio._send.click()
+    assert studio._prompt.value == "" and studio._send.disabled and not studio._stop.disabled
+    await settle(studio)
+    took = loop.time() - started
+
+    # The reply is in the log once, translated; nothing raw was ever shown.
+    assert agent_entries(studio) == [f"Agent: {REPLY}"]
+    assert "click Export" not in studio.log_text()
+    assert not any("click Export" in v or "Preview it" in v for v in seen)
+    texts = [v for v in seen if v]
+    assert len(texts) >= 2, "the reply should grow in place, not appear at once"
+    plain = [len(v) for v in texts]
+    assert plain == sorted(plain)  # it only grows
+    assert len(texts) <= took / REDRAW_INTERVAL_S + 2  # coalesced: at most ~20 redraws a second
+    log = studio.log_text()
+    assert (
+        log.index(f"You: {PROMPT}") < log.index("▸ Building the timeline…") < log.index("Agent: ")
+    )
+    assert not studio._send.disabled and studio._stop.disabled
+
+    # Buttons for what the reply offered.
+    labels = [b.description for b in _action_buttons(studio)]
+    assert labels == ["Show timeline", "Export"]
+
+    # Timeline tab: the file's own name, seconds, no media URL; the Gantt chart as an image.
+    table = studio._timeline.table.value
+    assert "grace_hopper.jpg" in table and "0.0–6.0 s" in table and "jiggle" in table
+    assert "http://" not in table and "/media/" not in table
+    assert table.count("<tr>") == 2  # header + one segment
+    gantt = Image.open(io.BytesIO(studio._timeline.gantt.value))
+    assert gantt.format == "PNG" and gantt.width >= 400
+    first_gantt = studio._timeline.gantt.value
+
+    # A tweak redraws the timeline; the history tab lists both turns.
+    await studio.send("make it subtler")
+    assert studio._timeline.gantt.value != first_gantt or "Changed:" in studio.log_text()
+    assert PROMPT in studio._history.value and "make it subtler" in studio._history.value
+    assert len(studio.conversation.history_frame()) == 3  # upload, jiggle, subtler
+
+
+def _action_buttons(studio: Studio) -> list:
+    rows = [c for c in studio._log._inner.children if c.__class__.__name__ == "HBox"]
+    return [b for row in rows for b in row.children]
+
+
+async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
+    await upload_sample(studio)
+    await studio.send(PROMPT)
+    fractions: list[float] = []
+    studio._export_tab.progress.observe(lambda c: fractions.append(c["new"]), "value")
+    studio._export_tab.button.click()
+    assert studio._export_tab.button.disabled  # one export at a time
+    await settle(studio, timeout=240)
+
+    assert fractions[-1] == 1.0
+    moving = [f for f in fractions if 0.0 < f < 1.0]
+    assert moving and moving == sorted(moving), fractions
+    assert studio._export_tab.stage.value.startswith("Ready in ")
+    video = studio._export_tab.video.value
+    assert "<video" in video and "data:video/mp4;base64," in video and "muted" in video
+    path = studio._export_tab.exports[-1]
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (1080, 1920)
+        assert sum(1 for _ in container.decode(stream)) >= 150  # 6 s at 30 fps
+    assert f"Your video is ready: {path}" in studio.log_text()
+    assert studio._tabs.selected_index == 1
+
+    # The static view for places without widgets: reply, table, poster; small; no token.
+    bundle = studio._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    snapshot = studio._snapshot()
+    bundle["text/html"] = snapshot
+    assert "grace_hopper.jpg" in snapshot and "See the timeline summary" in snapshot
+    assert '<img src="data:image/jpeg;base64,' in snapshot and path.name in snapshot
+    assert len(json.dumps(bundle)) < 60_000
+    token = studio.conversation.client._token.get()
+    assert token and token not in json.dumps(bundle) and token not in studio.log_text()
+
+
+async def test_stop_in_the_middle_of_a_reply(engine, tmp_path: Path) -> None:
+    from nemo_nb.api import NemoClient
+    from nemo_nb.conversation import Conversation
+
+    engine.engine.config.reply_pace = 0.3  # slow enough to stop after the first chunk
+    try:
+        async with NemoClient(engine.url) as client:
+            studio = Studio(conversation=Conversation(client, data_dir=tmp_path))
+            await upload_sample(studio)
+            studio._prompt.value = PROMPT
+            studio._send.click()
+            for _ in range(400):
+                await asyncio.sleep(0.01)
+                if agent_entries(studio):
+                    break
+            assert agent_entries(studio), "no text arrived"
+            studio._stop.click()
+            await settle(studio)
+    finally:
+        engine.engine.config.reply_pace = 0.02
+    shown = agent_entries(studio)[0][len("Agent: ") :]
+    assert shown and REPLY.startswith(shown) and shown != REPLY
+    assert studio.log_text().endswith("Stopped. The agent may still finish this edit on the server; "
+                                      "the timeline shows what the server has now.")  # fmt: skip
+    assert not studio._send.disabled and studio._stop.disabled
+    # The edit landed on the server before the reply streamed: the timeline shows it.
+    assert "grace_hopper.jpg" in studio._timeline.table.value
+
+
+async def test_disguised_file_and_empty_export_end_as_sentences(studio: Studio) -> None:
+    studio._media.upload.value = [
+        picked(nemo_nb.sample_photo(), name="holiday.jpg", content=b"not a photo at all\n" * 50)
+    ]
+    await settle(studio)
+    studio._export_tab.button.click()
+    await settle(studio)
+    errors = [line for line in studio.log_text().splitlines() if line.startswith("✗ ")]
+    assert errors[0].startswith("✗ 'holiday.jpg' is not a photo, video or audio file")
+    assert errors[1].startswith("✗ Nothing to export yet — upload a photo")
+    assert len(errors) == 2 and "Traceback" not in studio.log_text()
+    assert studio._export_tab.progress.bar_style == "danger"
+    assert studio._export_tab.stage.value.startswith("Nothing to export yet")
+    assert not studio._export_tab.button.disabled
+    assert studio._media.thumbs.children == ()
+
+
+async def test_a_failing_task_lands_in_the_log(studio: Studio) -> None:
+    async def broken(text: str):
+        raise RuntimeError("the disk is full")
+        yield  # pragma: no cover
+
+    studio.conversation.send = broken  # type: ignore[method-assign]
+    await studio.send("make it jiggle")
+    assert studio.log_text().splitlines()[-1] == (
+        "✗ Something went wrong while sending your message: the disk is full. Try again; if it "
+        "keeps happening, restart the kernel."
+    )
+    studio._spawn(asyncio.sleep(0, result=None), "nothing")  # a task that ends well adds nothing
+
+    async def fails() -> None:
+        raise ValueError("bad value")
+
+    studio._spawn(fails(), "reading the timeline")
+    await settle(studio)
+    assert "✗ Something went wrong while reading the timeline: bad value." in studio.log_text()
+
+
+async def test_late_update_and_skill_chips(studio: Studio) -> None:
+    studio.conversation.on_late_update(Update("notice", "The edit landed (checked after 30 s)."))
+    await settle(studio)
+    assert studio.log_text().splitlines()[-1] == "The edit landed (checked after 30 s)."
+    chips = [b.description for b in studio._chip_buttons]
+    assert chips[0] == PROMPT
+    studio._skills.value = "ai-animations"
+    assert [b.description for b in studio._chip_buttons][0].startswith("turn my static images")
+    assert studio.conversation.skill.name == "ai-animations"
+
+
+@pytest.mark.parametrize("n", [100])
+async def test_redraws_are_coalesced(n: int) -> None:
+    from nemo_nb.widgets._coalesce import Coalescer
+
+    draws = []
+    c = Coalescer(lambda: draws.append(asyncio.get_running_loop().time()))
+    for _ in range(n):
+        c.request()
+        await asyncio.sleep(0.002)
+    timed = list(draws)
+    c.request()
+    c.flush()  # the end of a reply draws at once
+    assert len(draws) == len(timed) + 1
+    gaps = [b - a for a, b in zip(timed, timed[1:], strict=False)]
+    assert 2 <= len(timed) < n / 5
+    assert all(g >= REDRAW_INTERVAL_S * 0.9 for g in gaps)
