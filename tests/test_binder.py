@@ -186,5 +186,5 @@ def test_binder_environment_runs_the_notebook(binder_env, name):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     executed = (notebook.parent / f"{notebook.stem}-executed.ipynb").read_text(encoding="utf-8")
-    assert '"outputs": []' not in executed or '"output_type"' in executed  # it really ran
+    assert '"output_type"' in executed  # it really ran and showed something
     assert "nmv_usr_" not in executed  # no token (the engine's start with that) in any output
