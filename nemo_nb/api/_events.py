@@ -110,6 +110,10 @@ def _message(value: Any) -> str:
     return str(value)
 
 
+#: The ``error`` event for a frame that is not valid JSON (the stream goes on after it).
+GARBLED_CODE = "malformed"
+GARBLED_FRAME = "A piece of the agent's reply arrived garbled and could not be read."
+
 _raw_decode = json.JSONDecoder().raw_decode
 
 
@@ -153,9 +157,11 @@ class FrameParser:
                 return self._text(data, False, data)  # liberal: a bare text frame
         try:
             frame = _loads(data)
-        except ValueError:
-            log.debug("skipping a chat frame that is not valid JSON (%d chars)", len(data))
-            return []
+        except ValueError:  # said, not skipped silently: part of the reply is missing
+            if data.strip() == "[DONE]":  # OpenAI-style end marker
+                return []
+            log.debug("a chat frame is not valid JSON (%d chars)", len(data))
+            return [ChatEvent("error", text=GARBLED_FRAME, code=GARBLED_CODE)]
         if type(frame) is not dict:
             return self._text(frame, False, frame) if type(frame) is str else []
         content = frame.get("content")

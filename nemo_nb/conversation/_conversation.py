@@ -20,6 +20,7 @@ from nemo_nb.api import (
     SessionNotFoundError,
     StreamInterruptedError,
 )
+from nemo_nb.api._events import GARBLED_CODE
 from nemo_nb.conversation._activity import activity_label
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._export import (
@@ -422,6 +423,13 @@ class Conversation:
 
     def _stream_error(self, event: Any) -> Update:
         code = str(event.code) if event.code is not None else None
+        if code == GARBLED_CODE:  # the client's own finding; the agent went on
+            return Update(
+                "notice",
+                "A piece of the agent's reply arrived garbled and could not be shown; the rest "
+                'follows, and "status" shows what the timeline holds.',
+                {"error": "garbled", "code": code},
+            )
         if code == "2001":
             return self._credits_error(
                 CreditsError(

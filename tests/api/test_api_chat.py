@@ -281,3 +281,15 @@ async def test_html_answer_is_a_connection_error(client, fake):
     with pytest.raises(NemoConnectionError) as info:
         await client.chat(session.session_id, "hi").collect()
     assert "web page" in str(info.value)
+
+
+async def test_a_garbled_frame_is_reported_and_the_stream_goes_on(client, fake):
+    script = [
+        adk([{"text": "Done! "}]),
+        Raw('data: {"content": {"parts": [{"text": "broken\n\n'),
+        adk([{"text": "Say export."}]),
+    ]
+    _, events = await run_turn(client, fake, script)
+    assert kinds(events) == ["text", "error", "text"]
+    assert events[1].code == "malformed" and "garbled" in events[1].text
+    assert events[2].text == "Say export."

@@ -65,6 +65,7 @@ def test_simplified_partial_text_and_odd_frames():
         ("text", "Hi "),
         ("text", "there"),
         ("text", "plain words"),
+        ("error", "A piece of the agent's reply arrived garbled and could not be read."),
         ("text", "a json string"),
     ]
 

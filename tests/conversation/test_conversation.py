@@ -379,3 +379,15 @@ async def test_a_missing_file_is_named_and_not_uploaded(tmp_path: Path) -> None:
     assert kinds(updates) == ["upload"]
     assert updates[0].text.startswith(f"I can't find {tmp_path / 'nope.jpg'} — check the path.")
     assert client.uploads == []
+
+
+async def test_a_garbled_piece_of_the_reply_is_said_not_hidden(tmp_path: Path) -> None:
+    from nemo_nb.api import ChatEvent
+
+    client = FakeClient(ENGINE_DRAFT)
+    garbled = ChatEvent("error", text="A piece arrived garbled.", code="malformed")
+    client.scripts.append([text("Done! "), garbled, text("Say export.")])
+    updates = await collect(make(client, tmp_path), "make it jiggle")
+    assert kinds(updates) == ["text", "notice", "text", "actions"]  # actions: the export button
+    assert "arrived garbled and could not be shown" in updates[1].text
+    assert "".join(u.text for u in updates if u.kind == "text") == "Done! Say export."
