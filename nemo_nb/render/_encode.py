@@ -73,6 +73,7 @@ class Encoder:
         self._pending = self._pending[:, whole:]
 
     def _encode_audio(self, block: np.ndarray) -> None:
+        assert self._audio is not None  # add_audio returns early without an audio stream
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(block), format="fltp", layout="stereo"
         )

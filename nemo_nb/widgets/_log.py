@@ -44,7 +44,7 @@ class _Entry:
 
 
 def _html(kind: str, text: str) -> str:
-    _, style = _STYLES[kind]
+    style = "line-height:1.45;" + _STYLES[kind][1]
     body = html.escape(text)
     label = _LABELS.get(kind)
     if label:
@@ -60,9 +60,13 @@ class ChatLog:
     """The log widget (:attr:`box`) and its plain-text twin (:meth:`text`)."""
 
     def __init__(self, height: str = "340px") -> None:
-        self._hint = widgets.HTML(f"<div style='color:#888;padding:8px'>{html.escape(HINT)}</div>")
+        self._hint = widgets.HTML(
+            f"<div style='color:#888;padding:8px;line-height:1.45'>{html.escape(HINT)}</div>"
+        )
         self._inner = widgets.VBox(
-            [self._hint], layout=widgets.Layout(width="100%", flex="0 0 auto")
+            # An auto bottom margin keeps a short log at the top; a long one scrolls as usual.
+            [self._hint],
+            layout=widgets.Layout(width="100%", flex="0 0 auto", margin="0 0 auto 0"),
         )
         self.box = widgets.Box(
             [self._inner],

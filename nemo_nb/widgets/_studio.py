@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import html
 import logging
 import time
@@ -25,11 +26,12 @@ from nemo_nb.skills import SKILLS, Skill, get_skill
 from nemo_nb.widgets._export_tab import ExportTab
 from nemo_nb.widgets._log import ChatLog
 from nemo_nb.widgets._media import MediaBar, save_picked
-from nemo_nb.widgets._snapshot import poster_jpeg, snapshot_html
+from nemo_nb.widgets._snapshot import snapshot_html
 from nemo_nb.widgets._timeline_tab import TimelineTab
 
 if TYPE_CHECKING:
     from nemo_nb.api import NemoClient
+    from nemo_nb.conversation import AgentClient
 
 __all__ = ["Studio"]
 
@@ -45,8 +47,8 @@ _HIDE_SNAPSHOT = (
     "<style>.nemo-nb-snapshot{display:none !important}"
     ".jp-OutputArea-child:has(.nemo-nb-snapshot){display:none}</style>"
 )
-#: Quiet time after the last keystroke before an Enter is taken to mean the text is complete.
-_TYPING_SETTLE_S = 0.15
+#: How long an Enter waits for the text it commits before sending the text already known.
+_SUBMIT_GRACE_S = 0.3
 #: Height of the inline preview in the Export tab (its width follows the video's aspect).
 _PREVIEW_HEIGHT = 320
 
@@ -90,27 +92,27 @@ class Studio:
 
     def __init__(
         self,
-        client: NemoClient | None = None,
+        client: NemoClient | AgentClient | None = None,
         *,
         skill: str | Skill | None = None,
         conversation: Conversation | None = None,
     ) -> None:
+        # A NemoClient, or any client the conversation layer takes.
+        self._client: Any = conversation.client if conversation is not None else client
         if conversation is not None:
-            client = conversation.client
             skill = conversation.skill
-        self._client = client
         self._skill: Skill = get_skill(
-            skill if skill is not None else getattr(client, "skill", None)
+            skill if skill is not None else getattr(self._client, "skill", None)
         )
         self._conv: Conversation | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turn_task: asyncio.Task[Any] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
-        self._poster: bytes | None = None
+        self._poster_html: str | None = None  # the last export's filmstrip, for the snapshot
         self._display: Any = None
 
         # header
-        self._backend = widgets.HTML(self._backend_text("not connected yet"))
+        self._backend = widgets.HTML(self._backend_text("connects on first use"))
         self._credits = widgets.HTML("")
         self._skills = widgets.Dropdown(
             options=[(s.title, s.name) for s in SKILLS.values()],
@@ -135,6 +137,7 @@ class Studio:
         self._log = ChatLog()
         self._prompt = widgets.Text(
             placeholder="Describe the motion you want, then press Enter",
+            continuous_update=False,  # the text arrives when committed (Enter, Send, blur)
             layout=widgets.Layout(flex="1 1 auto", width="auto"),
         )
         self._prompt.add_class("nemo-nb-prompt")
@@ -179,10 +182,10 @@ class Studio:
         self._show_chips()
 
         # wiring: every control starts the same coroutine its method runs
-        self._send.on_click(lambda _b: self._send_prompt())
+        self._send.on_click(lambda _b: self._on_send_click())
         self._prompt.on_msg(self._on_prompt_msg)
-        self._typed_at = 0.0
-        self._prompt.observe(lambda _c: setattr(self, "_typed_at", time.monotonic()), "value")
+        self._submitted = False  # Enter pressed, its text not sent yet
+        self._prompt.observe(self._on_prompt_value, "value")
         self._stop.on_click(lambda _b: self.stop())
         self._new.on_click(lambda _b: self._spawn(self.new_session(), "starting a new session"))
         self._skills.observe(self._on_skill, "value")
@@ -214,7 +217,7 @@ class Studio:
         """Upload files (paths or URLs) to the session, as the Upload button does."""
         async with self._lock("turn"):
             conv = await self._ready()
-            self._set_status("⏳ Uploading…")
+            self._set_status("Uploading…")
             try:
                 update = await conv.upload(*paths_or_urls)
             finally:
@@ -247,7 +250,7 @@ class Studio:
             self._media.clear()
             self._export_tab.clear()
             self._timeline.show(None)
-            self._poster = None
+            self._poster_html = None
             self._log.add("info", "— New session: upload a photo to start. —")
             self._after_turn()
 
@@ -258,19 +261,23 @@ class Studio:
     async def _ready(self) -> Conversation:
         async with self._lock("connect"):
             if self._conv is None:
-                self._set_status("⏳ Connecting…")
-                if self._client is None:
-                    from nemo_nb._connect import connect
+                shown = self._status.value
+                self._set_status("Connecting…")
+                try:
+                    if self._client is None:
+                        from nemo_nb._connect import connect
 
-                    self._client = await connect(skill=self._skill)
-                self._attach(Conversation(self._client, skill=self._skill))
+                        self._client = await connect(skill=self._skill)
+                    self._attach(Conversation(self._client, skill=self._skill))
+                finally:
+                    self._status.value = shown
             assert self._conv is not None
             return self._conv
 
     def _attach(self, conv: Conversation) -> None:
         self._conv = conv
         # A background check (after a dropped stream) reports here when it is done.
-        conv.on_late_update = self._late_update  # type: ignore[attr-defined]
+        conv.on_late_update = self._late_update
         self._backend.value = self._backend_text(backend_label(conv.client))
         self._refresh_history()
         self._spawn(self._refresh_credits(), "reading your credits")
@@ -304,7 +311,7 @@ class Studio:
             if exporting:
                 self._export_tab.started()
                 self._tabs.selected_index = _TAB_EXPORT
-            self._set_status("⏳ Rendering…" if exporting else "⏳ Thinking…")
+            self._set_status("Rendering…" if exporting else "Thinking…")
             started = time.monotonic()
             conv: Conversation | None = None
             try:
@@ -346,7 +353,7 @@ class Studio:
             self._log.stream(text)
         elif kind == "activity":
             self._log.activity(text)
-            self._set_status(f"⏳ {text}")
+            self._set_status(text)
         elif kind == "notice":
             self._log.add("notice", text)
             if self._export_tab.button.disabled:
@@ -364,7 +371,7 @@ class Studio:
         elif kind == "progress":
             fraction = float(data.get("fraction", 0.0))
             self._export_tab.step(fraction, text)
-            self._set_status(f"⏳ {text}")
+            self._set_status(text)
         elif kind == "export":
             await self._show_export(Path(data["path"]), started)
         elif kind == "credits":
@@ -386,8 +393,10 @@ class Studio:
 
         self._export_tab.say("Making the preview…")
         width = _preview_width(self._timeline.draft)
-        preview = await asyncio.to_thread(lambda: show_video(path, width=width)._repr_html_())
-        self._poster = await asyncio.to_thread(poster_jpeg, path)
+        shown = await asyncio.to_thread(show_video, path, width=width)
+        # The panel plays the video; its filmstrip is for the static snapshot.
+        preview = dataclasses.replace(shown, poster=None)._repr_html_()
+        self._poster_html = shown.poster_html() or None
         took = f" in {time.monotonic() - started:.0f} s" if started is not None else ""
         size = path.stat().st_size / 1e6
         self._export_tab.finished(
@@ -434,20 +443,33 @@ class Studio:
         text = self._prompt.value.strip()
         if not text or self._send.disabled:
             return
+        self._submitted = False
         self._prompt.value = ""
         self._start_turn(text)
 
+    # The prompt syncs its text when it is committed (continuous_update=False): the browser's
+    # change event follows the Enter keypress, so the "submit" message arrives just before the
+    # text it commits. The text's arrival sends it; if it was already here (no change), the
+    # grace period does.
     def _on_prompt_msg(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         if content.get("event") == "submit":  # Enter in the prompt box
-            self._spawn(self._send_when_typed(), "sending your message")
+            self._submitted = True
+            self._spawn(self._send_unchanged_prompt(), "sending your message")
 
-    async def _send_when_typed(self) -> None:
-        # ipywidgets holds back value updates while the kernel answers an earlier one, so the
-        # Enter can arrive before the last keystrokes: wait until the text stops changing.
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and time.monotonic() - self._typed_at < _TYPING_SETTLE_S:
-            await asyncio.sleep(0.02)
-        self._send_prompt()
+    def _on_send_click(self) -> None:
+        if self._prompt.value.strip():
+            self._send_prompt()
+        else:  # the text is still on its way (the click blurred the box, which commits it)
+            self._submitted = True
+
+    def _on_prompt_value(self, change: dict[str, Any]) -> None:
+        if self._submitted and str(change["new"]).strip():
+            self._send_prompt()
+
+    async def _send_unchanged_prompt(self) -> None:
+        await asyncio.sleep(_SUBMIT_GRACE_S)
+        if self._submitted and self._prompt.value.strip():
+            self._send_prompt()
 
     def _add_url(self) -> None:
         url = self._media.url.value.strip()
@@ -548,7 +570,7 @@ class Studio:
             backend=backend_label(self._client) if self._client is not None else "not connected",
             last_reply=self._log.last("agent"),
             draft=self._timeline.draft,
-            poster=self._poster,
+            poster_html=self._poster_html,
             export_name=exports[-1].name if exports else None,
         )
 
@@ -566,6 +588,10 @@ class Studio:
 
         display(self._repr_mimebundle_(), raw=True)
         self._display = display({"text/html": self._snapshot()}, raw=True, display_id=True)
+        if self._conv is None:  # connect now, so the header says where it talks before any click
+            with contextlib.suppress(RuntimeError):  # no running loop: connect on first use
+                asyncio.get_running_loop()
+                self._spawn(self._ready(), "connecting")
 
     def _update_snapshot(self) -> None:
         if self._display is not None:

@@ -7,7 +7,7 @@ import html
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nemo_nb.timeline import to_dataframe
 from nemo_nb.timeline._format import KIND_COLOURS
@@ -54,7 +54,7 @@ def studio_frame(draft: Draft) -> pd.DataFrame:
 def timeline_table_html(draft: Draft | None) -> str:
     """The table as HTML (a pandas Styler: rows tinted by track type, no index)."""
     if draft is None or not draft.segments:
-        return f"<p><i>{html.escape(EMPTY_TIMELINE)}</i></p>"
+        return f"<p style='color:#888;line-height:1.45'>{html.escape(EMPTY_TIMELINE)}</p>"
     frame = studio_frame(draft)
     kinds = [track.kind for track, _ in draft.segments]
 

@@ -53,11 +53,11 @@ def require_browser() -> None:
 
 
 @contextlib.contextmanager
-def jupyter_server(app: str, root: Path) -> Iterator[str]:
-    """Run ``jupyterlab`` or ``notebook`` (7) serving ``root``, no token; yield its URL."""
+def jupyter_server(root: Path) -> Iterator[str]:
+    """Run one Jupyter server serving ``root``, no token; yield its URL. It serves both
+    JupyterLab 4 (``/lab``) and Notebook 7 (``/notebooks``), each exposing ``window.jupyterapp``."""
     require_browser()
-    if app == "notebook":
-        pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the test extra")
+    pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the test extra")
     config = root / ".jupyter-config"
     (config / "labconfig").mkdir(parents=True, exist_ok=True)
     # The news toast covers the notebook; switch it off for this server only.
@@ -66,14 +66,14 @@ def jupyter_server(app: str, root: Path) -> Iterator[str]:
     )
     port = _free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config)}
-    app_class = "LabApp" if app == "jupyterlab" else "JupyterNotebookApp"
-    log_path = root / f"{app}.log"
+    log_path = root / "jupyter.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", app, "--no-browser", "--ip", "127.0.0.1",
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
          f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
          "--ServerApp.disable_check_xsrf=True", "--allow-root",
-         f"--{app_class}.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
+         "--LabApp.expose_app_in_browser=True",
+         "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -85,7 +85,7 @@ def jupyter_server(app: str, root: Path) -> Iterator[str]:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail(f"{app} did not start: {log_path.read_text()[-2000:]}")
+                pytest.fail(f"Jupyter did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.3)
     try:
         yield url

@@ -54,10 +54,20 @@ def _run_cell(page, index: int) -> None:
 def run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:
     """Drive the Studio through upload, a suggested prompt, a typed follow-up and an export;
     returns what was measured. Asserts every step a person would notice."""
-    write_notebook(root / "studio.ipynb", [STUDIO_CELL, OTHER_CELL, TOKEN_CELL])
-    path = "lab/tree" if app == "jupyterlab" else "notebooks"
-    shot = lambda name: page.screenshot(path=str(shots / f"studio-{app}-{name}.png"))  # noqa: E731
-    page.goto(f"{url}/{path}/studio.ipynb")
+    try:
+        return _run_studio(page, url, root, shots, app)
+    except Exception:
+        page.screenshot(path=str(shots / f"studio-{app}-failed.png"))
+        raise
+
+
+def _run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:
+    name = f"studio-{app}.ipynb"
+    write_notebook(root / name, [STUDIO_CELL, OTHER_CELL, TOKEN_CELL.replace("studio.ipynb", name)])
+    # ?reset: JupyterLab must not restore tabs an earlier test left open in this server.
+    path = f"lab/tree/{name}?reset" if app == "jupyterlab" else f"notebooks/{name}"
+    shot = lambda step: page.screenshot(path=str(shots / f"studio-{app}-{step}.png"))  # noqa: E731
+    page.goto(f"{url}/{path}")
     page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
     page.wait_for_function(KERNEL_READY, timeout=90_000)
     started = time.monotonic()
@@ -152,7 +162,7 @@ def run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:
     page.wait_for_function(
         "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000
     )
-    saved = root / "studio.ipynb"
+    saved = root / name
     size = saved.stat().st_size
     outputs = json.loads(saved.read_text())["cells"][0]["outputs"]
     html = [o.get("data", {}).get("text/html", "") for o in outputs]
@@ -163,5 +173,5 @@ def run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:
     assert "token saved: False" in token_out.inner_text()
     assert size <= 300_000, f"saved notebook is {size} bytes"
     assert REPLY_END.replace('"', "&quot;") in snapshot and "0.0–3.0 s" in snapshot
-    assert 'src="data:image/jpeg;base64,' in snapshot  # the poster frame
+    assert 'class="nemo-filmstrip"' in snapshot  # frames of the export
     return {"seconds": took, "saved_bytes": size, "reply_lengths": partial, "progress": progress}

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from jupyter_harness import CHROMIUM, CHROMIUM_ARGS, KERNEL_READY, jupyter_server
+from jupyter_harness import CHROMIUM, CHROMIUM_ARGS, KERNEL_READY
 from studio_flow import run_studio
 
 from tests.conftest import ARTIFACTS
@@ -20,14 +20,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def jupyterlab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab")
-    with jupyter_server("jupyterlab", root) as url:
-        yield url, root
-
-
-def test_quickstart_runs_in_jupyterlab_and_the_video_plays(jupyterlab):
+def test_quickstart_runs_in_jupyterlab_and_the_video_plays(jupyter):
     from playwright.sync_api import sync_playwright
 
     shots = ARTIFACTS / "e2e"
@@ -35,9 +28,9 @@ def test_quickstart_runs_in_jupyterlab_and_the_video_plays(jupyterlab):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        url, root = jupyterlab
+        url, root = jupyter
         shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
-        page.goto(f"{url}/lab/tree/{NOTEBOOK.name}")
+        page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?reset")
         page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
         page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
         page.wait_for_function(KERNEL_READY, timeout=90_000)
@@ -67,10 +60,10 @@ def test_quickstart_runs_in_jupyterlab_and_the_video_plays(jupyterlab):
     assert not paused, "the preview should autoplay (muted)"
 
 
-def test_studio_in_jupyterlab(jupyterlab):
+def test_studio_in_jupyterlab(jupyter):
     from playwright.sync_api import sync_playwright
 
-    url, root = jupyterlab
+    url, root = jupyter
     shots = ARTIFACTS / "e2e"
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

@@ -4,7 +4,7 @@ steps as in JupyterLab (tests/e2e/studio_flow.py)."""
 from __future__ import annotations
 
 import pytest
-from jupyter_harness import CHROMIUM, CHROMIUM_ARGS, jupyter_server
+from jupyter_harness import CHROMIUM, CHROMIUM_ARGS
 from studio_flow import run_studio
 
 from tests.conftest import ARTIFACTS
@@ -12,16 +12,17 @@ from tests.conftest import ARTIFACTS
 pytestmark = pytest.mark.slow
 
 
-def test_studio_in_notebook7(tmp_path):
+def test_studio_in_notebook7(jupyter):
     from playwright.sync_api import sync_playwright
 
     shots = ARTIFACTS / "e2e"
     shots.mkdir(parents=True, exist_ok=True)
-    with jupyter_server("notebook", tmp_path) as url, sync_playwright() as p:
+    url, root = jupyter
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            measured = run_studio(page, url, tmp_path, shots, "notebook")
+            measured = run_studio(page, url, root, shots, "notebook")
         finally:
             browser.close()
     print("studio in Notebook 7:", measured)

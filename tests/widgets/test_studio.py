@@ -20,12 +20,20 @@ from nemo_nb.widgets._coalesce import REDRAW_INTERVAL_S
 from .conftest import settle
 
 PROMPT = "make this photo jiggle and bounce like a looping animated video"
-REPLY = (
-    "Done! I animated grace_hopper.jpg with a jiggle and bounce effect (6 s, 9:16). "
-    "grace_hopper.jpg is only 512x600, so it is enlarged 3.2x to fill 1080x1920 and will look "
-    'soft; "show the whole photo" (the photo over a blurred fill of itself) would look sharper. '
-    'See the timeline summary, then say "export".'
-)
+
+
+def agent_reply(prompt: str = PROMPT) -> tuple[str, str]:
+    """(the engine agent's own words for ``prompt`` on the sample photo, what the user reads)."""
+    from nemo_nb.conversation import translate_gui
+    from nemo_nb.engine.agent import MediaRef, interpret
+
+    photo = MediaRef("m1", "http://127.0.0.1/media/m1/grace_hopper.jpg", "grace_hopper.jpg",
+                     "image", 512, 600, None)  # fmt: skip
+    raw = interpret(prompt, None, [photo]).text
+    return raw, translate_gui(raw).text
+
+
+RAW, REPLY = agent_reply()
 
 
 def picked(path: Path, name: str | None = None, content: bytes | None = None) -> dict:
@@ -75,6 +83,7 @@ async def test_upload_send_stream_table_gantt_history(studio: Studio) -> None:
     took = loop.time() - started
 
     # The reply is in the log once, translated; nothing raw was ever shown.
+    assert "click Export" in RAW and RAW != REPLY
     assert agent_entries(studio) == [f"Agent: {REPLY}"]
     assert "click Export" not in studio.log_text()
     assert not any("click Export" in v or "Preview it" in v for v in seen)
@@ -89,9 +98,13 @@ async def test_upload_send_stream_table_gantt_history(studio: Studio) -> None:
     )
     assert not studio._send.disabled and studio._stop.disabled
 
-    # Buttons for what the reply offered.
-    labels = [b.description for b in _action_buttons(studio)]
-    assert labels == ["Show timeline", "Export"]
+    # Buttons for what the reply offered; they run.
+    buttons = _action_buttons(studio)
+    assert [b.description for b in buttons] == ["Show timeline", "Export"]
+    studio._tabs.selected_index = 2
+    buttons[0].click()
+    await settle(studio)
+    assert studio._tabs.selected_index == 0
 
     # Timeline tab: the file's own name, seconds, no media URL; the Gantt chart as an image.
     table = studio._timeline.table.value
@@ -145,8 +158,9 @@ async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
     snapshot = studio._snapshot()
     bundle["text/html"] = snapshot
     assert "grace_hopper.jpg" in snapshot and "See the timeline summary" in snapshot
-    assert '<img src="data:image/jpeg;base64,' in snapshot and path.name in snapshot
-    assert len(json.dumps(bundle)) < 60_000
+    assert 'class="nemo-filmstrip"' in snapshot and path.name in snapshot
+    assert "<video" not in snapshot  # no MP4 in a saved notebook: the filmstrip shows the motion
+    assert len(json.dumps(bundle)) < 100_000
     token = studio.conversation.client._token.get()
     assert token and token not in json.dumps(bundle) and token not in studio.log_text()
 
@@ -218,6 +232,21 @@ async def test_a_failing_task_lands_in_the_log(studio: Studio) -> None:
     assert "✗ Something went wrong while reading the timeline: bad value." in studio.log_text()
 
 
+async def test_new_session_starts_empty(studio: Studio) -> None:
+    await upload_sample(studio)
+    await studio.send(PROMPT)
+    first = studio.conversation.session_id
+    studio._new.click()
+    await settle(studio)
+    assert studio._media.thumbs.children == ()
+    assert "grace_hopper.jpg" not in studio._timeline.table.value
+    assert studio._timeline.gantt.value == b""
+    assert studio.log_text().splitlines()[-1] == "— New session: upload a photo to start. —"
+    reply = await studio.send(PROMPT)  # nothing uploaded in this session yet
+    assert studio.conversation.session_id not in (None, first)
+    assert "grace_hopper.jpg" not in reply.text
+
+
 async def test_late_update_and_skill_chips(studio: Studio) -> None:
     studio.conversation.on_late_update(Update("notice", "The edit landed (checked after 30 s)."))
     await settle(studio)
@@ -245,3 +274,20 @@ async def test_redraws_are_coalesced(n: int) -> None:
     gaps = [b - a for a, b in zip(timed, timed[1:], strict=False)]
     assert 2 <= len(timed) < n / 5
     assert all(g >= REDRAW_INTERVAL_S * 0.9 for g in gaps)
+
+
+async def test_enter_sends_the_text_it_commits(studio: Studio) -> None:
+    # As the browser does it: the Enter keypress ("submit") comes just before the text it commits.
+    studio._prompt._handle_custom_msg({"event": "submit"}, [])
+    assert not studio._send.disabled  # nothing to send yet
+    studio._prompt.value = "credits"
+    assert studio._send.disabled and studio._prompt.value == ""
+    await settle(studio)
+    assert "You: credits" in studio.log_text()
+    assert studio.log_text().splitlines()[-1].startswith("You have ")
+
+    # Enter on text that was already committed (say, by a click elsewhere) sends it too.
+    studio._prompt.value = "status"
+    studio._prompt._handle_custom_msg({"event": "submit"}, [])
+    await settle(studio)
+    assert "You: status" in studio.log_text() and studio._prompt.value == ""
