@@ -24,7 +24,12 @@ For callers (the engine's render jobs):
 - ``m.width``/``m.height`` in the draft, when both are present, win over ``m.aspect``: tests use
   that to render small.
 
-Imports nothing of nemo_nb but ``_mediatype``.
+- Pictures with a subject (a face, or a clear object) get subject-aware motion: the analysis runs
+  once per picture (well under a second at reduced size) and is cached by content hash under
+  ``<data dir>/cache/subjects`` (``NEMO_NB_SUBJECT_CACHE`` overrides it). A picture without one
+  moves whole, and ``RenderResult.notes`` says why in one sentence per picture.
+
+Imports nothing of nemo_nb but ``_mediatype`` and ``_paths`` (the data dir, for that cache).
 """
 
 from ._errors import RenderCancelled, RenderInputError, RenderResult

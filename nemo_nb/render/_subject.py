@@ -26,6 +26,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -85,7 +86,7 @@ class Subject:
 # --- face ------------------------------------------------------------------------------------
 
 
-def _detector():  # type: ignore[no-untyped-def]
+def _detector() -> Any:
     try:
         import dlib  # type: ignore[import-untyped]
     except ImportError:  # optional at run time: the centre prior still works
