@@ -108,7 +108,11 @@ class PromptLab:
     def frame(self) -> Any:
         """A pandas DataFrame, one row per variant: image, prompt, skill, effects, strength,
         duration_s, aspect, title, music, render_s, size_bytes, credits_used, path, error,
-        status and the agent's reply."""
+        status and the agent's reply.
+
+        ``render_s`` is the server's time from the export's submission (or its start, when the
+        server says) to the finished MP4, so a render that queued behind another counts its wait.
+        """
         import pandas as pd
 
         return pd.DataFrame([v.row() for v in self.variants], columns=list(COLUMNS))
