@@ -108,7 +108,11 @@ class PromptLab:
     def frame(self) -> Any:
         """A pandas DataFrame, one row per variant: image, prompt, skill, effects, strength,
         duration_s, aspect, title, music, render_s, size_bytes, credits_used, path, error,
-        status and the agent's reply."""
+        status and the agent's reply.
+
+        ``render_s`` is the server's time from the export's submission (or its start, when the
+        server says) to the finished MP4, so a render that queued behind another counts its wait.
+        """
         import pandas as pd
 
         return pd.DataFrame([v.row() for v in self.variants], columns=list(COLUMNS))
@@ -172,12 +176,17 @@ class PromptLab:
         return w.VBox([w.HBox([run, cancel, bar, status]), grid])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self.html()}
-        if not all(v.finished for v in self.variants):
-            # Still to run: the live widget; viewers without widget state fall back to the HTML.
-            bundle.update(self.widget()._repr_mimebundle_())
-            bundle["text/html"] = self.html()
-        return bundle
+        if all(v.finished for v in self.variants):
+            return self._static_bundle()
+        return self._live_bundle()
+
+    def _static_bundle(self) -> dict[str, Any]:
+        """The grid as HTML: what every viewer shows, with or without widgets."""
+        return {"text/plain": repr(self), "text/html": self.html()}
+
+    def _live_bundle(self) -> dict[str, Any]:
+        """The live widget; viewers without its state fall back to the HTML."""
+        return {**self.widget()._repr_mimebundle_(), **self._static_bundle()}
 
     def __repr__(self) -> str:
         return f"<{self.headline()}>"
@@ -273,12 +282,7 @@ class PromptLab:
             return None
         if get_ipython() is None:
             return None
-        bundle = {"text/plain": repr(self), "text/html": self.html()}
-        bundle.update(self.widget()._repr_mimebundle_())
-        return display(bundle, raw=True, display_id=True)
-
-    def _static_bundle(self) -> dict[str, Any]:
-        return {"text/plain": repr(self), "text/html": self.html()}
+        return display(self._live_bundle(), raw=True, display_id=True)
 
     async def _run_all(self) -> None:
         from nemo_nb._connect import connect
@@ -295,8 +299,13 @@ class PromptLab:
         ledger = asyncio.Lock()  # see run_variant: each variant's credits are its own
         try:
             # One client per skill: the skill travels as a header on every call of a client.
-            for name in dict.fromkeys(v.skill for v in todo):
-                clients[name] = await connect(self.backend, skill=name)
+            try:
+                for name in dict.fromkeys(v.skill for v in todo):
+                    clients[name] = await connect(self.backend, skill=name)
+            except Exception as exc:  # no server to talk to: every card says why, then raise
+                for v in todo:
+                    v.fail(str(exc))
+                raise
             tasks = [
                 asyncio.ensure_future(self._run_one(v, clients[v.skill], slots, ledger))
                 for v in todo

@@ -186,3 +186,24 @@ def test_the_lab_and_the_magics_never_speak_http_themselves():
             )
             offenders += [f"{path.name}: {n}" for n in names if n.startswith(forbidden)]
     assert offenders == []
+
+
+async def test_a_backend_that_is_not_one_fails_every_card_with_the_reason():
+    lab = PromptLab(PHOTO, ["jiggle it", "bounce it"], backend="nowhere")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        await lab.run()
+    assert [v.status for v in lab.variants] == ["failed", "failed"]
+    assert lab.html().count("backend must be one of") == 2
+
+
+async def test_a_server_that_refuses_connections_fails_each_variant_with_one_sentence():
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    lab = PromptLab(PHOTO, ["jiggle it", "bounce it"], backend=f"http://127.0.0.1:{port}")
+    await lab.run()  # no exception: each card carries its own error
+    assert [v.status for v in lab.variants] == ["failed", "failed"]
+    for v in lab.variants:
+        assert v.error and "\n" not in v.error and "Traceback" not in v.error
