@@ -107,7 +107,7 @@ class Studio:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turn_task: asyncio.Task[Any] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
-        self._poster_html: str | None = None  # the last export's filmstrip, for the snapshot
+        self._filmstrip: bytes | None = None  # the last export's frames (PNG), for the snapshot
         self._display: Any = None
 
         # header
@@ -249,7 +249,7 @@ class Studio:
             self._media.clear()
             self._export_tab.clear()
             self._timeline.show(None)
-            self._poster_html = None
+            self._filmstrip = None
             self._log.add("info", "— New session: upload a photo to start. —")
             self._after_turn()
 
@@ -395,7 +395,7 @@ class Studio:
         shown = await asyncio.to_thread(show_video, path, width=width)
         # The panel plays the video; its filmstrip is for the static snapshot.
         preview = dataclasses.replace(shown, poster=None)._repr_html_()
-        self._poster_html = shown.poster_html() or None
+        self._filmstrip = shown.poster
         took = f" in {time.monotonic() - started:.0f} s" if started is not None else ""
         size = path.stat().st_size / 1e6
         self._export_tab.finished(
@@ -569,7 +569,7 @@ class Studio:
             backend=backend_label(self._client) if self._client is not None else "not connected",
             last_reply=self._log.last("agent"),
             draft=self._timeline.draft,
-            poster_html=self._poster_html,
+            filmstrip=self._filmstrip,
             export_name=exports[-1].name if exports else None,
         )
 
