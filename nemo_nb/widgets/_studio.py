@@ -86,6 +86,7 @@ class Studio:
     >>> await studio.upload("portrait.jpg")
     >>> reply = await studio.send("make this photo jiggle")
     >>> path = await studio.export()
+    >>> studio.stop()                            # the Stop button: ends the running turn
     >>> print(studio.log_text())
     """
 
@@ -199,6 +200,11 @@ class Studio:
             self._attach(Conversation(client, skill=self._skill))
 
     # ---- public surface ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        where = backend_label(self._client) if self._client is not None else "not connected"
+        turns = len(self._conv.turns) if self._conv is not None else 0
+        return f"Studio({where}, skill={self._skill.name!r}, turns={turns})"
+
     @property
     def conversation(self) -> Conversation | None:
         """The conversation behind the panel (``None`` until the first action connects)."""
