@@ -176,6 +176,7 @@ def main() -> int:
           f" ({len(turns)} turns)")  # fmt: skip
     print(f"  wait for first export (submit -> done): p50 {statistics.median(first_wait):.1f} s, "
           f"p95 {_pct(first_wait, 0.95):.1f} s, max {max(first_wait):.1f} s")  # fmt: skip
+    print("  each student's wait (s): " + " ".join(f"{w:.0f}" for w in sorted(first_wait)))
     print(f"  healthz latency: p50 {statistics.median(health):.1f} ms, p95 "
           f"{_pct(health, 0.95):.1f} ms, max {max(health):.1f} ms ({len(health)} probes; "
           f"target <= 200 ms)")  # fmt: skip

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -37,14 +36,10 @@ def sample_photo() -> Path:
     return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
-def _progress_bar(fraction: float, width: int = 30) -> str:
-    filled = int(round(fraction * width))
-    return "[" + "#" * filled + "." * (width - filled) + f"] {fraction * 100:3.0f}%"
-
-
 async def run_demo(prompt: str, out: Path, photo: Path) -> Path:
-    """Upload ``photo``, send ``prompt``, export, and copy the MP4 to ``out``. Returns ``out``."""
+    """Upload ``photo``, send ``prompt``, export the MP4 to ``out`` and return its path."""
     import nemo_nb
+    from nemo_nb._render_cli import Progress
 
     print("Starting the embedded engine…", flush=True)
     client = await nemo_nb.connect("local")
@@ -58,22 +53,15 @@ async def run_demo(prompt: str, out: Path, photo: Path) -> Path:
         reply = await conv.ask(prompt, echo=True)
         if reply.errors:
             raise RuntimeError(reply.errors[0].text)
-        print("Exporting…", flush=True)
-
-        def on_progress(fraction: float) -> None:
-            print("\r  " + _progress_bar(fraction), end="", flush=True)
-
-        path = await conv.export(on_progress=on_progress)
-        print()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if Path(path).resolve() != out.resolve():
-        shutil.copyfile(path, out)
-    return out
+        progress = Progress(sys.stdout, "Exporting")  # a bar on a terminal, lines when piped
+        out.parent.mkdir(parents=True, exist_ok=True)
+        path = await conv.export(on_progress=progress, dest=out)
+        progress.done()
+    return Path(path)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``nemo-nb demo``."""
-    parser = argparse.ArgumentParser(prog="nemo-nb demo", description=DESCRIPTION)
+def build_parser(prog: str = "nemo-nb demo") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
     parser.add_argument("--prompt", default=DEFAULT_PROMPT, help="what to ask the agent")
     parser.add_argument(
         "--photo", type=Path, default=None, help="photo to animate (default: sample)"
@@ -82,7 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=Path("nemo-nb-demo.mp4"), help="where to write the MP4"
     )
     parser.add_argument("--check", action="store_true", help="only check the install")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``nemo-nb demo``."""
+    args = build_parser().parse_args(argv)
 
     print("Checking the install…", flush=True)
     problems = check_install()

@@ -63,6 +63,16 @@ def test_demo_check_reports_a_working_install():
     assert "H.264 encoder available" in out.stdout
 
 
+@pytest.mark.slow
+def test_demo_renders_the_sample_with_plain_progress_lines_when_piped(tmp_path):
+    out = _run("demo", "--out", "demo.mp4", cwd=tmp_path, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "Exporting: 100%" in out.stdout and "\r" not in out.stdout
+    assert "Done in" in out.stdout and "demo.mp4" in out.stdout
+    width, height, frames = _decode(tmp_path / "demo.mp4")
+    assert (width, height) == (1080, 1920) and len(frames) >= 30 * 5
+
+
 def test_unknown_command_is_an_error():
     out = _run("frobnicate")
     assert out.returncode == 2

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from nemo_nb._contract import draft_is_exportable
-from nemo_nb.api._errors import NemoError, RenderError, ServerError
+from nemo_nb.api._errors import NemoConnectionError, NemoError, RenderError, ServerError
 from nemo_nb.api._models import RenderJob, _mapping
 from nemo_nb.api._transport import Recovery, _Connection, _int_code
 
@@ -225,6 +225,11 @@ class _Renders(_Connection):
                     return
                 raise ServerError("The download answered with data instead of a video file.")
             try:
+                if "text/html" in answer.response.headers.get("content-type", ""):
+                    raise NemoConnectionError(  # a login page or proxy, not the video
+                        f"{url.host} answered with a web page instead of the video; check the "
+                        "network (a login page or proxy?) and try again."
+                    )
                 with open(tmp, "wb") as fh:
                     async for chunk in answer.response.aiter_bytes(1 << 16):
                         fh.write(chunk)

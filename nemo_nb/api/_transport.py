@@ -147,9 +147,10 @@ class Recovery:
         if own_server and isinstance(exc, httpx.ConnectError) and not self.reconnected:
             # Refused: nothing was sent, so even a chat message may go again once it is back.
             self.reconnected = True
-            if await self._conn._bring_back():
+            back = await self._conn._bring_back()
+            if back:
                 return True
-            self.restart_failed = True
+            self.restart_failed = back is False  # None: there is no hook to restart with
         return await self._backoff(None)
 
     async def after_refusal(
@@ -312,11 +313,12 @@ class _Connection:
                 await self._fetch_anonymous_token()
         return True
 
-    async def _bring_back(self) -> bool:
+    async def _bring_back(self) -> bool | None:
         """After a refused connection, let the ``reconnect`` hook bring the server back (the
-        embedded engine is restarted on its data dir); True when it is answering again."""
+        embedded engine is restarted on its data dir): True when it is answering again, False
+        when that failed, None without a hook."""
         if self._reconnect is None:
-            return False
+            return None
         try:
             url = (await self._reconnect()).rstrip("/")
         except Exception as err:  # the hook failing is reported as the original failure

@@ -13,6 +13,7 @@ Imports api, timeline and skills; never widgets, never HTTP directly.
 from __future__ import annotations
 
 from nemo_nb.conversation._activity import activity_label
+from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._conversation import NOTHING_CHANGED, STILL_WORKING, Conversation
 from nemo_nb.conversation._export import NothingToExportError, PendingRender, PendingRenders
 from nemo_nb.conversation._gui import ACTION_LABELS, GuiAction, Translation, translate_gui
@@ -26,6 +27,7 @@ __all__ = [
     "NOTHING_CHANGED",
     "STILL_WORKING",
     "Action",
+    "AgentClient",
     "Conversation",
     "GuiAction",
     "NothingToExportError",

@@ -502,6 +502,7 @@ class Conversation:
             {"waited_s": waited, "checking": True},
         )
         self._late_task = asyncio.ensure_future(self._check_late(exc, before, sid, waited))
+        self._late_task.add_done_callback(_log_failure)
 
     async def _landed(self, before: Draft | None) -> Draft | None:
         """The timeline if it now differs from ``before`` (the edit landed), else ``None``."""
@@ -629,6 +630,11 @@ class Conversation:
                 elif update.kind == "error":
                     log.warning("pending export %s: %s", job.render_id, update.text)
         return paths
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("checking whether the edit landed failed", exc_info=task.exception())
 
 
 def _flushed(gui: GuiStream) -> list[Update]:

@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                    "IP address are always accepted")  # fmt: skip
     p.add_argument("--allow-private-urls", action="store_true", help="let URL uploads fetch "
                    "loopback, private and link-local addresses (default: public addresses only)")  # fmt: skip
-    p.add_argument("--render-stall-timeout", type=float,
+    p.add_argument("--render-stall-timeout", type=float, metavar="SECONDS",
                    default=_env_float("NEMO_NB_RENDER_STALL_TIMEOUT", 90.0),
                    help="seconds a render may go without progress before it is failed and its "
                    "worker replaced (default 90)")  # fmt: skip
@@ -119,8 +119,10 @@ def _allowed_hosts(host: str, extra: Sequence[str], beyond: bool) -> list[str]:
     loopback, this machine's own names (IP addresses are then accepted anyway)."""
     names = [host, *extra]
     if beyond:
-        names += [socket.gethostname(), socket.getfqdn()]
-    return [n for n in names if n and n not in ("0.0.0.0", "::")]
+        me = socket.gethostname()
+        names += [me, socket.getfqdn(), f"{me.split('.')[0]}.local"]  # .local: mDNS (Bonjour)
+    unique = dict.fromkeys(n for n in names if n and n not in ("0.0.0.0", "::"))
+    return list(unique)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,6 +207,9 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
             print(f"token for {user.user_id} (asked for with --print-token): {token}", flush=True)
         if beyond:
             print(_BEYOND_LOOPBACK_WARNING, file=sys.stderr, flush=True)
+            names = ", ".join(config.allowed_hosts)
+            print(f"It answers to {names} and any IP address; add another name with "
+                  "--allow-host NAME.", file=sys.stderr, flush=True)  # fmt: skip
         if args.host in ("0.0.0.0", "::", ""):
             print(f"other machines: http://{socket.gethostname()}:{port}", flush=True)
         # Last line of the start-up output: scripts may wait for it.

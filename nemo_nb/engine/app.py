@@ -297,7 +297,10 @@ class HostGuard:
         }
         host = headers.get("host", "")
         if not self.host_allowed(_host_part(host)):
-            refusal = "This engine answers only requests addressed to it by one of its own names."
+            refusal = (
+                "This engine answers only requests addressed to it by one of its own names "
+                "(whoever runs it can add one with nemo-nb serve --allow-host NAME)."
+            )
         elif "origin" in headers and not self._same_origin(headers["origin"], host):
             refusal = "This engine does not answer requests from web pages."
         else:

@@ -133,10 +133,25 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
+#: What nemo-nb keeps in a data dir (engine and client); :func:`make_private` touches only these,
+#: so a data dir pointed at a folder with other things in it keeps their modes.
+OWN_ENTRIES = (
+    "engine.sqlite3*", "engine.json", "engine.log*", "engine*.lock", "engine-owners", "media",
+    "renders", "history", "pending_renders.json", ".engine.json.*.tmp",
+)  # fmt: skip
+
+
 def make_private(root: Path) -> None:
-    """Give ``root`` and everything in it (not following links) the user-only modes. For data dirs
-    written before the engine set them, and files other processes put there."""
-    for path in (root, *root.rglob("*")):
+    """Give ``root`` and nemo-nb's own files in it (:data:`OWN_ENTRIES`, recursively, not
+    following links) the user-only modes: for data dirs written before the engine set them, and
+    files other processes put there."""
+    paths = [root]
+    for pattern in OWN_ENTRIES:
+        for entry in root.glob(pattern):
+            paths.append(entry)
+            if entry.is_dir() and not entry.is_symlink():
+                paths += entry.rglob("*")
+    for path in paths:
         with contextlib.suppress(OSError):
             if path.is_symlink():
                 continue

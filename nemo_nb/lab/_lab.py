@@ -109,7 +109,7 @@ class PromptLab:
         """A pandas DataFrame, one row per variant: image, prompt, skill, effects, strength,
         duration_s, aspect, title, music, render_s, size_bytes, credits_used, path, error,
         status and the agent's reply."""
-        import pandas as pd  # type: ignore[import-untyped]
+        import pandas as pd
 
         return pd.DataFrame([v.row() for v in self.variants], columns=list(COLUMNS))
 
@@ -292,11 +292,15 @@ class PromptLab:
         clients: dict[str, Any] = {}
         tasks: list[asyncio.Task[None]] = []
         slots = asyncio.Semaphore(self.concurrency)
+        ledger = asyncio.Lock()  # see run_variant: each variant's credits are its own
         try:
             # One client per skill: the skill travels as a header on every call of a client.
             for name in dict.fromkeys(v.skill for v in todo):
                 clients[name] = await connect(self.backend, skill=name)
-            tasks = [asyncio.ensure_future(self._run_one(v, clients[v.skill], slots)) for v in todo]
+            tasks = [
+                asyncio.ensure_future(self._run_one(v, clients[v.skill], slots, ledger))
+                for v in todo
+            ]
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
             for t in tasks:
@@ -312,10 +316,12 @@ class PromptLab:
                     await client.aclose()
             self._changed(None)
 
-    async def _run_one(self, variant: Variant, client: Any, slots: asyncio.Semaphore) -> None:
+    async def _run_one(
+        self, variant: Variant, client: Any, slots: asyncio.Semaphore, ledger: asyncio.Lock
+    ) -> None:
         try:
             async with slots:
-                path = await run_variant(variant, client, self.work_dir, self._changed)
+                path = await run_variant(variant, client, self.work_dir, self._changed, ledger)
                 if path is not None:
                     variant.stage = "Making the preview…"
                     self._changed(variant)

@@ -4,13 +4,14 @@ export. Never speaks HTTP itself; every call goes through :class:`~nemo_nb.conve
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any, cast
 
-from nemo_nb.api import NemoClient, RenderJob
+from nemo_nb.api import NemoClient, NemoError, RenderJob
 from nemo_nb.conversation import Conversation, Reply
 from nemo_nb.lab._variant import Variant
 
@@ -38,10 +39,15 @@ async def run_variant(
     client: NemoClient,
     work_dir: Path,
     changed: Callable[[Variant], Any],
+    ledger: asyncio.Lock,
 ) -> Path | None:
     """Make ``variant``'s video in a new session; returns the MP4's path, or ``None`` when the
     variant failed (its ``error`` says why). ``changed(variant)`` is called after every change
-    worth redrawing. Cancelling the task stops at the next await (the lab cancels the render)."""
+    worth redrawing. Cancelling the task stops at the next await (the lab cancels the render).
+
+    ``ledger`` is held across each agent turn and the balance reads around it: the balance is
+    the user's, so the lab's turns take turns to know what each variant cost. Agent turns are
+    short next to renders, which still overlap."""
     conv = Conversation(
         client, skill=variant.skill, data_dir=work_dir, renders_dir=work_dir / "renders"
     )
@@ -56,13 +62,20 @@ async def run_variant(
 
     prompts = (variant.prompt, *variant.follow_ups)
     replies: list[str] = []
+    spent: int | None = None
     for n, prompt in enumerate(prompts, start=1):
         variant.stage = f"Asking the agent ({n}/{len(prompts)})…"
         changed(variant)
         reply = Reply(prompt)
-        async with aclosing(cast(Any, conv.send(prompt))) as updates:
-            async for update in updates:
-                reply.updates.append(update)
+        async with ledger:
+            before = await _balance(client)
+            async with aclosing(cast(Any, conv.send(prompt))) as updates:
+                async for update in updates:
+                    reply.updates.append(update)
+            after = await _balance(client)
+        if before is not None and after is not None:
+            spent = (spent or 0) + max(0, before - after)
+        variant.credits_used = spent
         if reply.errors:
             variant.fail(reply.errors[0].text)
             return None
@@ -104,15 +117,12 @@ async def run_variant(
     variant.path = str(path)
     variant.size_bytes = path.stat().st_size
     variant.render_s = render_seconds(job) or round(time.perf_counter() - started, 3)
-    variant.credits_used = _credits_used(conv)
     return path
 
 
-def _credits_used(conv: Conversation) -> int | None:
-    """Credits the variant's turns consumed (balance before minus after each agent turn)."""
-    spent = [
-        t.credits_before - t.credits_after
-        for t in conv.turns
-        if t.credits_before is not None and t.credits_after is not None
-    ]
-    return max(0, sum(spent)) if spent else None
+async def _balance(client: NemoClient) -> int | None:
+    """Credits available now (``None`` when the balance cannot be read: never worth failing)."""
+    try:
+        return (await client.credits()).available
+    except NemoError:
+        return None

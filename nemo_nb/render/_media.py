@@ -35,7 +35,7 @@ def _open_picture(path: Path) -> Iterator[Image.Image]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(path) as im:
-            problem = image_size_problem(*im.size, im.format)  # before any pixel is decoded
+            problem = image_size_problem(im.width, im.height, im.format)  # before any decoding
             if problem:
                 raise ValueError(f"it {problem}")
             yield im

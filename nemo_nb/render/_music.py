@@ -101,7 +101,7 @@ def _tone(midi: float, hold: float, voice: str, detune_cents: float = 0.0) -> np
         )
     if voice == "pluck":
         t = _time(hold + 0.15)
-        partials = sum(
+        partials = sum(  # type: ignore[assignment]
             np.exp(-t * k / 0.35) * np.sin(2 * np.pi * k * f * t) / k for k in range(1, 6)
         )
         return partials * _envelope(t, 0.003, hold, 0.12)

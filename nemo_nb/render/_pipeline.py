@@ -112,7 +112,8 @@ class StillSegment:
             subject is not None and subject.ok and any(fx.type in SUBJECT_EFFECTS for fx in effects)
         )
         body = None
-        self._layers: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        self._layers: tuple[np.ndarray, np.ndarray] | None = None
+        self._alpha: np.ndarray | None = None  # the subject's alpha on the plate (for tests)
         if moving:
             assert subject is not None and plate.source_to_frame is not None
             # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
@@ -126,10 +127,10 @@ class StillSegment:
             )
             small_to_frame = np.vstack([plate.source_to_frame, [0, 0, 1]]) @ small_to_source
             body = _body(subject, small_to_frame)
-            background, alpha = _layers(
+            background, self._alpha = _layers(
                 plate.image, subject, self._to_plate @ small_to_frame, seg.fit
             )
-            self._layers = (yuv.to_i420(background), alpha)
+            self._layers = (yuv.to_i420(background), yuv.half_alpha(self._alpha))
         # converted once: every per-frame warp then runs on the encoder's own planes
         self.plate = dataclasses.replace(plate, image=yuv.to_i420(plate.image))
         self.motion = compose(
@@ -201,10 +202,11 @@ class StillSegment:
             )
         else:
             backward = self._to_plate @ self.motion.affine(t)
-            front = yuv.warp_affine(self.plate.image, backward, width, height)
             if self._layers is None:
-                return front
-            ay, ac = yuv.warp_alpha_affine(self._layers[1], backward, width, height)
+                return yuv.warp_affine(self.plate.image, backward, width, height)
+            front, ay, ac = yuv.warp_affine_with_alpha(
+                self.plate.image, self._layers[1], backward, width, height
+            )
         if self._still_background is not None:
             back = self._still_background.copy()
         else:
@@ -232,8 +234,8 @@ def _body(subject: Subject, small_to_frame: np.ndarray) -> Body:
 
 def _layers(
     plate: np.ndarray, subject: Subject, small_to_plate: np.ndarray, fit: str
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """(background plate RGB, (alpha, half-size alpha)) at the plate's size and placement."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(background plate RGB, the subject's alpha 0..1) at the plate's size and placement."""
     ph, pw = plate.shape[:2]
     # cover: the subject continues past the picture's edge (a bust runs off the bottom)
     border = cv2.BORDER_REPLICATE if fit == "cover" else cv2.BORDER_CONSTANT
@@ -250,8 +252,7 @@ def _layers(
     # the fill covers a little more than the subject, so no outline of it stays behind
     cover = np.minimum(alpha * 3.0, 1.0)[..., None]
     background = (plate * (1 - cover) + fill * cover).astype(np.uint8)
-    half = cv2.resize(alpha, (pw // 2, ph // 2), interpolation=cv2.INTER_AREA)
-    return background, (alpha, half)
+    return background, alpha
 
 
 class MovingSegment:
@@ -281,7 +282,7 @@ class VideoTrack:
         self._notes = notes
         self._live: dict[int, StillSegment | MovingSegment] = {}
         # a segment keeps animating through the next one's transition window
-        self._until = []
+        self._until: list[float] = []
         for i, seg in enumerate(segments):
             following = segments[i + 1] if i + 1 < len(segments) else None
             extra = (
@@ -308,11 +309,12 @@ class VideoTrack:
     def frame(self, t: float) -> np.ndarray | None:
         for i in [i for i in self._live if t >= self._until[i] - _EPS]:
             self._live.pop(i).close()  # done: free its plate / decoder
-        i = next(
+        showing = next(
             (i for i, s in enumerate(self.segments) if s.start - _EPS <= t < s.end - _EPS), None
         )
-        if i is None:
+        if showing is None:
             return None
+        i = showing
         seg = self.segments[i]
         local, tr = t - seg.start, seg.transition
         current = self._renderer(i).frame(local)

@@ -1,7 +1,7 @@
 """Where the subject of a photo is: face, feathered mask, and the background behind it.
 
-Done once per picture at a reduced size (a 12 MP photo is analysed at ~640 px for the face and
-~200 px for the mask, well under a second) and cached by the file's content hash, so a re-render
+Done once per picture at a reduced size (a 12 MP photo is analysed at ~640 px short side for the
+face and ~200 px long side for the mask, well under a second) and cached by the file's content hash, so a re-render
 or the next turn's preview reads it back in milliseconds.
 
 - Face: dlib's HOG frontal-face detector (``dlib-bin``; its model is compiled into the wheel, so
@@ -33,8 +33,8 @@ import numpy as np
 log = logging.getLogger("nemo_nb.render")
 
 #: Bump when the analysis changes, so cached results of the old one are not reused.
-VERSION = 1
-_FACE_SIDE = 640  # long side the face detector sees
+VERSION = 2
+_FACE_SIDE = 640  # short side the face detector sees
 _MASK_SIDE = 200  # long side GrabCut works at
 _CACHE_ENV = "NEMO_NB_SUBJECT_CACHE"
 
@@ -105,7 +105,8 @@ def find_face(rgb: np.ndarray) -> tuple[float, float, float, float] | None:
     if detector is None:
         return None
     h, w = rgb.shape[:2]
-    scale = min(1.0, _FACE_SIDE / max(h, w))
+    # the short side decides: a face in a wide photo stays big enough for the detector (~80 px)
+    scale = min(1.0, _FACE_SIDE / min(h, w))
     small = _resize(rgb, scale)
     rects, scores, _ = detector.run(np.ascontiguousarray(small), 0, 0.0)
     sh, sw = small.shape[:2]
@@ -258,7 +259,7 @@ def _upright_small(path: Path) -> np.ndarray:
     """The picture upright at about what the face detector needs (JPEG decodes reduced)."""
     from ._media import load_picture  # decoding policy lives with the other decoders
 
-    return load_picture(path, (_FACE_SIDE, _FACE_SIDE), "contain", path.name)
+    return load_picture(path, (_FACE_SIDE, _FACE_SIDE), "cover", path.name)  # short side >= 640
 
 
 def analyse(path: Path) -> Subject:

@@ -48,7 +48,7 @@ def is_cjk(char: str) -> bool:
 def _font_chars(path: str) -> frozenset[int]:
     """Code points a font file maps to glyphs (first face of a collection); empty if unreadable."""
     try:
-        from fontTools.ttLib import TTFont
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
         with TTFont(path, fontNumber=0, lazy=True) as font:
             return frozenset((font.getBestCmap() or {}).keys())

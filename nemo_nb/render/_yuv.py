@@ -86,50 +86,56 @@ def remap(src: np.ndarray, coarse: np.ndarray, width: int, height: int) -> np.nd
     out = new_frame(width, height)
     (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
     luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)
-    chroma = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
-    chroma -= 0.5
-    chroma *= 0.5  # luma source px -> chroma source px
-    for s, o in ((su, ou), (sv, ov)):
-        cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)
-    return out
-
-
-def warp_alpha_affine(
-    alpha: tuple[np.ndarray, np.ndarray], backward: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A layer's (luma-size, chroma-size) float32 alpha through the same map as :func:`warp_affine`."""
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    ay = cv2.warpAffine(alpha[0], backward[:2], (width, height), flags=flags)
-    ac = cv2.warpAffine(
-        alpha[1], chroma_matrix(backward)[:2], (width // 2, height // 2), flags=flags
-    )
-    return ay, ac
-
-
-def remap_with_alpha(
-    src: np.ndarray,
-    alpha: tuple[np.ndarray, np.ndarray],
-    coarse: np.ndarray,
-    width: int,
-    height: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`remap` of a frame and its alpha (luma-size, chroma-size float32), one map for all."""
-    out = new_frame(width, height)
-    (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
-    luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
     cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
-    ay = cv2.remap(alpha[0], luma, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)  # type: ignore[call-overload]
     chroma = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
     chroma = (chroma - 0.5) * 0.5  # luma source px -> chroma source px
     for s, o in ((su, ou), (sv, ov)):
         cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
-    ac = cv2.remap(alpha[1], chroma, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)  # type: ignore[call-overload]
-    return out, ay, ac
+    return out
+
+
+def half_alpha(alpha: np.ndarray) -> np.ndarray:
+    """A layer's alpha (0..1, luma size) as uint8 at chroma size: the subject's feathered mask
+    is smooth, so it is warped at half size and scaled up, at a quarter of the cost."""
+    a = np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
+    h, w = a.shape
+    return cv2.resize(a, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+
+def warp_affine_with_alpha(
+    src: np.ndarray, alpha: np.ndarray, backward: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`warp_affine` of a frame and its :func:`half_alpha`: (frame, alpha, half alpha)."""
+    out = warp_affine(src, backward, width, height)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    chroma = chroma_matrix(backward)[:2]
+    ac = cv2.warpAffine(alpha, chroma, (width // 2, height // 2), flags=flags)
+    return out, cv2.resize(ac, (width, height), interpolation=cv2.INTER_LINEAR), ac
+
+
+def remap_with_alpha(
+    src: np.ndarray, alpha: np.ndarray, coarse: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`remap` of a frame and its :func:`half_alpha`: (frame, alpha, half alpha)."""
+    out = new_frame(width, height)
+    (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
+    luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+    cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
+    chroma = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
+    chroma = (chroma - 0.5) * 0.5  # luma source px -> chroma source px
+    for s, o in ((su, ou), (sv, ov)):
+        cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
+    ac = cv2.remap(alpha, chroma, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)  # type: ignore[call-overload]
+    return out, cv2.resize(ac, (width, height), interpolation=cv2.INTER_LINEAR), ac
 
 
 def blend_over(back: np.ndarray, front: np.ndarray, ay: np.ndarray, ac: np.ndarray) -> np.ndarray:
-    """``front`` over ``back`` (both I420) with per-pixel alpha; writes into and returns ``back``."""
+    """``front`` over ``back`` (both I420) with uint8 alpha; writes into and returns ``back``.
+
+    ``front * a + back * (255 - a)``, each term rounded: within one level of the exact blend,
+    and several times faster than a float blend.
+    """
     for b, f, a in zip(planes(back), planes(front), (ay, ac, ac), strict=True):
-        cv2.blendLinear(f, b, a, 1.0 - a, dst=b)
+        lit = cv2.multiply(f, a, scale=1 / 255)
+        cv2.add(lit, cv2.multiply(b, cv2.bitwise_not(a), scale=1 / 255), dst=b)
     return back

@@ -31,6 +31,7 @@ from nemo_nb.widgets._timeline_tab import TimelineTab
 
 if TYPE_CHECKING:
     from nemo_nb.api import NemoClient
+    from nemo_nb.conversation import AgentClient
 
 __all__ = ["Studio"]
 
@@ -92,7 +93,7 @@ class Studio:
 
     def __init__(
         self,
-        client: NemoClient | None = None,
+        client: NemoClient | AgentClient | None = None,
         *,
         skill: str | Skill | None = None,
         conversation: Conversation | None = None,

@@ -62,6 +62,7 @@ def fake(servers) -> FakeCloud:
     cloud.reset()
     cdn.files.clear()
     cdn.seen.clear()
+    cdn.media_type = "video/mp4"
     return cloud
 
 

@@ -530,6 +530,7 @@ class Cdn:
         self.files: dict[str, bytes] = {}
         self.seen: list[tuple[str, str | None]] = []  # (path, authorization header)
         self.base = ""
+        self.media_type = "video/mp4"  # what every file is served as (a portal: text/html)
         self.app = Starlette(
             routes=[Route("/files/{name}", self.get), Route("/media/{name}", self.get)]
         )
@@ -539,7 +540,7 @@ class Cdn:
         data = self.files.get(request.path_params["name"])
         if data is None:
             return Response("not found", 404)
-        return Response(data, media_type="video/mp4")
+        return Response(data, media_type=self.media_type)
 
 
 class ServerThread:

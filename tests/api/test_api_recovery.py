@@ -57,7 +57,7 @@ FAULTS = {
 }
 
 
-async def _prepare(kind: str, client, fake) -> tuple[str, str, Any]:
+async def _prepare(kind: str, client, fake, dest) -> tuple[str, str, Any]:
     """(method, path to fault, the operation) for one kind of request."""
     session = await client.create_session()
     if kind == "call":
@@ -66,9 +66,8 @@ async def _prepare(kind: str, client, fake) -> tuple[str, str, Any]:
         return "POST", "/run_sse", lambda: client.chat(session.session_id, "jiggle").collect()
     fake.output_on_cdn = False  # the API's own origin: the bearer and the full table apply
     job = await client.start_render(session.session_id, DRAFT)
-    fake.renders[job.id]["polls"] = 99  # finished
     done = RenderJob(id=job.id, status="completed")  # downloads from the API's fallback path
-    return "GET", f"/api/render/proxy/{job.id}/download", lambda: client.download(done, fake.dest)
+    return "GET", f"/api/render/proxy/{job.id}/download", lambda: client.download(done, dest)
 
 
 @pytest.mark.parametrize("kind", ["call", "chat", "download"])
@@ -77,8 +76,7 @@ async def test_one_fault_table_for_calls_chat_and_downloads(
     name, kind, client, fake, sleeps, tmp_path
 ):
     case = FAULTS[name]
-    fake.dest = tmp_path
-    method, path, operation = await _prepare(kind, client, fake)
+    method, path, operation = await _prepare(kind, client, fake, tmp_path)
     outcome, sent = case.chat if kind == "chat" and case.chat else (case.outcome, case.sent)
     before = fake.count(method, path)
     sleeps.calls.clear()
@@ -107,8 +105,7 @@ async def test_one_fault_table_for_calls_chat_and_downloads(
 
 
 async def test_a_429_on_a_download_is_waited_out_and_retried_once(client, fake, sleeps, tmp_path):
-    fake.dest = tmp_path
-    method, path, operation = await _prepare("download", client, fake)
+    method, path, operation = await _prepare("download", client, fake, tmp_path)
     fake.fault(method, path, status=429, headers={"Retry-After": "5"})
     path_on_disk = await operation()
     assert path_on_disk.read_bytes() == fake.mp4
@@ -146,3 +143,25 @@ async def test_a_garbled_json_chat_answer_is_a_typed_error(client, fake):
         await client.chat(session.session_id, "make it jiggle").collect()
     assert "cut off or garbled" in str(info.value) and "not resent" in str(info.value)
     assert fake.count("POST", "/run_sse") == 1
+
+
+async def test_a_refused_cdn_does_not_restart_the_engine(fake, sleeps, tmp_path):
+    # Only our own server is brought back by the reconnect hook; another origin refusing is
+    # retried like any failed GET, then reported.
+    import socket
+
+    from nemo_nb.api import NemoClient, NemoConnectionError
+
+    restarts = []
+
+    async def restart() -> str:
+        restarts.append(1)
+        return fake.api_base
+
+    with socket.socket() as s:  # a port nobody listens on: the "CDN"
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with NemoClient(fake.api_base, sleep=sleeps, reconnect=restart) as c:
+        with pytest.raises(NemoConnectionError):
+            await c.download(f"http://127.0.0.2:{port}/files/clip.mp4", tmp_path)
+    assert restarts == [] and len(sleeps.calls) == 3

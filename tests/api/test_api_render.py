@@ -211,3 +211,14 @@ async def test_a_server_on_this_machine_is_polled_quickly(fake, sleeps):
         _, job = await started(local)
         await local.wait_render(job.id)
     assert sleeps.calls[0] == 0.05 and max(sleeps.calls) == 0.15 and len(sleeps.calls) == 5
+
+
+async def test_a_web_page_instead_of_the_video_is_not_saved_as_one(client, fake, cdn, tmp_path):
+    from nemo_nb.api import NemoConnectionError
+
+    cdn.files["clip.mp4"] = b"<html><body>Please log in to the hotel wifi</body></html>"
+    cdn.media_type = "text/html; charset=utf-8"  # a captive portal answers for the CDN
+    with pytest.raises(NemoConnectionError) as info:
+        await client.download(f"{cdn.base}/files/clip.mp4", tmp_path)
+    assert "web page" in str(info.value)
+    assert list(tmp_path.iterdir()) == []

@@ -87,3 +87,50 @@ async def test_jiggle_subtler_export_on_the_engine(tmp_path: Path) -> None:
     history = conv.history_frame()
     assert history["action"].tolist() == ["upload", "agent", "agent", "export"]
     assert history["render_path"].tolist()[-1] == str(path)
+
+
+async def test_an_engine_killed_mid_reply_ends_the_turn_in_seconds(tmp_path, monkeypatch) -> None:
+    """SIGKILL while the reply streams: the turn ends with an honest notice within seconds (not
+    minutes), nothing asks the user to reconnect, the message is not resent, and the next message
+    reaches the engine that the client restarted by itself."""
+    import json
+    import os
+    import signal
+    import time
+
+    from matplotlib import cbook
+
+    from nemo_nb._connect import connect
+    from nemo_nb.engine import launcher
+
+    monkeypatch.setenv("NEMO_NB_HOME", str(tmp_path / "data"))
+    photo = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    client = await connect("local")
+    try:
+        conv = Conversation(client, data_dir=tmp_path)
+        assert (await conv.upload(photo)).kind == "upload"
+        pid = json.loads((tmp_path / "data" / "engine.json").read_text())["pid"]
+        updates: list[Update] = []
+        killed_at = None
+        async for update in conv.send(PROMPT):
+            updates.append(update)
+            if update.kind in ("text", "activity") and killed_at is None:
+                os.kill(pid, signal.SIGKILL)
+                killed_at = time.monotonic()
+        took = time.monotonic() - killed_at
+        texts = [u.text for u in updates]
+        assert "The connection dropped while the agent was working" in " ".join(texts), texts
+        assert took < 20, f"the turn took {took:.1f} s after the kill"
+        assert not any("connect()" in t for t in texts), texts
+        assert not [u for u in updates if u.kind == "error"], texts
+        landed = any(t.startswith("The edit landed") for t in texts)
+        assert landed or "keep checking" in texts[-1], texts
+        assert len(conv.turns) == 2  # upload, this message: recorded once, never resent
+
+        second = [u async for u in conv.send("make it subtler")]
+        assert not [u for u in second if u.kind == "error"], [u.text for u in second]
+        new_pid = json.loads((tmp_path / "data" / "engine.json").read_text())["pid"]
+        assert new_pid != pid and launcher.pid_alive(new_pid)
+    finally:
+        await client.aclose()
+        launcher.release(tmp_path / "data")

@@ -44,7 +44,8 @@ def test_rebinding_host_names_get_no_answer_and_no_token(engine: RunningEngine) 
             r = http.request(method, path, headers={"Host": host, "X-Client-Id": "c" * 36})
             assert r.status_code == 403, (host, path)
             assert r.json()["message"] == (
-                "This engine answers only requests addressed to it by one of its own names."
+                "This engine answers only requests addressed to it by one of its own names "
+                "(whoever runs it can add one with nemo-nb serve --allow-host NAME)."
             )
             assert "evil" not in r.text and "token" not in r.json()["message"]
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST.", f"127.0.0.2:{port}"):
@@ -211,8 +212,11 @@ def _modes(root: Path) -> dict[str, int]:
 def test_data_dir_is_700_and_every_file_600(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
-    (data / "old-history.json").write_text("{}")
-    os.chmod(data / "old-history.json", 0o644)  # written before the engine tightened modes
+    (data / "history").mkdir(mode=0o755)
+    (data / "history" / "old.jsonl").write_text("{}")
+    os.chmod(data / "history" / "old.jsonl", 0o644)  # written before the engine tightened modes
+    (data / "notes.sh").write_text("#!/bin/sh\n")  # not nemo-nb's: its mode is left alone
+    os.chmod(data / "notes.sh", 0o755)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
@@ -243,6 +247,7 @@ def test_data_dir_is_700_and_every_file_600(tmp_path: Path) -> None:
     assert {"engine.sqlite3", "engine.sqlite3-wal", "engine.sqlite3-shm", "engine.json"} <= names
     assert any(n.startswith("media/") and n.endswith("p.png") for n in names)
     assert any(n.startswith("renders/") and n.endswith(".mp4") for n in names)
+    assert modes.pop("notes.sh") == 0o755
     wrong = {n: oct(m) for n, m in modes.items() if m != (0o700 if (data / n).is_dir() else 0o600)}
     assert not wrong, wrong
     print(f"checked {len(modes)} paths in the data dir: all 700 (dirs) / 600 (files)")
@@ -285,6 +290,7 @@ def test_serving_beyond_loopback_warns(tmp_path: Path) -> None:
         _, err = p.communicate(timeout=10)
     assert "WARNING: this engine is reachable from other machines." in err
     assert "plain HTTP" in err
+    assert "It answers to 0.0.0.0" not in err and "studio.example" in err
     quiet = subprocess.run(
         [sys.executable, "-m", "nemo_nb.engine", "--data-dir", str(tmp_path / "d2"), "--version"],
         capture_output=True, text=True, env=env,

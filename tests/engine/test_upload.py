@@ -337,3 +337,37 @@ def test_malformed_upload_requests_are_400(api: Api, engine: RunningEngine) -> N
     for r, says in cases:
         assert r.status_code == 400 and says in r.json()["message"], r.text
     assert not list(engine.engine.store.media_dir.iterdir())
+
+
+async def test_a_name_with_any_private_address_is_refused_without_connecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import socket
+
+    from nemo_nb.engine import media
+
+    answers = {
+        "mixed.example": ["93.184.216.34", "10.0.0.7"],  # one public, one private: refused
+        "mapped.example": ["::ffff:169.254.169.254"],  # link-local behind an IPv6 mapping
+    }
+    connects: list[str] = []
+
+    async def fake_getaddrinfo(self, host, port, *a, **kw):  # noqa: ANN001
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answers[host]]
+
+    async def no_connect(*a, **kw):  # noqa: ANN002, ANN003
+        connects.append(a[1] if len(a) > 1 else kw.get("host"))
+        raise AssertionError("must not connect")
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr("httpcore.AnyIOBackend.connect_tcp", no_connect)
+    for host in answers:
+        inc = media.Incoming(tmp_path / host, "x.png")
+        with pytest.raises(media.MediaError) as err:
+            await media.fetch_url(f"http://{host}/x.png", inc)
+        assert err.value.message == media.refused_url(f"http://{host}/x.png").message
+        inc.discard()
+    assert connects == []
+    assert media._public("93.184.216.34") and not media._public("100.64.1.1")
+    assert not media._public("fd00::1") and not media._public("224.0.0.1")

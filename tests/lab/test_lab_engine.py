@@ -168,3 +168,23 @@ async def test_a_studio_export_made_during_a_lab_waits_for_at_most_its_in_flight
     overtaking = [j for j in theirs if mine.created_at < j.completed_at < mine.completed_at]
     assert len(overtaking) <= lab.concurrency, [j.id for j in overtaking]
     assert mine.completed_at < max(j.completed_at for j in theirs)  # not starved till the end
+
+
+async def test_each_variant_counts_the_credits_its_own_turns_cost(tmp_path):
+    from tests.engine.engine_harness import start_engine
+
+    # An engine that charges 1 credit per turn that changes the timeline, like the cloud would.
+    engine = start_engine(tmp_path / "engine", interpret=None, renderer=None, credit_cost=1)
+    try:
+        lab = PromptLab(
+            PHOTO,
+            ["make this photo jiggle", "make this photo bounce"],
+            follow_ups=[QUICK, "make it 3 seconds"],  # the last one changes nothing: free
+            concurrency=2,
+            backend=engine.url,
+        )
+        await lab.run()
+    finally:
+        engine.stop()
+    assert lab.frame["status"].tolist() == ["done"] * 2, lab.frame["error"].tolist()
+    assert lab.frame["credits_used"].tolist() == [2, 2]

@@ -39,17 +39,19 @@ def test_upload_prompt_and_export_in_cells(shell, tmp_path):
 
     turn = _run(shell, cell="make this photo jiggle and bounce like a looping animated video\n")
     streamed = [o.data["text/plain"] for o in turn.outputs]
-    assert streamed and streamed[-1].startswith("Done! I animated grace_hopper.jpg with a jiggle")
-    assert "▸ " in turn.stdout  # the tool activity
-    assert turn.stdout.rstrip().endswith(
-        "Timeline (1 track): 1. Video: grace_hopper.jpg (0-6s, jiggle)"
+    assert streamed and streamed[-1].startswith(
+        "Done! I animated grace_hopper.jpg with a jiggle and bounce"
     )
+    assert "▸ " in turn.stdout  # the tool activity
+    last = turn.stdout.rstrip().splitlines()[-1]  # then the timeline summary, once
+    assert last.startswith("Timeline (1 track): 1. Video: grace_hopper.jpg (0-6s, jiggle")
+    assert turn.stdout.count("Timeline (") == 1
 
     quick = _run(shell, cell="make it 3 seconds and square")
-    assert "Changed: " in quick.stdout and "(0-3s, jiggle)" in quick.stdout
+    assert "Changed: " in quick.stdout and "(0-3s, jiggle" in quick.stdout
 
     status = _run(shell, "status")
-    assert "Timeline (1 track): 1. Video: grace_hopper.jpg (0-3s, jiggle)" in status.stdout
+    assert "Timeline (1 track): 1. Video: grace_hopper.jpg (0-3s, jiggle" in status.stdout
 
     credits = _run(shell, "credits")
     assert credits.stdout.startswith("You have ") and "credits available" in credits.stdout

@@ -91,9 +91,9 @@ def subject_at_rest(d: dict, path: Path) -> np.ndarray | None:
     plan = plan_draft(d, lambda _src: path)
     seg = plan.layers[0][1][0]
     still = StillSegment(seg, plan.width, plan.height)
-    if still._layers is None:
+    if still._alpha is None:
         return None
-    alpha = still._layers[1][0]
+    alpha = still._alpha
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return cv2.warpAffine(alpha, still._to_plate[:2], (plan.width, plan.height), flags=flags)
 

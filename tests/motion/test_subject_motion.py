@@ -157,3 +157,21 @@ def _assert_no_seam(frames: list[np.ndarray]) -> None:
     seam = step(frames[-1], frames[0])
     beside = max(step(frames[-2], frames[-1]), step(frames[0], frames[1]))
     assert seam <= 1.5 * beside + 0.3, f"seam {seam:.2f} px vs {beside:.2f} px beside it"
+
+
+def test_a_cover_crop_centres_on_the_subject(tmp_path) -> None:
+    """A 9:16 crop of a wide photo whose person stands at the right keeps the person in view
+    (a centred crop would show only the wall in the middle)."""
+    from skimage import data
+
+    person = data.astronaut()[:, 60:400]  # 512 x 340, face near the top
+    rng = np.random.default_rng(3)
+    wall = (rng.normal(150, 25, (512, 1600, 3)).clip(0, 255)).astype(np.uint8)
+    wall[:, 1180:1520] = person
+    path = tmp_path / "wide.png"
+    from PIL import Image
+
+    Image.fromarray(wall).save(path)
+    _, result, frames = _render(tmp_path, path, {"type": "none"}, seconds=0.2)
+    contact_sheet(frames[:1], ARTIFACTS / "cover-crop-focus.png", columns=1, label="focus")
+    assert find_face(frames[0]) is not None, "the crop shows the person's face"

@@ -62,6 +62,11 @@ class EngineProcess:
         """Peak resident memory so far (VmHWM)."""
         return _status_kb(self.p.pid, "VmHWM") / 1024
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the engine has used."""
+        fields = Path(f"/proc/{self.p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def alive(self) -> bool:
         return self.p.poll() is None
 

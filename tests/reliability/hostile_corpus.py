@@ -54,13 +54,29 @@ def _animated(fmt: str) -> bytes:
     return buf.getvalue()
 
 
+_STORED = {  # how a camera stores an upright picture under each EXIF orientation
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
 def _exif_jpeg(orientation: int) -> bytes:
-    im = Image.new("RGB", (120, 80), (30, 120, 200))
-    im.paste((250, 250, 0), (0, 0, 40, 20))  # a corner mark, so orientation is visible
+    """The same upright picture (a yellow mark top left) stored as orientation ``orientation``
+    says: every one of them must render alike."""
+    im = Image.new("RGB", (90, 160), (30, 120, 200))
+    im.paste((250, 250, 0), (0, 0, 45, 50))
+    op = _STORED[orientation]
+    stored = im.transpose(op) if op is not None else im
     exif = Image.Exif()
     exif[0x0112] = orientation
     buf = io.BytesIO()
-    im.save(buf, "JPEG", exif=exif)
+    stored.save(buf, "JPEG", exif=exif, quality=95)
     return buf.getvalue()
 
 

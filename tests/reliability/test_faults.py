@@ -45,8 +45,16 @@ _TARGETS = {
     "render_failed": ("status",),
 }
 _ORIGIN = re.compile(r"http://127\.0\.0\.1:\d+")
-# A client gap outside the engine (nemo_nb.api), tolerated until its fix is merged: nothing else.
-_KNOWN_GAP = re.compile(r"^'.*': shown '' != ")
+# A client gap outside the engine (nemo_nb.api skips a garbled SSE frame without a word, so part
+# of the reply is missing), tolerated until its fix is merged: nothing else is.
+_TEXT_LOST_TO_GARBLED_FRAME = "part of the reply lost to a garbled frame, silently"
+_KNOWN_GAP = re.compile(re.escape(_TEXT_LOST_TO_GARBLED_FRAME) + "$")
+
+
+def _subsequence(part: str, whole: str) -> bool:
+    """Is ``part`` ``whole`` with some characters left out (nothing added, nothing repeated)?"""
+    it = iter(whole)
+    return all(c in it for c in part)
 
 
 async def _fast_sleep(seconds: float) -> None:
@@ -97,8 +105,8 @@ class Result:
             return "violation"
         if any(s.outcome == "error" for s in self.steps):
             return "typed error"
-        if any(s.outcome == "recovered" for s in self.steps):
-            return "recovered"
+        if any(s.outcome == "with notice" for s in self.steps):
+            return "with notice"
         return "success"
 
 
@@ -161,8 +169,11 @@ async def _run_step(step: Step, updates_of: Any) -> list[Any]:
             step.outcome = "violation"
             step.errors.append(f"{step.what}: {len(errors)} errors for one step")
     elif any(u.kind == "notice" and u.text != STILL_WORKING for u in updates):
-        step.outcome = "recovered"
-    step.shown = "".join(u.text for u in updates if u.kind == "text" and u.data.get("delta"))
+        step.outcome = "with notice"
+    # the agent's own words (``raw``): what is shown is their GUI translation
+    step.shown = "".join(
+        u.data.get("raw", u.text) for u in updates if u.kind == "text" and u.data.get("delta")
+    )
     return updates
 
 
@@ -244,12 +255,16 @@ def _check_engine(result: Result, conv: Conversation, view: EngineView, sent: li
             if step.shown:
                 result.violations.append(f"{text!r}: text shown for a message never stored")
             continue
-        if step.outcome == "ok" and step.shown != engine_text:
+        if step.shown == engine_text:
+            continue
+        if _subsequence(step.shown, engine_text) and result.plan.kind == "malformed_sse":
+            result.violations.append(f"{text!r}: {_TEXT_LOST_TO_GARBLED_FRAME}")
+        elif step.outcome == "ok":
             result.violations.append(f"{text!r}: shown {step.shown!r} != {engine_text!r}")
         elif not engine_text.startswith(step.shown):
             result.violations.append(f"{text!r}: shown text doubled or altered: {step.shown!r}")
     last = next((s for s in reversed(result.steps) if s.what.startswith("chat")), None)
-    if last is not None and last.outcome in ("ok", "recovered"):
+    if last is not None and last.outcome in ("ok", "with notice"):
         engine = view.draft(conv.session_id) if conv.session_id else None
         client = conv.draft.to_json() if conv.draft is not None else None
         if _normal(engine) != _normal(client):
@@ -257,7 +272,8 @@ def _check_engine(result: Result, conv: Conversation, view: EngineView, sent: li
 
 
 def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
-    engine = EngineProcess(tmp_path / "data", *TINY, "--heartbeat", "0.2")
+    # paced reply chunks kept (drops then land mid-text), just quicker than for people
+    engine = EngineProcess(tmp_path / "data", *TINY, "--heartbeat", "0.2", "--reply-pace", "0.005")
     proxies = [FaultProxy(engine.url, seed=SEED + lane) for lane in range(LANES)]
     view = EngineView(tmp_path / "data")
     photo = tmp_path / "photo.png"
@@ -277,6 +293,7 @@ def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
         asyncio.run(all_lanes())
         took = time.perf_counter() - t0
         assert engine.alive(), "the engine died"
+        engine_cpu = engine.cpu_seconds()
     finally:
         for p in proxies:
             p.close()
@@ -286,9 +303,9 @@ def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
     for r in results:
         fired = r.plan.kind if r.plan.fired else "none (not reached)"
         table[fired if r.plan.kind != "none" else "none"][r.outcome] += 1
-    outcomes = ["success", "recovered", "typed error", "violation"]
-    print(f"\n{len(results)} conversations, seed {SEED}, {took:.0f} s under load, "
-          f"{sum(p.requests for p in proxies)} proxied requests")  # fmt: skip
+    outcomes = ["success", "with notice", "typed error", "violation"]
+    print(f"\n{len(results)} conversations, seed {SEED}, {took:.0f} s under load (engine CPU "
+          f"{engine_cpu:.0f} s), {sum(p.requests for p in proxies)} proxied requests")  # fmt: skip
     print(f"{'fault':24}" + "".join(f"{o:>13}" for o in outcomes))
     for kind in sorted(table):
         print(f"{kind:24}" + "".join(f"{table[kind][o]:>13}" for o in outcomes))
@@ -302,8 +319,8 @@ def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
     assert len(bad) == len(known), f"{len(bad)} conversations broke the contract (listed above)"
     if known and all(r.plan.kind == "malformed_sse" for r in known):
         pytest.xfail(
-            f"{len(known)} conversations lost the reply text to a malformed SSE frame that the "
-            "client skipped silently (issue 13 item 5, client side: merge main once fixed)"
+            f"{len(known)} conversations lost part of the reply to a malformed SSE frame that the "
+            "client skipped silently (nemo_nb.api, client side: merge main once fixed)"
         )
 
 
@@ -312,14 +329,17 @@ def test_malformed_2xx_body_is_a_typed_error(tmp_path: Path, kind: str) -> None:
     """Directly: a 200 whose JSON is cut or not JSON is an error with a sentence, not silence."""
     engine = EngineProcess(tmp_path / "data", *TINY)
     proxy = FaultProxy(engine.url)
+    photo = tmp_path / "p.png"
+    photo.write_bytes(png_bytes(32, 32))
     try:
 
         async def go() -> Any:
             async with NemoClient(proxy.url, client_id=str(uuid.uuid4()), sleep=_fast_sleep) as c:
                 s = await c.create_session()
-                proxy.plan = Plan(kind=kind, route="state")
+                # a POST (an idempotent GET would rightly be retried and succeed)
+                proxy.plan = Plan(kind=kind, route="upload")
                 try:
-                    await c.state(s.session_id)
+                    await c.upload(s.session_id, photo)
                 except NemoError as err:
                     return err
                 return None

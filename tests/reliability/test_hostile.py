@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -52,6 +53,7 @@ def test_hostile_corpus(tmp_path: Path) -> None:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     rows: list[tuple[str, str, str, str]] = []
+    frames: dict[str, Any] = {}
     api = Api(engine.url)
     try:
         for name, data, expect in files:
@@ -62,7 +64,7 @@ def test_hostile_corpus(tmp_path: Path) -> None:
                 assert _one_sentence(msg, name), (name, msg)
                 rows.append((name, expect, "refused at upload", msg))
             else:
-                rows.append((name, expect, *_render(api, sid, tmp_path)))
+                rows.append((name, expect, *_render(api, sid, tmp_path, frames, name)))
             assert engine.alive(), f"the engine died on {name}"
             assert httpx.get(f"{engine.url}/healthz", timeout=5).status_code == 200
         hwm = engine.peak_rss_mb()
@@ -74,6 +76,11 @@ def test_hostile_corpus(tmp_path: Path) -> None:
           f"max {peak[0]:.0f} MB), limit {MEMORY_LIMIT_MB} MB, timings under load")  # fmt: skip
     for name, expect, outcome, detail in rows:
         print(f"  {repr(name)[:40]:{width}}  {expect:7} {outcome:18} {detail[:110]}")
+    _contact_sheet(frames)
+    upright = frames["exif-1.jpg"].astype(int)
+    for o in range(2, 9):  # the same picture stored eight ways renders the same
+        diff = abs(frames[f"exif-{o}.jpg"].astype(int) - upright).mean()
+        assert diff < 6, f"EXIF orientation {o} renders differently (mean diff {diff:.1f})"
     wrong = [(n, e, o) for n, e, o, _ in rows if (e == "render" and o != "rendered")
              or (e == "refuse" and o != "refused at upload")]  # fmt: skip
     assert not wrong, wrong
@@ -85,7 +92,9 @@ def test_hostile_corpus(tmp_path: Path) -> None:
     assert all(p.resolve().is_relative_to((tmp_path / "data").resolve()) for p in data_files)
 
 
-def _render(api: Api, sid: str, tmp_path: Path) -> tuple[str, str]:
+def _render(
+    api: Api, sid: str, tmp_path: Path, frames: dict[str, Any], name: str
+) -> tuple[str, str]:
     events = api.chat(sid, "make this photo jiggle")
     draft = api.state(sid)["draft"]
     text = " ".join(p.get("text", "") for e in events for p in e["content"]["parts"])
@@ -102,7 +111,27 @@ def _render(api: Api, sid: str, tmp_path: Path) -> tuple[str, str]:
     out = tmp_path / "out.mp4"
     out.write_bytes(api.http.get(done["outputUrl"]).content)
     with av.open(str(out)) as c:
-        n = sum(1 for _ in c.decode(video=0))
+        decoded = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        n = len(decoded)
+        frames[name] = decoded[n // 4]
         w, h = c.streams.video[0].width, c.streams.video[0].height
     assert (w, h) == SIZE and n > 0
     return "rendered", f"{n} frames {w}x{h}"
+
+
+def _contact_sheet(frames: dict[str, Any]) -> None:
+    """One frame (a quarter in) of every rendered file, labelled, for a person to look at."""
+    from PIL import Image, ImageDraw
+
+    from tests.conftest import ARTIFACTS
+
+    cols, (w, h) = 8, SIZE
+    rows = (len(frames) + cols - 1) // cols
+    sheet = Image.new("RGB", (cols * w, rows * (h + 14)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (name, frame) in enumerate(frames.items()):
+        x, y = (i % cols) * w, (i // cols) * (h + 14)
+        sheet.paste(Image.fromarray(frame), (x, y + 14))
+        draw.text((x + 2, y + 1), repr(name)[1:24], fill="black")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    sheet.save(ARTIFACTS / "hostile-corpus.png")
