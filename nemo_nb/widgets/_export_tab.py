@@ -44,19 +44,19 @@ class ExportTab:
         self.progress.value = 0.0
         self.progress.bar_style = ""
         self.progress.layout.visibility = "visible"
-        self.stage.value = "Starting the export…"
+        self.stage.value = _stage("Starting the export…")
 
     def step(self, fraction: float, text: str) -> None:
         self.progress.value = max(0.0, min(1.0, fraction))
-        self.stage.value = html.escape(text)
+        self.stage.value = _stage(text)
 
     def say(self, text: str) -> None:
-        self.stage.value = html.escape(text)
+        self.stage.value = _stage(text)
 
     def finished(self, path: Path | None, preview_html: str | None, text: str) -> None:
         """Done (``path``) or failed (``path is None``, ``text`` says why)."""
         self.button.disabled = False
-        self.stage.value = html.escape(text)
+        self.stage.value = _stage(text)
         if path is None:
             self.progress.bar_style = "danger"
             return
@@ -83,6 +83,10 @@ class ExportTab:
         self.earlier.value = (
             f"<div style='font-size:12px'><b>Earlier exports</b><ol>{items}</ol></div>"
         )
+
+
+def _stage(text: str) -> str:
+    return f"<div style='line-height:1.45;margin:4px 0'>{html.escape(text)}</div>"
 
 
 def _size(path: Path) -> str:

@@ -7,6 +7,7 @@ shows, never a token or a media URL.
 
 from __future__ import annotations
 
+import base64
 import html
 
 from nemo_nb.widgets._timeline_tab import timeline_table_html
@@ -19,11 +20,11 @@ def snapshot_html(
     backend: str,
     last_reply: str | None,
     draft: object | None,
-    poster_html: str | None,
+    filmstrip: bytes | None,
     export_name: str | None,
 ) -> str:
-    """The snapshot as one self-contained HTML block. ``poster_html``: the last export's
-    filmstrip (``VideoPreview.poster_html()``)."""
+    """The snapshot as one self-contained HTML block. ``filmstrip``: the last export's frames as
+    PNG (``VideoPreview.poster`` from ``nemo_nb.display.show_video``)."""
     parts = [
         '<div class="nemo-nb-snapshot" style="border:1px solid #ddd;padding:8px;max-width:900px">',
         f"<div><b>nemo-nb Studio</b> <span style='color:#777'>· {html.escape(backend)} · "
@@ -34,10 +35,13 @@ def snapshot_html(
             f"<p style='white-space:pre-wrap'><b>Agent</b>&nbsp; {html.escape(last_reply)}</p>"
         )
     parts.append(f"<div>{timeline_table_html(draft)}</div>")  # type: ignore[arg-type]
-    if poster_html:
+    if filmstrip:
         caption = html.escape(export_name or "")
+        data = base64.b64encode(filmstrip).decode("ascii")
         parts.append(
-            f"<figure style='margin:8px 0 0'>{poster_html}"
+            f"<figure style='margin:8px 0 0'><img class='nemo-filmstrip' "
+            f"alt='Frames of {caption}' style='width:560px;max-width:100%;height:auto' "
+            f"src='data:image/png;base64,{data}'/>"
             f"<figcaption style='font-size:11px;color:#555'>Exported: {caption}</figcaption></figure>"
         )
     parts.append("</div>")

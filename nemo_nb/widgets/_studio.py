@@ -87,6 +87,7 @@ class Studio:
     >>> await studio.upload("portrait.jpg")
     >>> reply = await studio.send("make this photo jiggle")
     >>> path = await studio.export()
+    >>> studio.stop()                            # the Stop button: ends the running turn
     >>> print(studio.log_text())
     """
 
@@ -108,7 +109,7 @@ class Studio:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turn_task: asyncio.Task[Any] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
-        self._poster_html: str | None = None  # the last export's filmstrip, for the snapshot
+        self._filmstrip: bytes | None = None  # the last export's frames (PNG), for the snapshot
         self._display: Any = None
 
         # header
@@ -200,6 +201,11 @@ class Studio:
             self._attach(Conversation(client, skill=self._skill))
 
     # ---- public surface ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        where = backend_label(self._client) if self._client is not None else "not connected"
+        turns = len(self._conv.turns) if self._conv is not None else 0
+        return f"Studio({where}, skill={self._skill.name!r}, turns={turns})"
+
     @property
     def conversation(self) -> Conversation | None:
         """The conversation behind the panel (``None`` until the first action connects)."""
@@ -250,7 +256,7 @@ class Studio:
             self._media.clear()
             self._export_tab.clear()
             self._timeline.show(None)
-            self._poster_html = None
+            self._filmstrip = None
             self._log.add("info", "— New session: upload a photo to start. —")
             self._after_turn()
 
@@ -396,7 +402,7 @@ class Studio:
         shown = await asyncio.to_thread(show_video, path, width=width)
         # The panel plays the video; its filmstrip is for the static snapshot.
         preview = dataclasses.replace(shown, poster=None)._repr_html_()
-        self._poster_html = shown.poster_html() or None
+        self._filmstrip = shown.poster
         took = f" in {time.monotonic() - started:.0f} s" if started is not None else ""
         size = path.stat().st_size / 1e6
         self._export_tab.finished(
@@ -570,7 +576,7 @@ class Studio:
             backend=backend_label(self._client) if self._client is not None else "not connected",
             last_reply=self._log.last("agent"),
             draft=self._timeline.draft,
-            poster_html=self._poster_html,
+            filmstrip=self._filmstrip,
             export_name=exports[-1].name if exports else None,
         )
 

@@ -173,5 +173,5 @@ def _run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:
     assert "token saved: False" in token_out.inner_text()
     assert size <= 300_000, f"saved notebook is {size} bytes"
     assert REPLY_END.replace('"', "&quot;") in snapshot and "0.0–3.0 s" in snapshot
-    assert 'class="nemo-filmstrip"' in snapshot  # frames of the export
+    assert "class='nemo-filmstrip'" in snapshot  # frames of the export
     return {"seconds": took, "saved_bytes": size, "reply_lengths": partial, "progress": progress}

@@ -16,6 +16,7 @@ import nemo_nb
 from nemo_nb.conversation import Update
 from nemo_nb.widgets import Studio
 from nemo_nb.widgets._coalesce import REDRAW_INTERVAL_S
+from tests.conftest import ARTIFACTS
 
 from .conftest import settle
 
@@ -139,7 +140,7 @@ async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
     assert fractions[-1] == 1.0
     moving = [f for f in fractions if 0.0 < f < 1.0]
     assert moving and moving == sorted(moving), fractions
-    assert studio._export_tab.stage.value.startswith("Ready in ")
+    assert ">Ready in " in studio._export_tab.stage.value
     video = studio._export_tab.video.value
     assert "<video" in video and "data:video/mp4;base64," in video and "muted" in video
     path = studio._export_tab.exports[-1]
@@ -157,8 +158,11 @@ async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
     assert "application/vnd.jupyter.widget-view+json" in bundle
     snapshot = studio._snapshot()
     bundle["text/html"] = snapshot
+    out = ARTIFACTS / "widgets"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "studio-snapshot.html").write_text(snapshot, encoding="utf-8")  # to look at
     assert "grace_hopper.jpg" in snapshot and "See the timeline summary" in snapshot
-    assert 'class="nemo-filmstrip"' in snapshot and path.name in snapshot
+    assert "class='nemo-filmstrip'" in snapshot and path.name in snapshot
     assert "<video" not in snapshot  # no MP4 in a saved notebook: the filmstrip shows the motion
     assert len(json.dumps(bundle)) < 100_000
     token = studio.conversation.client._token.get()
@@ -206,7 +210,7 @@ async def test_disguised_file_and_empty_export_end_as_sentences(studio: Studio) 
     assert errors[1].startswith("✗ Nothing to export yet — upload a photo")
     assert len(errors) == 2 and "Traceback" not in studio.log_text()
     assert studio._export_tab.progress.bar_style == "danger"
-    assert studio._export_tab.stage.value.startswith("Nothing to export yet")
+    assert ">Nothing to export yet" in studio._export_tab.stage.value
     assert not studio._export_tab.button.disabled
     assert studio._media.thumbs.children == ()
 
