@@ -12,6 +12,7 @@ This package imports nothing above it (no api, no conversation).
 from __future__ import annotations
 
 from nemo_nb.timeline._diff import diff
+from nemo_nb.timeline._format import KIND_COLOURS
 from nemo_nb.timeline._frame import COLUMNS, to_dataframe
 from nemo_nb.timeline._gantt import TimelineFigure, gantt
 from nemo_nb.timeline._model import TRACK_KINDS, Draft, DraftError, Segment, Track
@@ -19,6 +20,7 @@ from nemo_nb.timeline._summary import summarize
 
 __all__ = [
     "COLUMNS",
+    "KIND_COLOURS",
     "TRACK_KINDS",
     "Draft",
     "DraftError",

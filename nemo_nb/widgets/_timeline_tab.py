@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets  # type: ignore[import-untyped]
 import pandas as pd
 
-from nemo_nb.timeline import to_dataframe
-from nemo_nb.timeline._format import KIND_COLOURS
+from nemo_nb.timeline import KIND_COLOURS, to_dataframe
 
 if TYPE_CHECKING:
     from nemo_nb.timeline import Draft
