@@ -3,6 +3,10 @@
 Envelopes are exactly the contract's: business endpoints answer ``{code, message, data}``, render
 endpoints ``{success, data, error?}``. Every path but ``GET /healthz`` (and the anonymous-token
 call that hands out tokens) needs a bearer token issued by this engine.
+
+In front of everything, :class:`HostGuard` answers only requests addressed to one of the engine's
+own names and none from web pages (DNS rebinding, cross-site calls). Like the cloud, an export
+without the ``X-Skill-*`` attribution headers is refused with HTTP 402.
 """
 
 from __future__ import annotations

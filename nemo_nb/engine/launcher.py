@@ -132,7 +132,7 @@ def write_state(root: Path, state: dict[str, Any]) -> None:
 def _open_private(path: Path, flags: int) -> int:
     """``os.open`` a file in the data dir with the user-only mode (600), tightening an old one."""
     fd = os.open(path, flags | os.O_CREAT, 0o600)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no fchmod on Windows
         os.fchmod(fd, 0o600)
     return fd
 
