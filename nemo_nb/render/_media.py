@@ -84,6 +84,18 @@ _UPRIGHT_TO_STORED = {
 }
 
 
+def _eight_bit_grey(im: Image.Image) -> Image.Image:
+    """A 16-bit ("I;16"), 32-bit ("I") or float ("F") greyscale picture scaled to 8 bits."""
+    values = np.asarray(im)
+    if values.dtype.kind == "f":
+        scaled = values * 255.0 if float(values.max(initial=0.0)) <= 1.0 else values
+    elif im.mode.startswith("I;16") or int(values.max(initial=0)) > 255:
+        scaled = values / 257.0  # the 16-bit range onto 0..255
+    else:
+        scaled = values
+    return Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), "L")
+
+
 def load_picture_region(
     path: Path,
     need: tuple[int, int],
@@ -125,6 +137,8 @@ def load_picture_region(
             if scale < 1 and im.format == "JPEG":
                 im.draft("RGB", (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
             im.load()
+            if im.mode.startswith(("I", "F")):  # 16/32-bit greyscale: convert() would clip it
+                step(_eight_bit_grey(im))
             if im.mode not in ("RGB", "RGBA", "L", "LA"):
                 step(im.convert("RGBA" if im.mode in ("P", "PA") else "RGB"))
             if crop and fit == "cover":

@@ -71,6 +71,17 @@ def test_pictures_in_heic_avif_gif_and_transparent_png(tmp_path):
     )
 
 
+def test_sixteen_bit_greyscale_keeps_its_tones(tmp_path):
+    ramp = np.tile(np.linspace(0, 65535, 64, dtype=np.uint16), (48, 1))  # black → white
+    Image.fromarray(ramp).save(tmp_path / "grey16.png")
+    with Image.open(tmp_path / "grey16.png") as im:
+        assert im.mode.startswith("I"), im.mode  # really stored as 16-bit
+    loaded = load_picture(tmp_path / "grey16.png", (64, 48), "cover", "t").astype(int)
+    expected = np.tile(np.linspace(0, 255, 64), (48, 1))
+    assert np.abs(loaded[..., 0] - expected).mean() < 3, "a 16-bit ramp stays a ramp, not white"
+    assert loaded[:, :8].mean() < 30 and loaded[:, -8:].mean() > 225
+
+
 def test_heic_upload_renders(media, tmp_path):
     import pillow_heif
 
