@@ -652,6 +652,10 @@ def _job_data(request: Request, job: Job) -> dict[str, Any]:
         "progress": job.progress,
         "createdAt": _ms(job.created_at),
     }
+    if job.started_at is not None:  # render time apart from time in the queue
+        data["startedAt"] = _ms(job.started_at)
+    if job.notes:
+        data["notes"] = list(job.notes)
     if job.completed_at is not None:
         data["completedAt"] = _ms(job.completed_at)
     if job.status == "completed":

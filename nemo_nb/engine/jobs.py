@@ -328,7 +328,7 @@ class JobQueue:
                     self.store.set_progress(key, pct)
 
         try:
-            self.renderer(
+            result = self.renderer(
                 job.draft,
                 out,
                 resolve=self._resolver(job.user_id),
@@ -351,7 +351,8 @@ class JobQueue:
             self._stopped_or_cancelled(key)
             return running
         out.chmod(0o600)
-        if not self.store.complete_job(key, out):  # failed meanwhile (the watchdog): discard
+        notes = tuple(getattr(result, "notes", ()) or ())  # an injected renderer may return None
+        if not self.store.complete_job(key, out, notes):  # failed meanwhile (watchdog): discard
             out.unlink(missing_ok=True)
         return running
 

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,12 +109,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     output_path TEXT,
     created_at REAL NOT NULL,
     completed_at REAL,
+    started_at REAL,
+    notes TEXT,
     PRIMARY KEY (user_id, id)
 );
 """
 #: ``PRAGMA user_version`` of the schema above. 1: render ids are scoped to their user (they were
-#: global, so one user could learn or claim another's id).
-_VERSION = 1
+#: global, so one user could learn or claim another's id). 2: jobs keep when they started and the
+#: renderer's notes (why a photo moves whole), so a status shows render time apart from queueing.
+_VERSION = 2
+_ADDED_IN_2 = {"started_at": "REAL", "notes": "TEXT"}
 _MIGRATE_TO_1 = """
 ALTER TABLE jobs RENAME TO jobs_v0;
 CREATE TABLE jobs (
@@ -219,6 +223,9 @@ class Job:
     output_path: Path | None
     created_at: float
     completed_at: float | None
+    started_at: float | None = None
+    #: The renderer's remarks, e.g. why a photo moves as a whole (``RenderResult.notes``).
+    notes: tuple[str, ...] = ()
 
     @property
     def key(self) -> JobKey:
@@ -254,6 +261,11 @@ class Store:
             if version < 1 and old is not None and "PRIMARY KEY (user_id, id)" not in old[0]:
                 for statement in _MIGRATE_TO_1.split(";")[:-1]:
                     db.execute(statement)
+            if version < 2 and old is not None:
+                have = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
+                for column, kind in _ADDED_IN_2.items():
+                    if column not in have:
+                        db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version = {_VERSION}")
 
@@ -460,6 +472,7 @@ class Store:
         d = dict(row)
         d["draft"] = json.loads(d["draft"])
         d["output_path"] = Path(d["output_path"]) if d["output_path"] else None
+        d["notes"] = tuple(json.loads(d["notes"])) if d.get("notes") else ()
         return Job(**d)
 
     def add_job(self, job_id: str, user_id: str, session_id: str | None, draft: dict) -> Job | None:
@@ -499,9 +512,9 @@ class Store:
         """pending -> processing; ``False`` if the job is no longer pending (cancelled)."""
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE jobs SET status = 'processing', progress = 0 "
+                "UPDATE jobs SET status = 'processing', progress = 0, started_at = ? "
                 "WHERE user_id = ? AND id = ? AND status = 'pending'",
-                key,
+                (time.time(), *key),
             )
             return cur.rowcount == 1
 
@@ -513,13 +526,14 @@ class Store:
                 (progress, *key),
             )
 
-    def complete_job(self, key: JobKey, output: Path) -> bool:
+    def complete_job(self, key: JobKey, output: Path, notes: Sequence[str] = ()) -> bool:
         """processing -> completed; ``False`` if it was failed meanwhile (cancel, watchdog)."""
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE jobs SET status = 'completed', progress = 100, output_path = ?, "
-                "completed_at = ? WHERE user_id = ? AND id = ? AND status = 'processing'",
-                (str(output), time.time(), *key),
+                "completed_at = ?, notes = ? "
+                "WHERE user_id = ? AND id = ? AND status = 'processing'",
+                (str(output), time.time(), json.dumps(list(notes)) if notes else None, *key),
             )
             return cur.rowcount == 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -64,10 +65,11 @@ def render(
     on_progress=None,
     cancel: threading.Event | None = None,
     **_: Any,
-) -> Path:
+) -> SimpleNamespace:
     """A tiny real MP4 (PyAV): ``draft["d"]`` ms at ``m.width`` x ``m.height``, 30 fps. Resolves every
     non-builtin src first (so a missing media fails like the real renderer). Sleeps
-    ``m.slow_ms_per_frame`` per frame if set, to be caught mid-render."""
+    ``m.slow_ms_per_frame`` per frame if set, to be caught mid-render. Returns ``path`` and
+    ``notes`` (``m.notes``), like the real renderer's result."""
     import av
 
     for track in draft.get("t", []):
@@ -97,4 +99,4 @@ def render(
                 time.sleep(slow)
         for p in s.encode():
             c.mux(p)
-    return out_path
+    return SimpleNamespace(path=out_path, notes=tuple(m.get("notes", ())))

@@ -51,7 +51,8 @@ def test_render_completes_with_progress_and_downloads(api: Api, tmp_path: Path) 
     progress = [p for _, p in seen]
     assert progress == sorted(progress) and progress[-1] == 100
     assert d["outputUrl"] == f"{api.url}/api/render/proxy/render_one/download"
-    assert d["completedAt"] >= d["createdAt"] > 1e12  # epoch ms
+    assert d["completedAt"] >= d["startedAt"] >= d["createdAt"] > 1e12  # epoch ms
+    assert "notes" not in d  # the renderer had nothing to say
     assert "error" not in d
     assert httpx.get(d["outputUrl"]).status_code == 401  # bearer required
     video = api.http.get(d["outputUrl"])
@@ -159,3 +160,39 @@ def test_real_renderer_and_healthz_latency_during_render(engine_factory, tmp_pat
     print(f"healthz during render: n={len(latencies)} median={statistics.median(latencies):.1f} ms "
           f"max={max(latencies):.1f} ms")  # fmt: skip
     assert max(latencies) < 1000
+
+
+def test_status_carries_the_renderers_notes_and_start_time(api: Api) -> None:
+    sid, refs = _uploaded(api)
+    draft = _standins.draft_for(refs, seconds=0.2)
+    draft["m"]["notes"] = ["p.png: the whole frame moves because it looks like a scene."]
+    api.render(draft, sid, job_id="render_noted")
+    d = api.wait_job("render_noted")
+    assert d["status"] == "completed", d
+    assert d["notes"] == ["p.png: the whole frame moves because it looks like a scene."]
+    assert d["createdAt"] <= d["startedAt"] <= d["completedAt"]
+
+
+def test_a_data_dir_from_before_start_times_keeps_its_jobs(tmp_path: Path) -> None:
+    import sqlite3
+
+    from nemo_nb.engine.store import Store
+
+    db_path = tmp_path / "engine.sqlite3"
+    db = sqlite3.connect(db_path)
+    db.executescript(
+        """CREATE TABLE jobs (id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT,
+        draft TEXT NOT NULL, status TEXT NOT NULL, progress INTEGER NOT NULL DEFAULT 0,
+        error TEXT, output_path TEXT, created_at REAL NOT NULL, completed_at REAL,
+        PRIMARY KEY (user_id, id));
+        INSERT INTO jobs VALUES ('r1', 'u1', 's1', '{}', 'completed', 100, NULL, NULL, 1, 2);
+        PRAGMA user_version = 1;"""
+    )
+    db.close()
+    store = Store(tmp_path)
+    try:
+        job = store.job("r1", "u1")
+        assert job is not None and job.status == "completed"
+        assert job.started_at is None and job.notes == ()
+    finally:
+        store.close()
