@@ -185,7 +185,8 @@ def _when(value: Any) -> _dt.datetime | None:
 class RenderJob:
     """A render (export) job. ``status``: pending, processing, completed, failed (or cancelled).
 
-    ``progress`` is 0-100; ``created_at``/``completed_at`` are UTC datetimes when the server gave them.
+    ``progress`` is 0-100; ``created_at``/``started_at``/``completed_at`` are UTC datetimes when
+    the server gave them (the engine says when rendering started, after any queueing).
     """
 
     id: str
@@ -194,6 +195,7 @@ class RenderJob:
     output_url: str | None = None
     error: str | None = None
     created_at: _dt.datetime | None = None
+    started_at: _dt.datetime | None = None  # when rendering began (after any queueing)
     completed_at: _dt.datetime | None = None
     duration: float | None = None  # seconds, shape C only
     size: int | None = None  # bytes, shape C only
@@ -228,6 +230,7 @@ class RenderJob:
             output_url=body.get("outputUrl") or body.get("output_url") or output.get("url"),
             error=str(error) if error and status == "failed" else None,
             created_at=_when(body.get("createdAt") or body.get("created_at")),
+            started_at=_when(body.get("startedAt") or body.get("started_at")),
             completed_at=_when(body.get("completedAt") or body.get("completed_at")),
             duration=_num(output.get("duration")),
             size=int(size) if size is not None else None,

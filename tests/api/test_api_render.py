@@ -222,3 +222,10 @@ async def test_a_web_page_instead_of_the_video_is_not_saved_as_one(client, fake,
         await client.download(f"{cdn.base}/files/clip.mp4", tmp_path)
     assert "web page" in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_render_job_reads_when_rendering_started():
+    job = RenderJob.from_json({"id": "r", "status": "completed", "createdAt": 1773423600000,
+                               "startedAt": 1773423610000, "completedAt": 1773423641222})  # fmt: skip
+    assert (job.completed_at - job.started_at).total_seconds() == pytest.approx(31.222)
+    assert (job.started_at - job.created_at).total_seconds() == 10  # queued behind others
