@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nemo_nb._contract import is_loopback
+from nemo_nb._paths import open_private
 from nemo_nb.api import NemoConnectionError, NemoError, RenderError, RenderJob
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._update import Update, error_update
@@ -95,9 +96,9 @@ class PendingRenders:
         self._write([p for p in self.all() if p.render_id != render_id])
 
     def _write(self, items: list[PendingRender]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps([asdict(p) for p in items], indent=1), encoding="utf-8")
+        with open_private(tmp) as fh:
+            fh.write(json.dumps([asdict(p) for p in items], indent=1))
         os.replace(tmp, self.path)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from nemo_nb._paths import open_private
+
 __all__ = ["Turn", "HistoryStore", "history_frame"]
 
 log = logging.getLogger("nemo_nb.conversation")
@@ -76,8 +78,7 @@ class HistoryStore:
             return
         path = self.path(turn.session_id)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
+            with open_private(path, "a") as fh:
                 fh.write(json.dumps(turn.to_json(), ensure_ascii=False, default=str) + "\n")
         except OSError as exc:  # history is a convenience: never fail a turn over it
             log.warning("could not write the history file %s: %s", path, exc)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nemo_nb._paths import DIR_MODE, FILE_MODE
+
 __all__ = [
     "Store",
     "OutOfCredits",
@@ -130,11 +132,6 @@ INSERT INTO jobs SELECT id, user_id, session_id, draft, status, progress, error,
     created_at, completed_at FROM jobs_v0;
 DROP TABLE jobs_v0;
 """
-
-#: Who may read the data dir and its files: the user alone (the database maps client ids, which
-#: work like passwords, to users; media and renders are people's photos).
-DIR_MODE = 0o700
-FILE_MODE = 0o600
 
 
 #: What nemo-nb keeps in a data dir (engine and client); :func:`make_private` touches only these,

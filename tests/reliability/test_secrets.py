@@ -147,10 +147,14 @@ def _assert_private(data: Path) -> None:
                     *data.glob("renders/anon_*.mp4")]  # fmt: skip
     loose = [str(p) for p in engine_files if p.exists() and p.stat().st_mode & 0o077]
     assert not loose, loose
+    client_files = [data / "history", *data.glob("history/*"), *data.glob("pending_renders.json")]
+    assert client_files[1:], "the conversation wrote no history"
+    loose = [str(p) for p in client_files if p.exists() and p.stat().st_mode & 0o077]
+    assert not loose, f"the conversation's history is readable by others: {loose}"
     others = [f"{p.relative_to(data)} {oct(stat.S_IMODE(p.stat().st_mode))}"
               for p in data.rglob("*") if p.stat().st_mode & 0o077]  # fmt: skip
-    if others:  # the conversation layer's history and downloads (not the engine's to set)
-        print(f"written by the client, looser than 700/600 inside the 700 data dir: {others[:6]}")
+    if others:  # downloads: the user's own exports, inside the 700 data dir
+        print(f"looser than 700/600 inside the 700 data dir: {others[:6]}")
 
 
 def _run_notebook(tmp_path: Path) -> dict[str, Any]:
