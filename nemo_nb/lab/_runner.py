@@ -26,12 +26,10 @@ def render_seconds(job: RenderJob | None) -> float | None:
     else its submission, so time queued behind other renders counts) to its completion."""
     if job is None or job.completed_at is None:
         return None
-    started_ms = job.raw.get("startedAt") if isinstance(job.raw, dict) else None
-    if isinstance(started_ms, (int, float)) and started_ms > 0:
-        return round(job.completed_at.timestamp() - started_ms / 1000.0, 3)
-    if job.created_at is None:
+    began = job.started_at or job.created_at
+    if began is None:
         return None
-    return round((job.completed_at - job.created_at).total_seconds(), 3)
+    return round((job.completed_at - began).total_seconds(), 3)
 
 
 async def run_variant(

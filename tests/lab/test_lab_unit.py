@@ -207,3 +207,15 @@ async def test_a_server_that_refuses_connections_fails_each_variant_with_one_sen
     assert [v.status for v in lab.variants] == ["failed", "failed"]
     for v in lab.variants:
         assert v.error and "\n" not in v.error and "Traceback" not in v.error
+
+
+def test_render_seconds_leave_out_the_time_queued_behind_other_renders() -> None:
+    from nemo_nb.api import RenderJob
+    from nemo_nb.lab._runner import render_seconds
+
+    t0 = 1_796_000_000_000  # epoch ms, as the engine sends them
+    queued = {"id": "r", "status": "completed", "createdAt": t0, "completedAt": t0 + 30_000}
+    assert render_seconds(RenderJob.from_json(queued)) == 30.0  # a server that does not say
+    began = RenderJob.from_json({**queued, "startedAt": t0 + 20_000})
+    assert render_seconds(began) == 10.0  # 20 s in the queue, 10 s rendering
+    assert render_seconds(RenderJob.from_json({"id": "r", "status": "processing"})) is None
