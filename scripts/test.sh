@@ -65,7 +65,8 @@ python3 -m ruff format --check .
 python3 -m mypy  # files and settings: [tool.mypy] in pyproject.toml
 
 step "the test suite and the notebooks"
-python3 -m pytest --nbmake --nbmake-timeout=300 tests notebooks
+# Two workers, each test file whole on one (files share engines, servers and browsers).
+python3 -m pytest -n 2 --dist loadfile --nbmake --nbmake-timeout=300 tests notebooks
 
 step "API and engine tests on the lowest allowed dependency versions"
 if ! wait "$builder"; then
