@@ -83,6 +83,13 @@ def remap(src: np.ndarray, coarse: np.ndarray, width: int, height: int) -> np.nd
     The grid's samples must sit where ``cv2.resize`` places them; the same grid then serves the
     half-size chroma planes exactly.
     """
+    return _remap_planes(src, coarse, width, height)[0]
+
+
+def _remap_planes(
+    src: np.ndarray, coarse: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`remap`, plus the chroma-size map it used (for warping an alpha the same way)."""
     out = new_frame(width, height)
     (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
     luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
@@ -91,7 +98,7 @@ def remap(src: np.ndarray, coarse: np.ndarray, width: int, height: int) -> np.nd
     chroma = (chroma - 0.5) * 0.5  # luma source px -> chroma source px
     for s, o in ((su, ou), (sv, ov)):
         cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
-    return out
+    return out, chroma
 
 
 def half_alpha(alpha: np.ndarray) -> np.ndarray:
@@ -117,14 +124,7 @@ def remap_with_alpha(
     src: np.ndarray, alpha: np.ndarray, coarse: np.ndarray, width: int, height: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`remap` of a frame and its :func:`half_alpha`: (frame, alpha, half alpha)."""
-    out = new_frame(width, height)
-    (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
-    luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
-    chroma = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
-    chroma = (chroma - 0.5) * 0.5  # luma source px -> chroma source px
-    for s, o in ((su, ou), (sv, ov)):
-        cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
+    out, chroma = _remap_planes(src, coarse, width, height)
     ac = cv2.remap(alpha, chroma, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)  # type: ignore[call-overload]
     return out, cv2.resize(ac, (width, height), interpolation=cv2.INTER_LINEAR), ac
 
