@@ -4,6 +4,7 @@ aspect, fit, added photos, and the note when a photo is too small for the frame.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from nemo_nb.engine._agent_draft import (
@@ -125,34 +126,34 @@ class MotionEdits(EditorState):
             return
         if p.strength_set is None and not p.strength_step and p.strength_abs is None:
             return
-        segs = self.segs()
-        tuned: list[dict[str, Any]] = []
-        for j in self.targets():
-            items = self.fx(segs[j])
-            if items is None:
-                continue
-            for fx in self.tuned(items):
-                cur = float(fx.get("strength", DEFAULT_STRENGTH))
-                if p.strength_set is not None:
-                    new = p.strength_set
-                else:
-                    # On an existing timeline "subtle"/"strong" are steps, like "subtler"/"stronger".
-                    sign = p.strength_step or (-1 if (p.strength_abs or 0.5) < 0.5 else 1)
-                    new = cur + sign * STRENGTH_STEP * p.magnitude
-                fx["strength"] = round(clamp(new, 0.05, 1.0), 2)
-                tuned.append(fx)
-        self.calls.append(ToolCall("apply_motion", self._tuned_args(tuned, "strength")))
 
-    def _tuned_args(self, tuned: list[dict[str, Any]], key: str) -> dict[str, Any]:
-        args: dict[str, Any] = {key: tuned[0].get(key) if tuned else self._first_fx(key)}
-        if self.p.tweak_effects and tuned:
-            args["effect"] = tuned[0].get("type")
-        return args
+        def strength(fx: dict[str, Any]) -> float:
+            cur = float(fx.get("strength", DEFAULT_STRENGTH))
+            if p.strength_set is not None:
+                new = p.strength_set
+            else:
+                # On an existing timeline "subtle"/"strong" are steps, like "subtler"/"stronger".
+                sign = p.strength_step or (-1 if (p.strength_abs or 0.5) < 0.5 else 1)
+                new = cur + sign * STRENGTH_STEP * p.magnitude
+            return round(clamp(new, 0.05, 1.0), 2)
+
+        self._tune("strength", strength)
 
     def set_speed(self) -> None:
         p = self.p
         if p.speed_factor is None and p.speed_set is None:
             return
+
+        def speed(fx: dict[str, Any]) -> float:
+            cur = float(fx.get("speed", 1.0))
+            new = p.speed_set if p.speed_set is not None else cur * (p.speed_factor or 1.0)
+            return round(clamp(new, 0.25, 4.0), 3)
+
+        self._tune("speed", speed)
+
+    def _tune(self, key: str, value: Callable[[dict[str, Any]], float]) -> None:
+        """Set ``key`` to ``value(fx)`` on each effect the request names, on the targeted
+        segments, and record the one ``apply_motion`` call."""
         segs = self.segs()
         tuned: list[dict[str, Any]] = []
         for j in self.targets():
@@ -160,11 +161,12 @@ class MotionEdits(EditorState):
             if items is None:
                 continue
             for fx in self.tuned(items):
-                cur = float(fx.get("speed", 1.0))
-                new = p.speed_set if p.speed_set is not None else cur * (p.speed_factor or 1.0)
-                fx["speed"] = round(clamp(new, 0.25, 4.0), 3)
+                fx[key] = value(fx)
                 tuned.append(fx)
-        self.calls.append(ToolCall("apply_motion", self._tuned_args(tuned, "speed")))
+        args: dict[str, Any] = {key: tuned[0].get(key) if tuned else self._first_fx(key)}
+        if self.p.tweak_effects and tuned:
+            args["effect"] = tuned[0].get("type")
+        self.calls.append(ToolCall("apply_motion", args))
 
     def _first_fx(self, key: str) -> Any:
         for s in self.segs():
