@@ -124,7 +124,7 @@ class Conversation:
         self._sleep = sleep
         self._draft: Draft | None = None
         self._history = HistoryStore(self.data_dir / "history")
-        self._pending = PendingRenders(self.data_dir / "pending_renders.json")
+        self._pending = PendingRenders.in_dir(self.data_dir)
         self.turns: list[Turn] = self._history.load(session_id) if session_id else []
         self._late_task: asyncio.Task[None] | None = None
         self._late_updates: list[Update] = []

@@ -71,8 +71,16 @@ def fingerprint(draft: Draft) -> str:
 class PendingRenders:
     """The pending-renders file. Writes are atomic (temp file + rename)."""
 
+    #: Its name inside a data dir.
+    FILE_NAME = "pending_renders.json"
+
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> PendingRenders:
+        """The pending-renders file of the conversations that keep their data in ``data_dir``."""
+        return cls(data_dir / cls.FILE_NAME)
 
     def all(self) -> list[PendingRender]:
         """Every pending job (an unreadable file counts as empty)."""

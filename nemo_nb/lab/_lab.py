@@ -353,10 +353,10 @@ class PromptLab:
         from nemo_nb.api import NemoError
         from nemo_nb.conversation import PendingRenders
 
-        # The conversations of this lab record their submitted jobs here (Conversation keeps
-        # ``<data_dir>/pending_renders.json``) until downloaded: that catches a job submitted a
-        # moment before the cancel, whose id no update has carried yet.
-        pending = PendingRenders(self.work_dir / "pending_renders.json")
+        # The lab's conversations keep their data in work_dir and record submitted jobs there
+        # until downloaded: that catches a job submitted a moment before the cancel, whose id no
+        # update has carried yet.
+        pending = PendingRenders.in_dir(self.work_dir)
         ids = {p.render_id for p in pending.all()}
         ids |= {r for v in self.variants if v.status != "done" for r in v.render_ids}
         for render_id in sorted(ids):
