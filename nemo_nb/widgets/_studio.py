@@ -98,8 +98,9 @@ class Studio:
         skill: str | Skill | None = None,
         conversation: Conversation | None = None,
     ) -> None:
-        # A NemoClient, or any client the conversation layer takes.
-        self._client: Any = conversation.client if conversation is not None else client
+        self._client: NemoClient | AgentClient | None = (
+            conversation.client if conversation is not None else client
+        )
         if conversation is not None:
             skill = conversation.skill
         self._skill: Skill = get_skill(
