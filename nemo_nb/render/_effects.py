@@ -14,7 +14,7 @@ changes the rate (spring frequency, cycles per period) without breaking that per
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -105,6 +105,8 @@ class Motion:
     direction: str = "in"
     #: The subject, when the effect moves it alone (``None``: the whole frame moves, as before).
     body: Body | None = None
+    #: The jiggle's terms that depend on the grid only: (gx, gy, terms) of the last grid.
+    _grid_terms: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def is_field(self) -> bool:
@@ -262,19 +264,32 @@ class Motion:
 
     def _jiggle(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         base, top, wobble = self.jiggle_signals(t)
-        height, across, reach = self._heights(gx, gy)
         amp = 0.07 * self.strength  # anchors.md: <= ~5 % without a mask
+        upper, column, lift, spread, whip = self._jiggle_terms(gx, gy)
         # Stretch follows the base channel near the ground and the lagging one near the top, and
         # fades away from the subject's column so the frame sides stay calmer.
-        upper = _smoothstep(height)
-        column = 0.4 + 0.6 * np.exp(-0.5 * (across / 0.55) ** 2)
-        stretch = amp * ((1 - upper) * base + upper * top) * column
-        dy = -height * reach * stretch  # positive stretch lifts points (y grows downwards)
+        stretch = amp * (base + upper * (top - base)) * column
+        dy = lift * stretch  # positive stretch lifts points (y grows downwards)
         # Keep the volume: narrower when taller; ramps in above the base so the ground stays put.
-        narrow = 1 / np.sqrt(1 + stretch) - 1
-        dx = across * reach * narrow * _smoothstep(height / 0.15)
-        dx += 0.25 * amp * reach * wobble * height**2  # the top whips a little sideways
+        dx = spread * (1 / np.sqrt(1 + stretch) - 1)
+        dx += 0.25 * amp * wobble * whip  # the top whips a little sideways
         return dx, dy
+
+    def _jiggle_terms(self, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The jiggle's per-point factors, which depend on the grid only (kept for the last
+        grid: a segment evaluates the same grid every frame)."""
+        if self._grid_terms and self._grid_terms[0] is gx and self._grid_terms[1] is gy:
+            return self._grid_terms[2]
+        height, across, reach = self._heights(gx, gy)
+        terms = (
+            _smoothstep(height),  # upper: how much the lagging top channel leads
+            0.4 + 0.6 * np.exp(-0.5 * (across / 0.55) ** 2),  # column
+            -height * reach,  # lift per unit stretch
+            across * reach * _smoothstep(height / 0.15),  # spread per unit narrowing
+            reach * height**2,  # whip per unit wobble
+        )
+        self._grid_terms[:] = [gx, gy, terms]
+        return terms
 
     def _sway(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         height, _, reach = self._heights(gx, gy)

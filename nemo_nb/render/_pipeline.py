@@ -48,11 +48,11 @@ from ._music import SAMPLE_RATE
 from ._subject import Subject, analyse
 from ._text import TextSprite, rasterise
 from ._transitions import blend
+from ._warp import PlateWarp
 
 log = logging.getLogger("nemo_nb.render")
 
 _EPS = 1e-6
-_GRID_STEP = 8  # output pixels per coarse-grid cell of the deforming effects' maps
 _QUEUE_FRAMES = 3
 _PROGRESS_INTERVAL = 0.1  # seconds: at most ~10 progress calls a second
 
@@ -72,8 +72,18 @@ class StillSegment:
     """
 
     def __init__(
-        self, seg: VisualSegment, width: int, height: int, notes: list[str] | None = None
+        self,
+        seg: VisualSegment,
+        width: int,
+        height: int,
+        notes: list[str] | None = None,
+        scratch: dict[str, np.ndarray] | None = None,
+        pool: yuv.FramePool | None = None,
     ) -> None:
+        """``notes`` collects what could not be done as asked; ``scratch`` holds working
+        buffers shared with the track's other segments (made one frame at a time); frames
+        come from ``pool`` when given."""
+        self._pool = pool or yuv.FramePool(width, height, keep=0)
         effects = seg.effects
         margin = composed_margin([(fx.type, fx.strength) for fx in effects], (width, height))
         scale = max(PLATE_SCALE.get(fx.type, 1.0) for fx in effects)
@@ -113,7 +123,7 @@ class StillSegment:
         )
         body = None
         self._layers: tuple[np.ndarray, np.ndarray] | None = None
-        self._alpha: np.ndarray | None = None  # the subject's alpha on the plate (for tests)
+        self._alpha: np.ndarray | None = None  # the subject's uint8 alpha on the plate (tests)
         if moving:
             assert subject is not None and plate.source_to_frame is not None
             # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
@@ -127,9 +137,10 @@ class StillSegment:
             )
             small_to_frame = np.vstack([plate.source_to_frame, [0, 0, 1]]) @ small_to_source
             body = _body(subject, small_to_frame)
-            background, self._alpha = _layers(
+            background, alpha = _layers(
                 plate.image, subject, self._to_plate @ small_to_frame, seg.fit
             )
+            self._alpha = yuv.alpha_u8(alpha)
             self._layers = (yuv.to_i420(background), yuv.half_alpha(self._alpha))
         # converted once: every per-frame warp then runs on the encoder's own planes
         self.plate = dataclasses.replace(plate, image=yuv.to_i420(plate.image))
@@ -150,16 +161,25 @@ class StillSegment:
             ]
         )
         self._static = all(fx.type == "none" for fx in effects) and margin == 0 and scale == 1.0
+        alpha = self._layers[1] if self._layers is not None else None
         self._still_background: np.ndarray | None = None
         if self._layers is not None and np.allclose(self.motion.background_affine(0.37), np.eye(3)):
             # subject effects only: the background is the same every frame
             self._still_background = yuv.warp_affine(self._layers[0], self._to_plate, width, height)
-        if self.motion.is_field:
-            cw, ch = math.ceil(width / _GRID_STEP) + 1, math.ceil(height / _GRID_STEP) + 1
-            # coarse samples placed where cv2.resize puts them, so the resized map is exact there
-            xs = (np.arange(cw) + 0.5) * width / cw - 0.5
-            ys = (np.arange(ch) + 0.5) * height / ch - 0.5
-            self._grid = np.meshgrid(xs, ys)
+        front = self.plate.image
+        if self._layers is not None and self._alpha is not None:
+            # with a subject the plate is its layer, premultiplied by its alpha (in place): it
+            # then goes over the background with one add a plane, without a dark fringe
+            yuv.premultiply(front, self._alpha, self._layers[1], out=front)
+        # a rigid move of the whole picture stays one warpAffine: the plate warp's packed
+        # copies and buffers would cost ~15 MB a segment for ~1 ms a frame
+        self._warp: PlateWarp | None = None
+        if self.motion.is_field or self._layers is not None:
+            self._warp = PlateWarp(front, width, height, alpha, scratch)
+        self._back_warp: PlateWarp | None = None
+        if self._layers is not None and self._still_background is None:
+            self._back_warp = PlateWarp(self._layers[0], width, height, scratch=scratch)
+        self._blend_scratch: dict[str, np.ndarray] = {}
 
     @staticmethod
     def _subject(
@@ -191,28 +211,26 @@ class StillSegment:
         width, height = self.size
         if self._static:
             return self.plate.image.copy()
-        if self.motion.is_field:
-            fx, fy = self.motion.field(t, *self._grid)
-            m = self._to_plate
-            coarse = np.dstack([m[0, 0] * fx + m[0, 2], m[1, 1] * fy + m[1, 2]]).astype(np.float32)
-            if self._layers is None:
-                return yuv.remap(self.plate.image, coarse, width, height)
-            front, ay, ac = yuv.remap_with_alpha(
-                self.plate.image, self._layers[1], coarse, width, height
-            )
-        else:
+        if self._warp is None:
             backward = self._to_plate @ self.motion.affine(t)
-            if self._layers is None:
-                return yuv.warp_affine(self.plate.image, backward, width, height)
-            front, ay, ac = yuv.warp_affine_with_alpha(
-                self.plate.image, self._layers[1], backward, width, height
-            )
-        if self._still_background is not None:
-            back = self._still_background.copy()
+            return yuv.warp_affine(self.plate.image, backward, width, height)
+        if self.motion.is_field:
+            fx, fy = self.motion.field(t, *self._warp.grid)
+            m = self._to_plate  # a scale and a shift: frame px -> plate px
+            front, alpha = self._warp.warp(m[0, 0] * fx + m[0, 2], m[1, 1] * fy + m[1, 2])
         else:
+            front, alpha = self._warp.warp_affine(self._to_plate @ self.motion.affine(t))
+        if self._layers is None:
+            out = self._pool.take()
+            np.copyto(out, front)  # the warp's buffers are reused by the next frame
+            return out
+        assert alpha is not None
+        back = self._still_background
+        if back is None:
+            assert self._back_warp is not None  # made when the background moves
             backward = self._to_plate @ self.motion.background_affine(t)
-            back = yuv.warp_affine(self._layers[0], backward, width, height)
-        return yuv.blend_over(back, front, ay, ac)
+            back = self._back_warp.warp_affine(backward)[0]
+        return yuv.over_premultiplied(back, front, alpha, self._pool.take(), self._blend_scratch)
 
     def close(self) -> None:
         pass
@@ -249,9 +267,12 @@ def _layers(
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    # the fill covers a little more than the subject, so no outline of it stays behind
-    cover = np.minimum(alpha * 3.0, 1.0)[..., None]
-    background = (plate * (1 - cover) + fill * cover).astype(np.uint8)
+    # the fill covers a little more than the subject, so no outline of it stays behind:
+    # min(3 alpha, 1) as uint8 (convertScaleAbs saturates), blended in uint8 (a float blend of
+    # the whole plate took 30 ms of the render's set-up)
+    cover = cv2.merge([cv2.convertScaleAbs(alpha, alpha=3 * 255)] * 3)
+    lit = cv2.multiply(fill, cover, scale=1 / 255)
+    background = cv2.add(lit, cv2.multiply(plate, cv2.bitwise_not(cover), scale=1 / 255))
     return background, alpha
 
 
@@ -277,9 +298,12 @@ class VideoTrack:
         width: int,
         height: int,
         notes: list[str] | None = None,
+        pool: yuv.FramePool | None = None,
     ) -> None:
         self.segments, self.size = segments, (width, height)
         self._notes = notes
+        self._pool = pool
+        self._scratch: dict[str, np.ndarray] = {}  # the still segments' working buffers
         self._live: dict[int, StillSegment | MovingSegment] = {}
         # a segment keeps animating through the next one's transition window
         self._until: list[float] = []
@@ -301,7 +325,9 @@ class VideoTrack:
         if i not in self._live:
             seg = self.segments[i]
             if seg.kind == "image":
-                self._live[i] = StillSegment(seg, *self.size, self._notes)
+                self._live[i] = StillSegment(
+                    seg, *self.size, self._notes, self._scratch, self._pool
+                )
             else:
                 self._live[i] = MovingSegment(seg, *self.size)
         return self._live[i]
@@ -309,6 +335,7 @@ class VideoTrack:
     def frame(self, t: float) -> np.ndarray | None:
         for i in [i for i in self._live if t >= self._until[i] - _EPS]:
             self._live.pop(i).close()  # done: free its plate / decoder
+            self._scratch.clear()  # and the working buffers (the next frame makes what it needs)
         showing = next(
             (i for i, s in enumerate(self.segments) if s.start - _EPS <= t < s.end - _EPS), None
         )
@@ -336,12 +363,18 @@ class VideoTrack:
 class Compositor:
     """All visual tracks in z-order (later on top) -> one I420 frame per time."""
 
-    def __init__(self, plan: Plan, sprites: dict[int, list[TextSprite]]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        sprites: dict[int, list[TextSprite]],
+        pool: yuv.FramePool | None = None,
+    ) -> None:
+        """``pool``: where frames come from (and the encoder hands them back to)."""
         self.size = (plan.width, plan.height)
         #: What the render could not do as asked (a photo without a subject moves whole).
         self.notes: list[str] = []
         self.layers: list[Any] = [
-            VideoTrack(segs, plan.width, plan.height, self.notes)
+            VideoTrack(segs, plan.width, plan.height, self.notes, pool)
             if kind == "video"
             else sprites[index]
             for index, (kind, segs) in enumerate(plan.layers)
@@ -397,8 +430,8 @@ def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threadi
         for index in range(plan.frames):
             if stop.is_set():
                 return
-            i420 = compositor.frame(index / plan.fps)
-            if not put(("frame", index, i420)):
+            # no name keeps the frame here: once encoded it goes back to the frame pool
+            if not put(("frame", index, compositor.frame(index / plan.fps))):
                 return
         put(("done", None, None))
     except BaseException as exc:  # handed to the encoding thread, which re-raises it
@@ -472,7 +505,8 @@ def render_draft(
         raise
     frames: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
     stop = threading.Event()
-    compositor = Compositor(plan, sprites)
+    pool = yuv.FramePool(plan.width, plan.height)
+    compositor = Compositor(plan, sprites, pool)
     producer = threading.Thread(
         target=_produce,
         args=(compositor, plan, frames, stop),
@@ -504,6 +538,7 @@ def render_draft(
             if kind == "done":
                 break
             encoder.add_video(payload, index)
+            pool.give(payload)  # the encoder has copied it
             if soundtrack is not None:  # keep audio interleaved with the video it belongs to
                 upto = round((index + 1) * SAMPLE_RATE / plan.fps)
                 encoder.add_audio(soundtrack[audio_sent:upto])

@@ -93,7 +93,7 @@ def subject_at_rest(d: dict, path: Path) -> np.ndarray | None:
     still = StillSegment(seg, plan.width, plan.height)
     if still._alpha is None:
         return None
-    alpha = still._alpha
+    alpha = still._alpha.astype(np.float32) / 255
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return cv2.warpAffine(alpha, still._to_plate[:2], (plan.width, plan.height), flags=flags)
 
