@@ -161,7 +161,7 @@ class StillSegment:
             ]
         )
         self._static = all(fx.type == "none" for fx in effects) and margin == 0 and scale == 1.0
-        alpha = self._layers[1] if self._layers is not None else None
+        alpha_c = self._layers[1] if self._layers is not None else None
         self._still_background: np.ndarray | None = None
         if self._layers is not None and np.allclose(self.motion.background_affine(0.37), np.eye(3)):
             # subject effects only: the background is the same every frame
@@ -175,7 +175,7 @@ class StillSegment:
         # copies and buffers would cost ~15 MB a segment for ~1 ms a frame
         self._warp: PlateWarp | None = None
         if self.motion.is_field or self._layers is not None:
-            self._warp = PlateWarp(front, width, height, alpha, scratch)
+            self._warp = PlateWarp(front, width, height, alpha_c, scratch)
         self._back_warp: PlateWarp | None = None
         if self._layers is not None and self._still_background is None:
             self._back_warp = PlateWarp(self._layers[0], width, height, scratch=scratch)

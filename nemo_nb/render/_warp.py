@@ -116,13 +116,13 @@ class PlateWarp:
             luma_map = self._buffer("luma map", (*bled, 2), np.float32)
             luma = _upsample(cv2.merge([mx, my]), width, height, luma_map, 1)
             plate_y = yuv.planes(self._plate)[0]
-            cv2.remap(plate_y, luma, None, _LINEAR, dst=fy, borderMode=self._border)
+            cv2.remap(plate_y, luma, None, _LINEAR, dst=fy, borderMode=self._border)  # type: ignore[call-overload]
         # luma source px -> chroma source px (a chroma sample sits at the centre of its 2x2 block)
         coarse_c = cv2.merge([(mx - 0.5) * 0.5, (my - 0.5) * 0.5])
         chroma_map = self._buffer("chroma map", (bled[0] // 2, bled[1] // 2, 2), np.float32)
         chroma = _upsample(coarse_c, width, height, chroma_map, 2)
         uva = self._buffer("uva", (height // 2, width // 2, 4))
-        cv2.remap(self._uva, chroma, None, _LINEAR, dst=uva, borderMode=self._border)
+        cv2.remap(self._uva, chroma, None, _LINEAR, dst=uva, borderMode=self._border)  # type: ignore[call-overload]
         return self._unpack_chroma(uva)
 
     def warp_affine(self, backward: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
