@@ -60,7 +60,7 @@ class FramePool:
     """Frames the encoder is done with, handed back to the compositor: a fresh 3 MB buffer
     per frame costs page faults in one thread and a free in another, every frame."""
 
-    def __init__(self, width: int, height: int, keep: int = 8) -> None:
+    def __init__(self, width: int, height: int, keep: int = 4) -> None:
         self._shape = (height * 3 // 2, width)
         self._keep = keep
         self._spare: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
@@ -110,30 +110,6 @@ def warp_affine(
     return out
 
 
-def remap(src: np.ndarray, coarse: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Warp an I420 frame by a smooth backward map given on a coarse grid (luma source px).
-
-    The grid's samples must sit where ``cv2.resize`` places them; the same grid then serves the
-    half-size chroma planes exactly.
-    """
-    return _remap_planes(src, coarse, width, height)[0]
-
-
-def _remap_planes(
-    src: np.ndarray, coarse: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`remap`, plus the chroma-size map it used (for warping an alpha the same way)."""
-    out = new_frame(width, height)
-    (sy, su, sv), (oy, ou, ov) = planes(src), planes(out)
-    luma = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    cv2.remap(sy, luma, None, cv2.INTER_LINEAR, dst=oy, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
-    chroma = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
-    chroma = (chroma - 0.5) * 0.5  # luma source px -> chroma source px
-    for s, o in ((su, ou), (sv, ov)):
-        cv2.remap(s, chroma, None, cv2.INTER_LINEAR, dst=o, borderMode=cv2.BORDER_REFLECT101)  # type: ignore[call-overload]
-    return out, chroma
-
-
 def alpha_u8(alpha: np.ndarray) -> np.ndarray:
     """A layer's alpha (0..1 float) as uint8."""
     return np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
@@ -159,26 +135,6 @@ def premultiply(
     for plane, a, o in zip(planes(frame), (ay, ac, ac), planes(out), strict=True):
         cv2.multiply(plane, a, dst=o, scale=1 / 255)
     return out
-
-
-def warp_affine_with_alpha(
-    src: np.ndarray, alpha: np.ndarray, backward: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`warp_affine` of a frame and its :func:`half_alpha`: (frame, alpha, half alpha)."""
-    out = warp_affine(src, backward, width, height)
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    chroma = chroma_matrix(backward)[:2]
-    ac = cv2.warpAffine(alpha, chroma, (width // 2, height // 2), flags=flags)
-    return out, cv2.resize(ac, (width, height), interpolation=cv2.INTER_LINEAR), ac
-
-
-def remap_with_alpha(
-    src: np.ndarray, alpha: np.ndarray, coarse: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`remap` of a frame and its :func:`half_alpha`: (frame, alpha, half alpha)."""
-    out, chroma = _remap_planes(src, coarse, width, height)
-    ac = cv2.remap(alpha, chroma, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)  # type: ignore[call-overload]
-    return out, cv2.resize(ac, (width, height), interpolation=cv2.INTER_LINEAR), ac
 
 
 #: Rows blended at a time: a band's temporaries stay in the core's cache instead of making

@@ -146,6 +146,7 @@ def test_warping_the_encoder_planes_matches_warping_rgb():
     from render_helpers import textured
 
     from nemo_nb.render import _yuv as yuv
+    from nemo_nb.render._warp import PlateWarp
 
     rgb = textured(400, 700, seed=4)
     plate = yuv.to_i420(rgb)
@@ -156,17 +157,16 @@ def test_warping_the_encoder_planes_matches_warping_rgb():
     )
     got = yuv.warp_affine(plate, backward, 360, 640)
 
-    xs = (np.arange(46) + 0.5) * 360 / 46 - 0.5
-    ys = (np.arange(81) + 0.5) * 640 / 81 - 0.5
-    gx, gy = np.meshgrid(xs, ys)
-    coarse = np.dstack([gx + 20 + 6 * np.sin(gy / 90), gy + 25 + 9 * np.cos(gx / 70)]).astype(
-        np.float32
-    )
-    maps = cv2.resize(coarse, (360, 640), interpolation=cv2.INTER_LINEAR)
+    def field(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x + 20 + 6 * np.sin(y / 90), y + 25 + 9 * np.cos(x / 70)
+
+    fine = np.meshgrid(np.arange(360, dtype=np.float32), np.arange(640, dtype=np.float32))
+    maps = np.dstack(field(*fine)).astype(np.float32)
     expected_field = yuv.to_i420(
         cv2.remap(rgb, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     )
-    got_field = yuv.remap(plate, coarse, 360, 640)
+    warp = PlateWarp(plate, 360, 640)
+    got_field = warp.warp(*field(*warp.grid))[0]
 
     for want, have in ((expected, got), (expected_field, got_field)):
         for a, b in zip(yuv.planes(want), yuv.planes(have), strict=True):
