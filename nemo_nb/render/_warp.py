@@ -101,7 +101,7 @@ class PlateWarp:
         zero = np.zeros_like(pu)
         self._uva = cv2.merge([pu, pv, alpha_c if alpha_c is not None else zero, zero])
         self._front = yuv.new_frame(width, height)
-        self._alpha_c = np.empty((height // 2, width // 2), np.uint8)
+        self._alpha_c = np.empty((height // 2, width // 2) if alpha_c is not None else 0, np.uint8)
 
     def warp(self, mx: np.ndarray, my: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(front I420, its alpha at chroma size or ``None``) for the backward map whose plate

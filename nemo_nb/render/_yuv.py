@@ -60,7 +60,7 @@ class FramePool:
     """Frames the encoder is done with, handed back to the compositor: a fresh 3 MB buffer
     per frame costs page faults in one thread and a free in another, every frame."""
 
-    def __init__(self, width: int, height: int, keep: int = 4) -> None:
+    def __init__(self, width: int, height: int, keep: int = 2) -> None:
         self._shape = (height * 3 // 2, width)
         self._keep = keep
         self._spare: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
