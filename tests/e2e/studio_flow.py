@@ -7,9 +7,10 @@ import json
 import time
 from pathlib import Path
 
-from jupyter_harness import KERNEL_READY, write_notebook
+from jupyter_harness import CHROMIUM, CHROMIUM_ARGS, KERNEL_READY, write_notebook
 
 import nemo_nb
+from tests.conftest import ARTIFACTS
 
 STUDIO_CELL = "import nemo_nb\n\nstudio = nemo_nb.Studio()\nstudio"
 OTHER_CELL = "print('other cell ran', 6 * 7)"
@@ -49,6 +50,23 @@ def _run_cell(page, index: int) -> None:
                   return window.jupyterapp.commands.execute('notebook:run-cell'); }""",
         index,
     )
+
+
+def studio_in_chromium(jupyter: tuple[str, Path], app: str) -> dict:
+    """:func:`run_studio` in a fresh headless Chromium against the ``jupyter`` server (url,
+    root); screenshots go under test-artifacts/e2e."""
+    from playwright.sync_api import sync_playwright
+
+    url, root = jupyter
+    shots = ARTIFACTS / "e2e"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            return run_studio(page, url, root, shots, app)
+        finally:
+            browser.close()
 
 
 def run_studio(page, url: str, root: Path, shots: Path, app: str) -> dict:

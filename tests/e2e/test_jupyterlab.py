@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_harness import CHROMIUM, CHROMIUM_ARGS, KERNEL_READY
-from studio_flow import run_studio
+from studio_flow import studio_in_chromium
 
 from tests.conftest import ARTIFACTS
 
@@ -61,16 +61,5 @@ def test_quickstart_runs_in_jupyterlab_and_the_video_plays(jupyter):
 
 
 def test_studio_in_jupyterlab(jupyter):
-    from playwright.sync_api import sync_playwright
-
-    url, root = jupyter
-    shots = ARTIFACTS / "e2e"
-    shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            measured = run_studio(page, url, root, shots, "jupyterlab")
-        finally:
-            browser.close()
+    measured = studio_in_chromium(jupyter, "jupyterlab")
     print("studio in JupyterLab:", measured)
