@@ -177,13 +177,14 @@ class PlateWarp:
             return False
         # plate rows the output reads (bilinear: and the next), as whole quads, plus two quads
         # each side (half a grid cell, where the resized pass-1 map is held constant)
-        row_quads = self._packed_rows()
+        quad_rows = -(-yuv.planes(self._plate)[0].shape[0] // 4)
         first = max(0, (math.floor(float(my.min())) - 2) // 4 - 2)
-        last = min(len(row_quads), math.ceil((float(my.max()) + 3) / 4) + 2)
+        last = min(quad_rows, math.ceil((float(my.max()) + 3) / 4) + 2)
         count = last - first
         most = math.ceil(_MAX_ROWS_PER_ROW * height / 4)
         if count < 2 or count > most:
-            return False
+            return False  # (before packing: a plate too tall for the passes is never packed)
+        row_quads = self._packed_rows()
         wide, tall = width + 2 * _BLEED, height + 2 * _BLEED
         # pass 1's map on a coarse grid of plate rows: for each column, the output row showing
         # plate row r (the inverse of my along the column), and mx there
