@@ -248,21 +248,18 @@ class StillSegment:
 
 
 class HalfSizeStill:
-    """A :class:`StillSegment` composed at half the frame's size and scaled up to it: for a
-    picture shown at :data:`_HALF_SIZE_UPSCALE` times its size or more (see :func:`_at_half_size`)."""
+    """A :class:`StillSegment` made at half the frame's size, its frames scaled up to it: for a
+    picture shown at :data:`_HALF_SIZE_UPSCALE` times its size or more (see :func:`_at_half_size`).
+
+    ``small_pool`` is the one ``inner`` takes its frames from; they go back to it once scaled.
+    """
 
     def __init__(
-        self,
-        seg: VisualSegment,
-        width: int,
-        height: int,
-        notes: list[str] | None = None,
-        scratch: dict[str, np.ndarray] | None = None,
-        pool: yuv.FramePool | None = None,
+        self, inner: StillSegment, small_pool: yuv.FramePool, pool: yuv.FramePool | None = None
     ) -> None:
-        self._small_pool = yuv.FramePool(width // 2, height // 2)
-        self.inner = StillSegment(seg, width // 2, height // 2, notes, scratch, self._small_pool)
-        self._pool = pool or yuv.FramePool(width, height, keep=0)
+        width, height = inner.size
+        self.inner, self._small_pool = inner, small_pool
+        self._pool = pool or yuv.FramePool(2 * width, 2 * height, keep=0)
 
     def frame(self, t: float) -> np.ndarray:
         small = self.inner.frame(t)
@@ -386,9 +383,10 @@ class VideoTrack:
             self._half_scratch.clear()
             release_freed_memory()
             if seg.kind == "image" and _at_half_size(seg, *self.size):
-                self._live[i] = HalfSizeStill(
-                    seg, *self.size, self._notes, self._half_scratch, self._pool
-                )
+                half = (self.size[0] // 2, self.size[1] // 2)
+                small_pool = yuv.FramePool(*half)
+                inner = StillSegment(seg, *half, self._notes, self._half_scratch, small_pool)
+                self._live[i] = HalfSizeStill(inner, small_pool, self._pool)
             elif seg.kind == "image":
                 self._live[i] = StillSegment(
                     seg, *self.size, self._notes, self._scratch, self._pool
