@@ -57,6 +57,13 @@ log = logging.getLogger("nemo_nb.render")
 _EPS = 1e-6
 _QUEUE_FRAMES = 3
 _PROGRESS_INTERVAL = 0.1  # seconds: at most ~10 progress calls a second
+#: The frame thread runs this many nice levels below the encoder. A render is encoder-bound (the
+#: frames are made well ahead) and x264's threads are its critical path: when one of them wakes,
+#: it should get a core before the frame thread does. On 2 cores the 3 s jiggle of a 12 MP photo
+#: measured 1.34 x the pure encode at +5 (16 interleaved pairs; +10: 1.31, +19: 1.35) against
+#: 1.42 at the same priority. A mild step: on a machine busy with other work the frames still
+#: get a fair share.
+_PRODUCER_NICENESS = 5
 
 
 #: A moving picture shown at least this many times its own size holds no more detail than half
@@ -496,8 +503,21 @@ def _check_media(plan: Plan) -> None:
             check_stream(seg.source, "audio", seg.label)
 
 
+def _lower_own_priority(by: int) -> None:
+    """Lower the calling thread's CPU priority by ``by`` nice levels, on Linux, where the nice
+    value belongs to the thread (elsewhere it is the whole process's: left alone)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+    except OSError:  # a sandbox may forbid it: the render is only slower
+        pass
+
+
 def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threading.Event) -> None:
     """Producer thread: compose and queue every frame (I420); errors go to the queue."""
+    _lower_own_priority(_PRODUCER_NICENESS)
 
     def put(item: Any) -> bool:
         while not stop.is_set():

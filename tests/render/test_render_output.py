@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -385,3 +387,33 @@ def test_frames_stream_through_a_small_queue_never_the_whole_clip(media, tmp_pat
         resolve=media.resolve,
     )
     assert len(leads) == 120 and max(leads) <= _pipeline._QUEUE_FRAMES + 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_frames_are_made_at_a_lower_priority_than_the_encoder_and_the_caller(
+    media, tmp_path, monkeypatch
+):
+    """The encoder is the render's critical path: the frame thread yields the CPU to it."""
+    from nemo_nb.render import _pipeline
+
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[int] = []
+    real_add = _pipeline.Encoder.add_video
+
+    def watching_add(self, i420, index):
+        if index == 0:  # the frame thread has 59 frames to go: it is alive
+            frames = [t for t in threading.enumerate() if t.name == "nemo-render-frames"]
+            seen.extend(os.getpriority(os.PRIO_PROCESS, t.native_id or 0) for t in frames)
+        return real_add(self, i420, index)
+
+    monkeypatch.setattr(_pipeline.Encoder, "add_video", watching_add)
+    src = media.picture("a.png", textured(90, 160))
+    render_draft(
+        draft(2000, [image_segment(src, 2000, fx="jiggle")], width=90, height=160),
+        tmp_path / "n.mp4",
+        resolve=media.resolve,
+    )
+    assert seen == [min(19, caller + _pipeline._PRODUCER_NICENESS)] and (
+        caller == 19 or seen[0] > caller
+    )
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller  # untouched
