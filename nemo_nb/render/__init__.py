@@ -9,7 +9,8 @@ For callers (the engine's render jobs):
 
 - ``render_draft`` blocks; call it in a worker thread. It starts one producer thread of its own
   (composes frames while the calling thread encodes) and joins it before returning or raising.
-  OpenCV and x264 use both cores.
+  OpenCV and x264 use both cores; on Linux the producer runs a few nice levels below the caller,
+  as the encoder is the critical path.
 - ``on_progress`` is called from the calling thread: 0.0 first, then at most ~10 times a second,
   and exactly 1.0 once the file is in place.
 - ``cancel`` is checked every frame; a set event raises :class:`RenderCancelled` within about a
