@@ -4,7 +4,7 @@
 
 1. Renders a 3 s 1080x1920 jiggle loop of matplotlib's sample portrait (subject-aware: the
    person jiggles over a still background), then encodes the same 90 frames (made beforehand)
-   with the same encoder settings, five times in turn, and prints the median render /
+   with the same encoder settings, nine times in turn, and prints the median render /
    encode-only (target <= 1.3 on a quiet machine: the warp should hide behind the encoder),
    and the CPU the render adds to the encoder's, in ms a frame (steadier on a shared machine).
    The portrait is 512x600, shown 3.2x its size, so it is composed at half size and scaled up;
@@ -67,7 +67,7 @@ def portrait_12mp(workdir: Path) -> Path:
     return path
 
 
-def bench_overhead(workdir: Path, photo: Path, label: str, pairs: int = 5) -> None:
+def bench_overhead(workdir: Path, photo: Path, label: str, pairs: int = 9) -> None:
     """Render vs encode-only, ``pairs`` times in turn: one pair's ratio moves by +-0.15 on a
     shared 2-core machine, so the median is the figure (the spread is printed too)."""
     draft = jiggle_draft()
