@@ -75,7 +75,8 @@ def load_picture(path: Path, need: tuple[int, int], fit: str, where: str) -> np.
     """Decode ``path`` upright as RGB uint8, reduced to about what a ``fit`` into ``need`` uses.
 
     Huge pictures are never held at full size when avoidable: JPEG decodes at 1/2..1/8 scale
-    (``draft``, allowing :data:`_DRAFT_SHORTFALL`) and everything else is reduced by an integer factor straight after decoding.
+    (``draft``, up to :data:`_DRAFT_SHORTFALL` short of the need) and everything else is reduced
+    by an integer factor straight after decoding.
     GIF and other animations give their first frame; transparency is flattened onto white.
     """
     return load_picture_region(path, need, fit, where, crop=False)[0]

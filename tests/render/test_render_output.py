@@ -402,8 +402,9 @@ def test_frames_are_made_at_a_lower_priority_than_the_encoder_and_the_caller(
 
     def watching_add(self, i420, index):
         if index == 0:  # the frame thread has 59 frames to go: it is alive
-            frames = [t for t in threading.enumerate() if t.name == "nemo-render-frames"]
-            seen.extend(os.getpriority(os.PRIO_PROCESS, t.native_id or 0) for t in frames)
+            for thread in threading.enumerate():
+                if thread.name == "nemo-render-frames" and thread.native_id is not None:
+                    seen.append(os.getpriority(os.PRIO_PROCESS, thread.native_id))
         return real_add(self, i420, index)
 
     monkeypatch.setattr(_pipeline.Encoder, "add_video", watching_add)
