@@ -186,9 +186,9 @@ class StillSegment:
             self._still_background = yuv.warp_affine(self._layers[0], self._to_plate, width, height)
         front = self.plate.image
         if self._layers is not None and self._alpha is not None:
-            # with a subject the plate is its layer, premultiplied by its alpha (in place): it
-            # then goes over the background with one add a plane, without a dark fringe
-            yuv.premultiply(front, self._alpha, self._layers[1], out=front)
+            # with a subject the plate is its layer, premultiplied by its alpha: it then goes
+            # over the background with one add a plane, without a dark fringe
+            yuv.premultiply(front, self._alpha, self._layers[1])
         # a rigid move of the whole picture stays one warpAffine: the plate warp's packed
         # copies and buffers would cost ~15 MB a segment for ~1 ms a frame
         self._warp: PlateWarp | None = None

@@ -122,19 +122,15 @@ def half_alpha(alpha: np.ndarray) -> np.ndarray:
     return cv2.resize(alpha, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
 
-def premultiply(
-    frame: np.ndarray, ay: np.ndarray, ac: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """``frame`` (I420) with each plane times its alpha (uint8, luma and chroma size) / 255,
-    into ``out`` (default: a new frame; ``frame`` itself works).
+def premultiply(frame: np.ndarray, ay: np.ndarray, ac: np.ndarray) -> None:
+    """Multiply each plane of ``frame`` (I420, in place) by its alpha (uint8, luma and chroma
+    size) / 255.
 
     A premultiplied layer is interpolated without dark fringes at its edge, and goes over a
     background with one add per plane (:func:`over_premultiplied`).
     """
-    out = np.empty_like(frame) if out is None else out
-    for plane, a, o in zip(planes(frame), (ay, ac, ac), planes(out), strict=True):
-        cv2.multiply(plane, a, dst=o, scale=1 / 255)
-    return out
+    for plane, a in zip(planes(frame), (ay, ac, ac), strict=True):
+        cv2.multiply(plane, a, dst=plane, scale=1 / 255)
 
 
 #: Rows blended at a time: a band's temporaries stay in the core's cache instead of making

@@ -87,7 +87,7 @@ def test_a_premultiplied_layer_is_absent_beyond_its_plate():
     layer = yuv.to_i420(rgb)
     ay = np.full((H, W), 255, np.uint8)
     ac = yuv.half_alpha(ay)
-    yuv.premultiply(layer, ay, ac, out=layer)
+    yuv.premultiply(layer, ay, ac)
     warp = PlateWarp(layer, W, H, ac)
     shift = np.array([[1, 0, 0], [0, 1, -60.0], [0, 0, 1]])  # shows 60 rows above the plate
     front, alpha = warp.warp_affine(shift)
