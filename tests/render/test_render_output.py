@@ -359,6 +359,16 @@ def test_progress_is_throttled_and_reaches_one(media, tmp_path):
     assert len(progress) <= elapsed * 10 + 3  # at most ~10 calls a second
 
 
+def _small_jiggle(media, out: Path, ms: int) -> None:
+    """Render a ``ms`` long 90x160 jiggle of a textured picture to ``out``."""
+    src = media.picture("a.png", textured(90, 160))
+    render_draft(
+        draft(ms, [image_segment(src, ms, fx="jiggle")], width=90, height=160),
+        out,
+        resolve=media.resolve,
+    )
+
+
 def test_frames_stream_through_a_small_queue_never_the_whole_clip(media, tmp_path, monkeypatch):
     """Memory does not grow with length: the composer runs at most a few frames ahead of the
     encoder, even when the encoder is the slow side."""
@@ -380,12 +390,7 @@ def test_frames_stream_through_a_small_queue_never_the_whole_clip(media, tmp_pat
 
     monkeypatch.setattr(_pipeline.Compositor, "frame", counting_frame)
     monkeypatch.setattr(_pipeline.Encoder, "add_video", slow_add)
-    src = media.picture("a.png", textured(90, 160))
-    render_draft(
-        draft(4000, [image_segment(src, 4000, fx="jiggle")], width=90, height=160),
-        tmp_path / "q.mp4",
-        resolve=media.resolve,
-    )
+    _small_jiggle(media, tmp_path / "q.mp4", 4000)
     assert len(leads) == 120 and max(leads) <= _pipeline._QUEUE_FRAMES + 2
 
 
@@ -408,12 +413,7 @@ def test_frames_are_made_at_a_lower_priority_than_the_encoder_and_the_caller(
         return real_add(self, i420, index)
 
     monkeypatch.setattr(_pipeline.Encoder, "add_video", watching_add)
-    src = media.picture("a.png", textured(90, 160))
-    render_draft(
-        draft(2000, [image_segment(src, 2000, fx="jiggle")], width=90, height=160),
-        tmp_path / "n.mp4",
-        resolve=media.resolve,
-    )
+    _small_jiggle(media, tmp_path / "n.mp4", 2000)
     assert seen == [min(19, caller + _pipeline._PRODUCER_NICENESS)] and (
         caller == 19 or seen[0] > caller
     )
