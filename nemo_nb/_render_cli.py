@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from nemo_nb._mediatype import is_url
 from nemo_nb.skills import SKILLS
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ async def render(
     from nemo_nb.conversation import Conversation
 
     for image in images:
-        if not image.startswith(("http://", "https://")) and not Path(image).is_file():
+        if not is_url(image) and not Path(image).is_file():
             raise RenderFailed(f"There is no file {image}: check the path.")
     client = await connect(backend, skill=skill)
     async with client:
