@@ -22,7 +22,6 @@ from nemo_nb.api import (
     CreditsError,
     NemoError,
     SessionNotFoundError,
-    StreamInterruptedError,
 )
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._export import (
@@ -33,6 +32,7 @@ from nemo_nb.conversation._export import (
 )
 from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
 from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
+from nemo_nb.conversation._landing import LandingCheck
 from nemo_nb.conversation._local import (
     credits_update,
     describe_uploads,
@@ -128,7 +128,7 @@ class Conversation:
         self._history = HistoryStore(self.data_dir / "history")
         self._exporter = Exporter(client, PendingRenders.in_dir(self.data_dir))
         self.turns: list[Turn] = self._history.load(session_id) if session_id else []
-        self._late_task: asyncio.Task[None] | None = None
+        self._landing: LandingCheck | None = None  # the check after the last dropped stream
         self._late_updates: list[Update] = []
 
     # ---- properties ----------------------------------------------------------------------------
@@ -299,7 +299,18 @@ class Conversation:
                 yield update
             return
         if reader.interrupted is not None:
-            async for update in self._poll_after_drop(reader.interrupted, before):
+            self._landing = LandingCheck(
+                reader.interrupted,
+                before,
+                landed=self._landed,
+                session_lost=self._session_lost,
+                session_id=lambda: self._session_id,
+                deliver=self._deliver_late,
+                sleep=self._sleep,
+                drop_checks=self.drop_checks,
+                poll_intervals=self.poll_intervals,
+            )
+            async for update in self._landing.within_turn():
                 yield update
             if self._session_id != sid or self._draft == before:  # replaced, or not landed yet
                 return
@@ -366,95 +377,10 @@ class Conversation:
             old_session_id=old,
         )
 
-    async def _poll_after_drop(
-        self, exc: StreamInterruptedError, before: Draft | None
-    ) -> AsyncIterator[Update]:
-        """Never resend: check the state a few times within the turn (:attr:`drop_checks`, ~3 s);
-        if the edit has not shown up by then, say so, end the turn and keep checking in the
-        background (:attr:`poll_intervals`, ~5 minutes) — see :attr:`on_late_update`.
-
-        Leaves a landed draft in :attr:`draft`; an unchanged draft means it has not landed (yet).
-        """
-        yield Update(
-            "notice",
-            "The connection dropped while the agent was working. Your message was received, so "
-            "it is not sent again; checking whether the edit landed…",
-            {"error": type(exc).__name__},
-        )
-        sid, waited = self._session_id, 0.0
-        for interval in self.drop_checks:
-            await self._sleep(interval)
-            waited += interval
-            try:
-                landed = await self._landed(before)
-            except SessionNotFoundError as lost:
-                async for update in self._session_lost(lost):
-                    yield update
-                return
-            if landed is not None:
-                yield Update(
-                    "notice",
-                    f"The edit landed (checked after {waited:.0f} s).",
-                    {"waited_s": waited},
-                )
-                return
-        minutes = max(1, round(sum(self.poll_intervals) / 60))
-        yield Update(
-            "notice",
-            "The edit has not shown up yet. I'll keep checking for about "
-            f"{minutes} minute{'s' if minutes > 1 else ''} and tell you here when I know "
-            '(say "status" to look yourself).',
-            {"waited_s": waited, "checking": True},
-        )
-        self._late_task = asyncio.ensure_future(self._check_late(exc, before, sid, waited))
-        self._late_task.add_done_callback(_log_failure)
-
     async def _landed(self, before: Draft | None) -> Draft | None:
         """The timeline if it now differs from ``before`` (the edit landed), else ``None``."""
         after, ok = await self._read_draft()
         return after if ok and after is not None and after != before else None
-
-    async def _check_late(
-        self, exc: StreamInterruptedError, before: Draft | None, sid: str | None, waited: float
-    ) -> None:
-        """The rest of :meth:`_poll_after_drop`, after the turn ended: its outcome is delivered
-        as late updates."""
-        for interval in self.poll_intervals:
-            await self._sleep(interval)
-            waited += interval
-            if self._session_id != sid:
-                return  # a new session replaced this one meanwhile: the edit is moot
-            try:
-                after = await self._landed(before)
-            except SessionNotFoundError as lost:
-                async for update in self._session_lost(lost):
-                    self._deliver_late(update)
-                return
-            if after is not None:
-                changes = diff(before, after)
-                said = ": " + "; ".join(changes) if changes else ""
-                self._deliver_late(
-                    Update(
-                        "notice",
-                        f"Your earlier edit landed after all (checked after {waited:.0f} s){said}.",
-                        {"waited_s": waited, "changes": changes, "late": True},
-                    )
-                )
-                self._deliver_late(
-                    Update("draft", after.summary(), {"draft": after, "changes": changes})
-                )
-                return
-        minutes = max(1, round(waited / 60))
-        self._deliver_late(
-            error_update(
-                exc,
-                f"The timeline has not changed after {minutes} minute"
-                f"{'s' if minutes > 1 else ''}, so the edit probably did not land. Say "
-                '"status" to check again, or send the request again.',
-                waited_s=waited,
-                late=True,
-            )
-        )
 
     def _deliver_late(self, update: Update) -> None:
         if self.on_late_update is None:
@@ -469,8 +395,7 @@ class Conversation:
         """Late updates not delivered yet; a new message to the agent also ends a check still
         running (its edit would be mistaken for the old one)."""
         updates, self._late_updates = self._late_updates, []
-        if stop_checking and self._late_task is not None and not self._late_task.done():
-            self._late_task.cancel()
+        if stop_checking and self._landing is not None and self._landing.stop():
             updates.append(
                 Update(
                     "notice",
@@ -483,9 +408,8 @@ class Conversation:
 
     async def wait_late_updates(self) -> None:
         """Wait until a background check (after a dropped stream) has delivered its outcome."""
-        if self._late_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._late_task
+        if self._landing is not None:
+            await self._landing.wait()
 
     # ---- local commands ------------------------------------------------------------------------
     async def upload(self, *paths_or_urls: str | Path) -> Update:
@@ -590,8 +514,3 @@ class Conversation:
 
 async def _one(update: Awaitable[Update]) -> AsyncIterator[Update]:
     yield await update
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("checking whether the edit landed failed", exc_info=task.exception())
