@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from nemo_nb._version import __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
@@ -50,7 +50,7 @@ _EXPORTS: dict[str, str] = {
     "route": "nemo_nb.conversation",
     # notebook helpers
     "show_video": "nemo_nb.display",
-    "sample_photo": "nemo_nb._demo",
+    "sample_photo": "nemo_nb._samples",
     "filmstrip": "nemo_nb.display",
     "Studio": "nemo_nb.widgets",
     "PromptLab": "nemo_nb.lab",
@@ -79,7 +79,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nemo_nb._connect import connect
-    from nemo_nb._demo import sample_photo
+    from nemo_nb._samples import sample_photo
     from nemo_nb.api import (
         AuthError,
         ChatEvent,

@@ -13,6 +13,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from nemo_nb._samples import sample_photo
+
 DEFAULT_PROMPT = "make this photo jiggle and bounce like a looping animated video"
 
 DESCRIPTION = (
@@ -29,22 +31,16 @@ def check_install() -> list[str]:
     return [c.detail for c in (check_packages(), check_encoder()) if not c.ok]
 
 
-def sample_photo() -> Path:
-    """The portrait that ships with matplotlib (Grace Hopper, 512x600)."""
-    from matplotlib import cbook
-
-    return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-
-
 async def run_demo(prompt: str, out: Path, photo: Path) -> Path:
     """Upload ``photo``, send ``prompt``, export the MP4 to ``out`` and return its path."""
-    import nemo_nb
+    from nemo_nb._connect import connect
     from nemo_nb._render_cli import Progress
+    from nemo_nb.conversation import Conversation
 
     print("Starting the embedded engine…", flush=True)
-    client = await nemo_nb.connect("local")
+    client = await connect("local")
     async with client:
-        conv = nemo_nb.Conversation(client)
+        conv = Conversation(client)
         print(f"Uploading {photo.name}…", flush=True)
         uploaded = await conv.upload(photo)
         if uploaded.kind == "error":

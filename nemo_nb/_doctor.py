@@ -184,9 +184,9 @@ def _free_gb(path: Path) -> float:
 
 
 async def _probe_backend(backend: str) -> str:
-    import nemo_nb
+    from nemo_nb._connect import connect
 
-    client = await nemo_nb.connect(backend)
+    client = await connect(backend)
     async with client:
         credits = await client.credits()
         return f"{client.base_url} answers ({credits.available} credits)"
@@ -233,7 +233,7 @@ def build_parser(prog: str = "nemo-nb doctor") -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nemo-nb doctor``."""
     build_parser().parse_args(argv)
-    from nemo_nb import __version__
+    from nemo_nb._version import __version__
 
     print(
         f"nemo-nb {__version__} on Python {platform.python_version()} "

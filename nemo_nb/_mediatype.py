@@ -1,7 +1,7 @@
 """Decide a media file's type from its first bytes (magic numbers), never from its name alone.
 
 Shared by the client (checked before upload) and the engine (checked on receipt); it imports nothing
-from the rest of the package.
+from the rest of the package. Also the one test of whether a media source is a URL or a path.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "MAX_IMAGE_PIXELS",
     "MAX_JPEG_PIXELS",
     "image_size_problem",
+    "is_url",
 ]
 
 #: The contract's upload limit, in MB (error messages and skills say it in these units).
@@ -44,6 +45,11 @@ MAX_IMAGE_PIXELS = 40_000_000
 #: JPEG decodes reduced (1/2 to 1/8 scale, Pillow ``draft``), so a JPEG may have more: 120 MP
 #: covers 108 MP phone photos and stays under Pillow's own bomb limit (179 MP).
 MAX_JPEG_PIXELS = 120_000_000
+
+
+def is_url(source: object) -> bool:
+    """True for an ``http(s)://`` string: media given by URL (imported by the server), not a path."""
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
 
 
 def image_size_problem(width: int, height: int, fmt: str | None = None) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from nemo_nb._mediatype import is_url
 from nemo_nb.skills import SKILLS
 
 if TYPE_CHECKING:
@@ -82,15 +83,17 @@ async def render(
     stream: TextIO = sys.stdout,
 ) -> Path:
     """Run the whole session and return the MP4's path; raises :class:`RenderFailed`."""
-    import nemo_nb
+    from nemo_nb._connect import connect
+    from nemo_nb.api import NemoError
+    from nemo_nb.conversation import Conversation
 
     for image in images:
-        if not image.startswith(("http://", "https://")) and not Path(image).is_file():
+        if not is_url(image) and not Path(image).is_file():
             raise RenderFailed(f"There is no file {image}: check the path.")
-    client = await nemo_nb.connect(backend, skill=skill)
+    client = await connect(backend, skill=skill)
     async with client:
         print(f"Connected to {_where(client)}.", file=stream, flush=True)
-        conv = nemo_nb.Conversation(client)
+        conv = Conversation(client)
         uploaded = await conv.upload(*images)
         if uploaded.kind == "error":
             raise RenderFailed(uploaded.text)
@@ -104,7 +107,7 @@ async def render(
         progress = Progress(stream)
         try:
             path = await conv.export(on_progress=progress, dest=out)
-        except nemo_nb.NemoError as exc:
+        except NemoError as exc:
             raise RenderFailed(str(exc)) from None
         progress.done()
         return Path(path)

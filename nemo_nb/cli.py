@@ -23,7 +23,7 @@ EPILOG = "Run `nemo-nb COMMAND --help` for a command's options."
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nemo-nb`` console script."""
-    from nemo_nb import __version__
+    from nemo_nb._version import __version__
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(

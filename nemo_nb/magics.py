@@ -29,6 +29,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
+from nemo_nb._mediatype import is_url
 from nemo_nb.sync import _run
 
 __all__ = ["NemoMagics", "load_ipython_extension"]
@@ -124,8 +125,8 @@ class NemoMagics(Magics):
     def _upload(self, paths: list[str]) -> None:
         if not paths:
             raise UsageError("Say what to upload: %nemo upload photo.jpg [more.png ...]")
-        sources = [p if _is_url(p) else str(Path(p).expanduser()) for p in paths]
-        missing = [p for p in sources if not _is_url(p) and not Path(p).is_file()]
+        sources = [p if is_url(p) else str(Path(p).expanduser()) for p in paths]
+        missing = [p for p in sources if not is_url(p) and not Path(p).is_file()]
         if missing:
             raise UsageError(f"There is no file at {', '.join(missing)}; check the path.")
         update = _run(self.conversation.upload(*sources))
@@ -187,10 +188,6 @@ class NemoMagics(Magics):
         reply.show(streamed, force=True)
         if timeline and conv.draft is not None and not summarised:
             print(conv.draft.summary())
-
-
-def _is_url(text: str) -> bool:
-    return text.lower().startswith(("http://", "https://"))
 
 
 def _iterate(updates: AsyncIterator[Any]) -> Any:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import nemo_nb
+
+PACKAGE = Path(nemo_nb.__file__).parent
 
 
 def test_every_exported_name_resolves():
@@ -34,24 +38,45 @@ def test_importing_the_package_or_the_engine_pulls_in_no_ui_or_dataframes():
     assert out.stdout.strip() == "", f"engine/render imported {out.stdout.strip()}"
 
 
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(path: Path) -> set[str]:
+    """Every ``nemo_nb`` module (and outside package) that the file at ``path`` imports, wherever the
+    import sits (top level, inside a function, under TYPE_CHECKING), relative ones resolved."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            for alias in node.names:  # `from pkg import submodule` imports the submodule
+                sub = f"{base}.{alias.name}"
+                found.add(sub if _is_module(sub) else base)
+    return found
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _all_files() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
 def _imports_of(package: str) -> dict[str, set[str]]:
     """Every module each file under ``nemo_nb/<package>`` imports (absolute names)."""
-    import ast
-    from pathlib import Path
-
-    root = Path(nemo_nb.__file__).parent
-    found: dict[str, set[str]] = {}
-    paths = [root / f"{package}.py"] if (root / f"{package}.py").exists() else []
-    paths += sorted((root / package).rglob("*.py")) if (root / package).is_dir() else []
-    for path in paths:
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
-        found[str(path.relative_to(root))] = names
-    return found
+    paths = [PACKAGE / f"{package}.py"] if (PACKAGE / f"{package}.py").exists() else []
+    paths += sorted((PACKAGE / package).rglob("*.py")) if (PACKAGE / package).is_dir() else []
+    return {str(path.relative_to(PACKAGE)): _imported(path) for path in paths}
 
 
 def _offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
@@ -88,3 +113,76 @@ def test_layers_only_import_downwards():
         == []
     )
     assert _offenders("display", ("httpx", "nemo_nb.api", "nemo_nb.engine")) == []
+
+
+# Every top-level module or package of nemo_nb, bottom layer first (docs/architecture.md, Layers).
+# Modules on one rank do not depend on each other's rank; a module may import its own rank or lower.
+LAYERS: dict[str, int] = {
+    # leaves: facts every layer may read (no nemo_nb import beyond other leaves)
+    "_version": 0,
+    "_samples": 0,
+    "_paths": 0,
+    "_mediatype": 0,
+    "_contract": 0,
+    "skills": 0,
+    "render": 1,
+    "engine": 2,
+    "api": 3,
+    "timeline": 3,
+    "_connect": 4,  # picks a backend: starts the engine or builds a cloud client
+    "sync": 5,  # the blocking facade over api and connect
+    "conversation": 5,
+    "display": 5,
+    "widgets": 6,
+    "lab": 6,
+    "magics": 7,
+    "cli": 7,
+    "_render_cli": 7,
+    "_demo": 7,
+    "_doctor": 7,
+}
+
+# (importing module, imported module) -> why this one arrow may run up the layers. Keep it empty.
+UPWARD_WITH_REASON: dict[tuple[str, str], str] = {}
+
+
+def _layer_of(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def test_every_module_sits_on_a_layer():
+    unplaced = {_layer_of(_module_name(p)) for p in _all_files()} - {"", *LAYERS}
+    assert unplaced == set(), f"add {sorted(unplaced)} to LAYERS"
+
+
+def test_no_module_inside_the_package_imports_the_package_root():
+    """The root only re-exports: a module that imports a name from it sits below the root yet
+    reaches above everything (version and sample photo live in leaf modules for that reason)."""
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in _all_files()
+        if path != PACKAGE / "__init__.py" and "nemo_nb" in _imported(path)
+    ]
+    assert offenders == []
+
+
+def test_no_import_runs_from_a_lower_layer_to_a_higher_one():
+    upward = {}
+    for path in _all_files():
+        source = _module_name(path)
+        for target in _imported(path):
+            if not target.startswith("nemo_nb.") or source == "nemo_nb":
+                continue
+            if LAYERS[_layer_of(source)] < LAYERS[_layer_of(target)]:
+                upward[(source, target)] = UPWARD_WITH_REASON.get((source, target), "")
+    assert [arrow for arrow, reason in upward.items() if not reason] == []
+
+
+def test_the_version_is_stated_alike_in_the_package_and_pyproject():
+    import re
+
+    from nemo_nb._version import __version__
+
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    stated = re.search(r'^\[project\][^\[]*?^version = "([^"]+)"', pyproject, re.M | re.S)
+    assert stated is not None and stated.group(1) == __version__ == nemo_nb.__version__

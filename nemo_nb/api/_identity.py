@@ -8,8 +8,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from nemo_nb import __version__
 from nemo_nb._paths import nemovideo_config_dir
+from nemo_nb._version import __version__
 from nemo_nb.skills import Skill
 
 __all__ = ["load_client_id", "new_client_id", "detect_platform", "attribution_headers"]

@@ -18,6 +18,7 @@ from nemo_nb._mediatype import (
     MediaType,
     enable_image_formats,
     file_extensions,
+    is_url,
     sniff_file,
 )
 from nemo_nb.api._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
@@ -25,11 +26,6 @@ from nemo_nb.api._models import UploadedFile
 from nemo_nb.api._transport import APP_NAME, _Connection
 
 __all__ = ["PreparedFile", "prepare_file", "is_url", "convert_heic_to_jpeg"]
-
-
-def is_url(item: object) -> bool:
-    """True for ``http(s)://`` strings: those are imported by URL, not read from disk."""
-    return isinstance(item, str) and item.lower().startswith(("http://", "https://"))
 
 
 @dataclass

@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nemo_nb._contract import is_loopback
 from nemo_nb._paths import open_private
@@ -25,11 +26,16 @@ from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._update import Update, error_update
 from nemo_nb.timeline import Draft
 
-if TYPE_CHECKING:
-    from nemo_nb.conversation._conversation import Conversation
-    from nemo_nb.conversation._history import Turn
+__all__ = [
+    "Exporter",
+    "PendingRender",
+    "PendingRenders",
+    "NothingToExportError",
+    "NOTHING_TO_EXPORT",
+    "follow_render",
+]
 
-__all__ = ["PendingRender", "PendingRenders", "NothingToExportError", "follow_render"]
+log = logging.getLogger("nemo_nb.conversation")
 
 ProgressCallback = Callable[[float], Any]
 
@@ -55,6 +61,7 @@ class PendingRender:
     backend: str  # "engine" for a loopback server, else the API's base URL
     draft_fingerprint: str
     created_at: float
+    quality: str = "high"  # a job of another quality never stands in for the export
 
 
 def backend_key(client: AgentClient) -> str:
@@ -192,9 +199,13 @@ async def submit_render(
     session_id: str,
     draft: Draft,
     dest: Path,
+    quality: str = "high",
 ) -> PendingRender:
     """Start rendering ``draft`` and record the job as pending before anything else can fail."""
-    job = await client.start_render(session_id, draft.to_json())
+    # Only the full-quality export exists on the wire today; another quality (a preview) will be
+    # passed to the client once it takes one.
+    options = {} if quality == "high" else {"quality": quality}
+    job = await client.start_render(session_id, draft.to_json(), **options)
     entry = PendingRender(
         render_id=job.id,
         session_id=session_id,
@@ -202,59 +213,84 @@ async def submit_render(
         backend=backend_key(client),
         draft_fingerprint=fingerprint(draft),
         created_at=time.time(),
+        quality=quality,
     )
     pending.add(entry)
     return entry
 
 
-def pending_for(conv: Conversation) -> list[PendingRender]:
-    """The pending jobs on ``conv``'s server: its session's, or all when it has none yet."""
-    backend = backend_key(conv.client)
-    sid = conv.session_id
-    return [
-        p
-        for p in conv._pending.all()
-        if p.backend == backend and (sid is None or p.session_id == sid)
-    ]
+class Exporter:
+    """Renders a conversation's timeline on its server and downloads the MP4, picking up a job
+    already running for the same timeline (e.g. from before a kernel restart).
 
+    Knows the client and the pending-renders file, nothing of the conversation: the conversation
+    reads the timeline, records the turn and hands over the session, the draft and where to save.
+    """
 
-async def export_updates(
-    conv: Conversation,
-    *,
-    on_progress: ProgressCallback | None = None,
-    dest: str | Path | None = None,
-    turn: Turn | None = None,
-) -> AsyncIterator[Update]:
-    """ "export": check there is something to render, pick up a job already running for this
-    very timeline or submit one, then follow it to the downloaded MP4."""
-    draft, failure = await conv._refresh_or_explain()
-    if failure:
-        for update in failure:
-            yield update
-        return
-    if draft is None or not draft.exportable:
-        yield error_update(NothingToExportError(), NOTHING_TO_EXPORT)
-        return
-    sid = conv.session_id
-    assert sid is not None  # refresh() returned a draft
-    if turn is not None:
-        turn.draft_before = turn.draft_after = draft.to_json()
-    # A job for this very timeline may still be running from before a kernel restart.
-    mine = fingerprint(draft)
-    job = next((p for p in pending_for(conv) if p.draft_fingerprint == mine), None)
-    if job is not None:
-        yield Update("notice", "Picking up the export that was already running…", {})
-    else:
-        target = Path(dest) if dest is not None else conv.renders_dir
-        try:
-            job = await submit_render(conv.client, conv._pending, sid, draft, target)
-        except NemoError as exc:
-            yield error_update(exc)
-            return
-        yield Update(
-            "notice",
-            f"Export started — this usually takes {conv.skill.export_time}.",
-            {"render_id": job.render_id},
+    def __init__(self, client: AgentClient, pending: PendingRenders) -> None:
+        self.client = client
+        self.pending = pending
+
+    def pending_jobs(self, session_id: str | None) -> list[PendingRender]:
+        """The pending jobs on this server: ``session_id``'s, or all when it is ``None``."""
+        backend = backend_key(self.client)
+        return [
+            p
+            for p in self.pending.all()
+            if p.backend == backend and (session_id is None or p.session_id == session_id)
+        ]
+
+    async def render(
+        self,
+        session_id: str,
+        draft: Draft,
+        dest: Path,
+        *,
+        export_time: str,
+        quality: str = "high",
+        on_progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[Update]:
+        """Pick up the job rendering this very timeline, or submit one (``export_time`` is the
+        skill's "this usually takes" wording); then follow it to the downloaded MP4."""
+        mine = fingerprint(draft)
+        job = next(
+            (
+                p
+                for p in self.pending_jobs(session_id)
+                if p.draft_fingerprint == mine and p.quality == quality
+            ),
+            None,
         )
-    async for update in follow_render(conv.client, conv._pending, job, on_progress=on_progress):
-        yield update
+        if job is not None:
+            yield Update("notice", "Picking up the export that was already running…", {})
+        else:
+            try:
+                job = await submit_render(
+                    self.client, self.pending, session_id, draft, dest, quality
+                )
+            except NemoError as exc:
+                yield error_update(exc)
+                return
+            yield Update(
+                "notice",
+                f"Export started — this usually takes {export_time}.",
+                {"render_id": job.render_id},
+            )
+        async for update in follow_render(self.client, self.pending, job, on_progress=on_progress):
+            yield update
+
+    async def resume(
+        self, session_id: str | None, on_progress: ProgressCallback | None = None
+    ) -> list[Path]:
+        """Finish the jobs :meth:`pending_jobs` lists: wait for each, download it, return the
+        paths (a job that fails is logged and skipped)."""
+        paths: list[Path] = []
+        for job in self.pending_jobs(session_id):
+            async for update in follow_render(
+                self.client, self.pending, job, on_progress=on_progress
+            ):
+                if update.kind == "export":
+                    paths.append(update.data["path"])
+                elif update.kind == "error":
+                    log.warning("pending export %s: %s", job.render_id, update.text)
+        return paths

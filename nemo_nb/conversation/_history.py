@@ -7,11 +7,15 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from nemo_nb._paths import open_private
+from nemo_nb.conversation._update import Update
+
+if TYPE_CHECKING:
+    from nemo_nb.timeline import Draft
 
 __all__ = ["Turn", "HistoryStore", "history_frame"]
 
@@ -42,6 +46,34 @@ class Turn:
     first_text_s: float | None = None  # time to the first streamed text
     credits_before: int | None = None
     credits_after: int | None = None
+
+    def record(self, update: Update) -> None:
+        """Note what ``update`` adds to the turn (its text, tool call, notice, error, …)."""
+        if update.kind == "text":
+            self.reply += update.text
+            self.raw_reply += update.data.get("raw", update.text)
+        elif update.kind == "activity":
+            self.tool_calls.append(str(update.data.get("tool")))
+        elif update.kind == "notice":
+            self.notices.append(update.text)
+        elif update.kind == "error":
+            self.errors.append(update.text)
+        elif update.kind in ("summary", "draft"):
+            self.changes = list(update.data.get("changes", self.changes))
+        elif update.kind == "actions":
+            self.actions = list(update.data.get("actions", []))
+        elif update.kind == "export":
+            self.render_path = str(update.data.get("path"))
+        elif update.kind in ("upload", "credits", "state") and not self.reply:
+            self.reply = update.text
+
+    def close(self, duration_s: float, session_id: str | None, draft: Draft | None) -> None:
+        """End the turn: how long it took, its session, and the timeline it left."""
+        self.duration_s = round(duration_s, 3)
+        self.session_id = self.session_id or session_id
+        if draft is not None and self.draft_after is None:
+            self.draft_after = draft.to_json()
+            self.summary_after = draft.summary()
 
     @property
     def credits_used(self) -> int | None:

@@ -1,21 +1,22 @@
-"""The commands a conversation answers without the agent: "status", "credits" and "upload"."""
+"""The commands a conversation answers without the agent: "status", "credits" and "upload".
+
+Plain functions of what they need (a draft, a client, the skill's limits); the conversation
+calls them and records the turn.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from nemo_nb.api import CreditsError, NemoError, SessionNotFoundError, UploadedFile
+from nemo_nb._mediatype import is_url
+from nemo_nb.api import CreditsError, NemoError, UploadedFile
+from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._routing import media_references
-from nemo_nb.conversation._update import Update, error_update
+from nemo_nb.conversation._update import Update, credits_error_update, error_update
 from nemo_nb.timeline import Draft
 
-if TYPE_CHECKING:
-    from nemo_nb.conversation._conversation import Conversation
-
-__all__ = ["state_update", "state_updates", "credits_updates", "upload_updates", "upload"]
+__all__ = ["state_update", "credits_update", "files_named", "upload_help", "describe_uploads"]
 
 
 def state_update(draft: Draft | None) -> Update:
@@ -29,72 +30,39 @@ def state_update(draft: Draft | None) -> Update:
     return Update("state", draft.summary(), {"draft": draft})
 
 
-async def state_updates(conv: Conversation) -> AsyncIterator[Update]:
-    """ "status": read the timeline and summarise it."""
-    draft, failure = await conv._refresh_or_explain()
-    if failure:
-        for update in failure:
-            yield update
-        return
-    yield state_update(draft)
-
-
-async def credits_updates(conv: Conversation) -> AsyncIterator[Update]:
+async def credits_update(client: AgentClient) -> Update:
     """ "credits": the balance, with what running jobs hold back."""
     try:
-        credits = await conv.client.credits()
+        credits = await client.credits()
     except CreditsError as exc:
-        yield conv._credits_error(exc)
-        return
+        return credits_error_update(exc)
     except NemoError as exc:
-        yield error_update(exc)
-        return
+        return error_update(exc)
     text = f"You have {credits.available} credits available"
     if credits.frozen:
         text += f" ({credits.frozen} reserved by running jobs, {credits.total} in total)"
-    yield Update("credits", text + ".", {"credits": credits})
+    return Update("credits", text + ".", {"credits": credits})
 
 
-async def upload_updates(conv: Conversation, text: str) -> AsyncIterator[Update]:
-    """ "upload" (or a message that is a file path or URL): upload what it names, else say how."""
+def files_named(text: str) -> tuple[list[str], list[str]]:
+    """The files and URLs an "upload" message names: (those that exist or are URLs, all named)."""
     refs = media_references(text)
-    found = [
-        r
-        for r in refs
-        if r.lower().startswith(("http://", "https://")) or Path(r).expanduser().is_file()
-    ]
-    if found:
-        yield await conv.upload(*found)
-        return
-    types = ", ".join(sorted(e.upper() for e in conv.client.accepted_types))
-    missing = f"I can't find {', '.join(refs)} — check the path. " if refs else ""
-    yield Update(
+    return [r for r in refs if is_url(r) or Path(r).expanduser().is_file()], refs
+
+
+def upload_help(
+    missing: Sequence[str], accepted_types: Collection[str], max_file_mb: int
+) -> Update:
+    """ "upload" with nothing to upload: what was not found, and how to upload."""
+    types = ", ".join(sorted(e.upper() for e in accepted_types))
+    said = f"I can't find {', '.join(missing)} — check the path. " if missing else ""
+    return Update(
         "upload",
-        f"{missing}To upload, use the upload button, or in code: "
+        f"{said}To upload, use the upload button, or in code: "
         f'await conv.upload("photo.jpg") (a path or a URL). Accepted: {types}; '
-        f"up to {conv.skill.max_file_mb} MB.",
+        f"up to {max_file_mb} MB.",
         {"files": []},
     )
-
-
-async def upload(conv: Conversation, *paths_or_urls: str | Path) -> Update:
-    """:meth:`Conversation.upload`: one recorded turn; a lost session is replaced once."""
-    turn = conv._begin(f"upload {' '.join(str(p) for p in paths_or_urls)}", "upload")
-    started = time.perf_counter()
-    try:
-        sid = await conv.start()
-        try:
-            files = await conv.client.upload(sid, *paths_or_urls)
-        except SessionNotFoundError:
-            sid = await conv._new_session()
-            files = await conv.client.upload(sid, *paths_or_urls)
-        update = Update("upload", describe_uploads(files), {"files": list(files)})
-    except NemoError as exc:
-        update = error_update(exc)
-    turn.session_id = conv.session_id
-    conv._record(turn, update)
-    conv._finish(turn, started)
-    return update
 
 
 def describe_uploads(files: Sequence[UploadedFile]) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["Update", "UpdateKind", "error_update"]
+if TYPE_CHECKING:
+    from nemo_nb.api import CreditsError
+
+__all__ = ["Update", "UpdateKind", "error_update", "credits_error_update"]
 
 UpdateKind = Literal[
     "text",  # a streamed piece of the agent's reply, GUI phrases already translated: append it
@@ -62,3 +65,12 @@ def error_update(exc: BaseException, text: str | None = None, **data: Any) -> Up
         text or str(exc),
         {"error": type(exc).__name__, "code": getattr(exc, "code", None), "exception": exc, **data},
     )
+
+
+def credits_error_update(exc: CreditsError) -> Update:
+    """The ``error`` update for running out of credits, with where to get more."""
+    bind_url = exc.bind_url
+    text = str(exc)
+    if bind_url and bind_url not in text:
+        text = f"{text} Register at {bind_url} to get more credits."
+    return error_update(exc, text, bind_url=bind_url)

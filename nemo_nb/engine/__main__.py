@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nemo_nb import __version__
 from nemo_nb._paths import data_dir
+from nemo_nb._version import __version__
 from nemo_nb.engine import _sse, launcher
 
 log = logging.getLogger("nemo_nb.engine")

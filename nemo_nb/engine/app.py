@@ -33,9 +33,9 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nemo_nb import __version__
 from nemo_nb._contract import draft_is_exportable
 from nemo_nb._mediatype import sniff_file
+from nemo_nb._version import __version__
 from nemo_nb.engine import _sse
 from nemo_nb.engine.agent import AgentReply, MediaRef
 from nemo_nb.engine.jobs import JobQueue, Renderer

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb import _paths
+from nemo_nb._mediatype import is_url
 from nemo_nb.display import VideoPreview, show_video
 from nemo_nb.lab._cards import CARD_WIDTH, card_html, grid_html
 from nemo_nb.lab._runner import run_variant
@@ -432,10 +433,6 @@ class PromptLab:
         return lab
 
 
-def _is_url(value: str) -> bool:
-    return value.lower().startswith(("http://", "https://"))
-
-
 def _image_sets(images: Any) -> list[tuple[str, ...]]:
     items = [images] if isinstance(images, (str, os.PathLike)) else list(images)
     sets: list[tuple[str, ...]] = []
@@ -445,11 +442,11 @@ def _image_sets(images: Any) -> list[tuple[str, ...]]:
             raise ValueError("An inner list of images is empty; give it at least one photo.")
         for image in group:
             text = os.fspath(image)
-            if not _is_url(text) and not Path(text).expanduser().is_file():
+            if not is_url(text) and not Path(text).expanduser().is_file():
                 raise FileNotFoundError(f"There is no image at {text}.")
         sets.append(
             tuple(
-                os.fspath(p) if _is_url(os.fspath(p)) else str(Path(p).expanduser()) for p in group
+                os.fspath(p) if is_url(os.fspath(p)) else str(Path(p).expanduser()) for p in group
             )
         )
     if not sets:

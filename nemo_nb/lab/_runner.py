@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from nemo_nb.api import NemoClient, NemoError, RenderJob
-from nemo_nb.conversation import Conversation, Reply
+from nemo_nb.conversation import Conversation, Reply, Update
 from nemo_nb.lab._variant import Variant
 
 __all__ = ["run_variant", "render_seconds"]
@@ -91,29 +91,29 @@ async def run_variant(
     variant.stage = "Rendering…"
     changed(variant)
     started = time.perf_counter()
-    path: Path | None = None
-    job: RenderJob | None = None
-    # Closed explicitly so a cancelled run stops following the render at once.
-    async with aclosing(cast(Any, conv.send("export"))) as updates:
-        async for update in updates:
-            render_id = update.data.get("render_id")
-            if render_id and render_id not in variant.render_ids:
-                variant.render_ids.append(render_id)
-            if update.kind == "progress":
-                fraction = float(update.data.get("fraction", 0.0))
-                variant.stage = f"Rendering… {fraction:.0%}"
-                variant.progress = _ASKED + (_RENDERED - _ASKED) * fraction
-                changed(variant)
-            elif update.kind == "error":
-                variant.fail(update.text)
-                return None
-            elif update.kind == "export":
-                path, job = Path(update.data["path"]), update.data.get("job")
-    if path is None:  # pragma: no cover - the export always ends in "export" or "error"
-        variant.fail("The export ended without a video; export again.")
-        return None
+    finished: list[RenderJob] = []
+
+    def follow(update: Update) -> None:
+        render_id = update.data.get("render_id")
+        if render_id and render_id not in variant.render_ids:
+            variant.render_ids.append(render_id)  # so the lab can cancel it
+        if update.kind == "progress":
+            fraction = float(update.data.get("fraction", 0.0))
+            variant.stage = f"Rendering… {fraction:.0%}"
+            variant.progress = _ASKED + (_RENDERED - _ASKED) * fraction
+            changed(variant)
+        elif update.kind == "error":
+            variant.fail(update.text)
+        elif update.kind == "export" and update.data.get("job") is not None:
+            finished.append(update.data["job"])
+
+    try:
+        path = await conv.export(on_update=follow)
+    except NemoError:
+        return None  # follow() marked the variant failed, with the error's sentence
     variant.path = str(path)
     variant.size_bytes = path.stat().st_size
+    job = finished[-1] if finished else None
     variant.render_s = render_seconds(job) or round(time.perf_counter() - started, 3)
     return path
 

@@ -21,6 +21,8 @@ from urllib.parse import urlparse
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
+from nemo_nb._mediatype import is_url
+from nemo_nb.api import NemoError
 from nemo_nb.conversation import Conversation, Reply, Update, route
 from nemo_nb.skills import SKILLS, Skill, get_skill
 from nemo_nb.widgets._export_tab import ExportTab
@@ -55,8 +57,6 @@ _PREVIEW_HEIGHT = 320
 
 def _sentence(exc: BaseException, doing: str) -> str:
     """One sentence for an exception: a NemoError's own, else what failed and what to do."""
-    from nemo_nb.api import NemoError
-
     if isinstance(exc, NemoError):
         return str(exc)
     detail = str(exc).strip().rstrip(".") or type(exc).__name__
@@ -112,8 +112,36 @@ class Studio:
         self._locks: dict[str, asyncio.Lock] = {}
         self._filmstrip: bytes | None = None  # the last export's frames (PNG), for the snapshot
         self._display: Any = None
+        self._submitted = False  # Enter pressed, its text not sent yet
+        self._chip_buttons: list[widgets.Button] = []
 
-        # header
+        #: The panel itself (a VBox); the Studio displays as this widget.
+        self.panel = widgets.VBox(
+            [
+                self._build_header(),
+                self._build_chips(),
+                self._build_media(),
+                widgets.HBox(
+                    [self._build_chat(), self._build_tabs()],
+                    layout=widgets.Layout(flex_flow="row wrap", grid_gap="10px"),
+                ),
+                # While the panel runs, its static snapshot (the next output) stays out of sight.
+                widgets.HTML(_HIDE_SNAPSHOT),
+            ],
+            layout=widgets.Layout(width="100%", grid_gap="6px"),
+        )
+        self.panel.add_class("nemo-nb-studio")
+        self._show_chips()
+        self._wire()
+
+        if conversation is not None:
+            self._attach(conversation)
+        elif client is not None:
+            self._attach(Conversation(client, skill=self._skill))
+
+    # ---- building the panel --------------------------------------------------------------------
+    def _build_header(self) -> widgets.HBox:
+        """Title, where the panel talks, the balance, the skill picker and "New session"."""
         self._backend = widgets.HTML(self._backend_text("connects on first use"))
         self._credits = widgets.HTML("")
         self._skills = widgets.Dropdown(
@@ -125,17 +153,26 @@ class Studio:
         )
         self._new = widgets.Button(description="New session", icon="plus",
                                    layout=widgets.Layout(width="auto"))  # fmt: skip
-        self._chips = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-        self._chips.add_class("nemo-nb-chips")
         title = widgets.HTML("<b style='font-size:15px'>nemo-nb Studio</b>")
-        header = widgets.HBox(
+        return widgets.HBox(
             [title, self._backend, self._credits, self._skills, self._new],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="10px",
                                   justify_content="space-between"),
         )  # fmt: skip
 
-        # media, log, prompt
+    def _build_chips(self) -> widgets.HBox:
+        """The row of the skill's suggested prompts (filled by :meth:`_show_chips`)."""
+        self._chips = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        self._chips.add_class("nemo-nb-chips")
+        return self._chips
+
+    def _build_media(self) -> widgets.Box:
+        """The upload button, the URL box and the thumbnails of what was uploaded."""
         self._media = MediaBar()
+        return self._media.box
+
+    def _build_chat(self) -> widgets.VBox:
+        """The log, the prompt with Send and Stop, and the status line."""
         self._log = ChatLog()
         self._prompt = widgets.Text(
             placeholder="Describe the motion you want, then press Enter",
@@ -149,12 +186,13 @@ class Studio:
                                     layout=widgets.Layout(width="70px"))  # fmt: skip
         self._status = widgets.HTML(self._status_text("Ready."))
         self._status.add_class("nemo-nb-status")
-        chat = widgets.VBox(
+        return widgets.VBox(
             [self._log.box, widgets.HBox([self._prompt, self._send, self._stop]), self._status],
             layout=widgets.Layout(flex="1 1 440px", min_width="320px"),
         )
 
-        # tabs
+    def _build_tabs(self) -> widgets.Tab:
+        """Timeline, Export and History."""
         self._timeline = TimelineTab()
         self._export_tab = ExportTab()
         self._history = widgets.HTML("<i>No turns yet.</i>")
@@ -164,29 +202,12 @@ class Studio:
             layout=widgets.Layout(flex="1 1 420px", min_width="320px"),
         )  # fmt: skip
         self._tabs.titles = ("Timeline", "Export", "History")
+        return self._tabs
 
-        #: The panel itself (a VBox); the Studio displays as this widget.
-        self.panel = widgets.VBox(
-            [
-                header,
-                self._chips,
-                self._media.box,
-                widgets.HBox(
-                    [chat, self._tabs], layout=widgets.Layout(flex_flow="row wrap", grid_gap="10px")
-                ),
-            ],  # fmt: skip
-            layout=widgets.Layout(width="100%", grid_gap="6px"),
-        )
-        self.panel.add_class("nemo-nb-studio")
-        # While the panel runs, its static snapshot (the next output) stays out of sight.
-        self.panel.children = (*self.panel.children, widgets.HTML(_HIDE_SNAPSHOT))
-        self._chip_buttons: list[widgets.Button] = []
-        self._show_chips()
-
-        # wiring: every control starts the same coroutine its method runs
+    def _wire(self) -> None:
+        """Every control starts the same coroutine its method runs."""
         self._send.on_click(lambda _b: self._on_send_click())
         self._prompt.on_msg(self._on_prompt_msg)
-        self._submitted = False  # Enter pressed, its text not sent yet
         self._prompt.observe(self._on_prompt_value, "value")
         self._stop.on_click(lambda _b: self.stop())
         self._new.on_click(lambda _b: self._spawn(self.new_session(), "starting a new session"))
@@ -195,11 +216,6 @@ class Studio:
         self._media.add_url.on_click(lambda _b: self._add_url())
         self._media.url.on_msg(lambda _w, content, _b: self._add_url() if content.get("event") == "submit" else None)  # fmt: skip
         self._export_tab.button.on_click(lambda _b: self._start_export())
-
-        if conversation is not None:
-            self._attach(conversation)
-        elif client is not None:
-            self._attach(Conversation(client, skill=self._skill))
 
     # ---- public surface ------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -230,7 +246,7 @@ class Studio:
             finally:
                 self._set_status("Ready.")
             await self._apply(
-                update, local=[Path(p) if not _is_url(p) else None for p in paths_or_urls]
+                update, local=[Path(p) if not is_url(p) else None for p in paths_or_urls]
             )
             self._after_turn()
             return update
@@ -238,8 +254,7 @@ class Studio:
     async def export(self) -> Path | None:
         """Render the timeline to MP4 (progress in the Export tab); the file's path, or ``None``
         when it could not be made (the log says why)."""
-        reply = await self._run("export", lock="export", echo=False)
-        return reply.path
+        return (await self._export(Reply("export"))).path
 
     def stop(self) -> bool:
         """End the running turn (the Stop button); ``True`` if there was one to stop."""
@@ -306,43 +321,75 @@ class Studio:
         self._turn_task = task
         return task
 
-    async def _run(self, text: str, *, lock: str = "turn", echo: bool = True) -> Reply:
-        """One message through the conversation, its updates applied to the panel as they come."""
+    async def _run(self, text: str) -> Reply:
+        """One message through the conversation, its updates applied to the panel as they come
+        (typed "export" runs the export, as the button does)."""
         reply = Reply(text)
-        exporting = route(text) == "export"
-        async with self._lock(lock):
-            if lock == "turn":
-                self._busy(True)
-            if echo:
-                self._log.add("user", text)
-            if exporting:
-                self._export_tab.started()
-                self._tabs.selected_index = _TAB_EXPORT
-            self._set_status("Rendering…" if exporting else "Thinking…")
+        async with self._lock("turn"):
+            self._busy(True)
+            self._log.add("user", text)
+            try:
+                if route(text) == "export":
+                    return await self._export(reply)
+                await self._converse(reply)
+            finally:
+                self._busy(False)
+        return reply
+
+    async def _converse(self, reply: Reply) -> None:
+        """Send the reply's prompt; on Stop, say so and show what the server has now."""
+        self._set_status("Thinking…")
+        started = time.monotonic()
+        conv: Conversation | None = None
+        try:
+            conv = await self._ready()
+            async for update in conv.send(reply.prompt):
+                reply.updates.append(update)
+                await self._apply(update, started=started)
+        except asyncio.CancelledError:
+            self._log.end_turn()
+            self._log.add("notice", STOPPED)
+            if conv is not None:
+                with contextlib.suppress(Exception):
+                    self._timeline.show(await conv.refresh())
+        except Exception as exc:
+            self._log.add("error", _sentence(exc, "sending your message"))
+        finally:
+            self._log.end_turn()
+            self._set_status("Ready.")
+            self._after_turn()
+
+    async def _export(self, reply: Reply) -> Reply:
+        """The export, however asked for (the Export button, an offered action, typed "export",
+        :meth:`export`): :meth:`Conversation.export`, its steps shown in the Export tab."""
+
+        def show(update: Update) -> None:
+            reply.updates.append(update)
+            if update.kind != "export":  # the video is shown below, once it is on disk
+                self._show(update)
+
+        async with self._lock("export"):
+            self._export_tab.started()
+            self._tabs.selected_index = _TAB_EXPORT
+            self._set_status("Rendering…")
             started = time.monotonic()
-            conv: Conversation | None = None
             try:
                 conv = await self._ready()
-                async for update in conv.send(text):
-                    reply.updates.append(update)
-                    await self._apply(update, started=started)
+                path = await conv.export(on_update=show)
+                await self._show_export(path, started)
             except asyncio.CancelledError:
                 self._log.end_turn()
                 self._log.add("notice", STOPPED)
-                if exporting:
-                    self._export_tab.finished(None, None, "Stopped.")
-                if conv is not None:
-                    with contextlib.suppress(Exception):
-                        self._timeline.show(await conv.refresh())
+                self._export_tab.finished(None, None, "Stopped.")
+            except NemoError:
+                pass  # its error update is in the log already
             except Exception as exc:
-                self._log.add("error", _sentence(exc, "sending your message"))
+                self._log.add("error", _sentence(exc, "exporting"))
             finally:
                 self._log.end_turn()
-                if exporting and reply.path is None and self._export_tab.button.disabled:
+                if reply.path is None and self._export_tab.button.disabled:
                     errors = reply.errors
                     self._export_tab.finished(None, None, errors[-1].text if errors else "Stopped.")
-                if lock == "turn":
-                    self._busy(False)
                 self._set_status("Ready.")
                 self._after_turn()
         return reply
@@ -354,7 +401,21 @@ class Studio:
         started: float | None = None,
         local: list[Path | None] | None = None,
     ) -> None:
-        """Show one update where it belongs."""
+        """Show one update where it belongs, the video and thumbnails included."""
+        if update.kind == "export":
+            await self._show_export(Path(update.data["path"]), started)
+        elif update.kind == "upload":
+            self._log.add("info", update.text)
+            files = update.data.get("files") or []
+            paths = local if local is not None else [None] * len(files)
+            names = [getattr(f, "filename", "?") for f in files]
+            await asyncio.to_thread(self._media.add_thumbnails, names, paths)
+        else:
+            self._show(update)
+
+    def _show(self, update: Update) -> None:
+        """Show one update that needs no file work: text, activity, notices, errors, progress,
+        the timeline, the balance."""
         kind, text, data = update.kind, update.text, update.data
         if kind == "text":
             self._log.stream(text)
@@ -376,11 +437,8 @@ class Studio:
         elif kind == "error":
             self._log.add("error", text)
         elif kind == "progress":
-            fraction = float(data.get("fraction", 0.0))
-            self._export_tab.step(fraction, text)
+            self._export_tab.step(float(data.get("fraction", 0.0)), text)
             self._set_status(text)
-        elif kind == "export":
-            await self._show_export(Path(data["path"]), started)
         elif kind == "credits":
             self._log.add("info", text)
             credits = data.get("credits")
@@ -388,12 +446,6 @@ class Studio:
                 self._credits.value = (
                     f"<span style='color:#555'>Credits: <b>{credits.available}</b></span>"
                 )
-        elif kind == "upload":
-            self._log.add("info", text)
-            files = data.get("files") or []
-            paths = local if local is not None else [None] * len(files)
-            names = [getattr(f, "filename", "?") for f in files]
-            await asyncio.to_thread(self._media.add_thumbnails, names, paths)
 
     async def _show_export(self, path: Path, started: float | None) -> None:
         from nemo_nb.display import show_video
@@ -618,7 +670,3 @@ def _shorten(value: object, limit: int = 80) -> object:
     if isinstance(value, str) and len(value) > limit:
         return value[: limit - 1] + "…"
     return value
-
-
-def _is_url(item: object) -> bool:
-    return isinstance(item, str) and item.lower().startswith(("http://", "https://"))

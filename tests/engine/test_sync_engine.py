@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import nemo_nb.sync
-from nemo_nb._demo import sample_photo
+from nemo_nb._samples import sample_photo
 
 
 def _jiggle_round_trip() -> tuple[list[str], dict]:

@@ -215,6 +215,21 @@ async def test_disguised_file_and_empty_export_end_as_sentences(studio: Studio) 
     assert studio._media.thumbs.children == ()
 
 
+async def test_typed_export_runs_the_export_as_the_button_does(studio: Studio) -> None:
+    """Typing "export" goes the button's way: the Export tab shows it and says why it failed."""
+    reply = await studio.send("export")
+    assert reply.path is None and reply.errors
+    assert studio.log_text().splitlines()[:2] == [
+        "You: export",
+        "✗ " + reply.errors[-1].text,
+    ]
+    assert reply.errors[-1].text.startswith("Nothing to export yet")
+    assert studio._tabs.selected_index == 1
+    assert ">Nothing to export yet" in studio._export_tab.stage.value
+    assert not studio._export_tab.button.disabled and not studio._send.disabled
+    assert studio.conversation.turns[-1].action == "export"
+
+
 async def test_a_failing_task_lands_in_the_log(studio: Studio) -> None:
     async def broken(text: str):
         raise RuntimeError("the disk is full")
