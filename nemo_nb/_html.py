@@ -5,7 +5,7 @@ sentences, render status, URLs; a cloud or a shared room engine may be hostile),
 user typed. Every view builds its HTML with :func:`escape` (text in an element or in a quoted
 attribute), :func:`cell` (a pandas formatter), :func:`tag` (an element whose attribute values are
 escaped and whose ``href``/``src`` must pass :func:`safe_url`) and :func:`file_href` (a link to a
-file the notebook server can serve). A leaf module: it imports nothing from nemo-nb.
+file the notebook server can serve). A leaf module: it imports only :mod:`nemo_nb._unicode`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import os
 import re
 from pathlib import Path
 from urllib.parse import quote
+
+from nemo_nb._unicode import valid_text
 
 __all__ = ["Markup", "escape", "cell", "tag", "safe_url", "file_href"]
 
@@ -28,11 +30,12 @@ class Markup(str):
 
 
 def escape(value: object) -> Markup:
-    """``value`` as text in HTML content or in a quoted attribute (``& < > " '`` escaped);
+    """``value`` as text in HTML content or in a quoted attribute (``& < > " '`` escaped, lone
+    surrogates replaced as :mod:`nemo_nb._unicode` says, since the page travels as UTF-8);
     ``None`` is the empty string and :class:`Markup` stays as it is."""
     if isinstance(value, Markup):
         return value
-    return Markup(html.escape("" if value is None else str(value), quote=True))
+    return Markup(html.escape(valid_text("" if value is None else str(value)), quote=True))
 
 
 def cell(value: object) -> str:

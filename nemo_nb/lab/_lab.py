@@ -17,6 +17,7 @@ from typing import Any
 
 from nemo_nb import _paths
 from nemo_nb._html import escape
+from nemo_nb._unicode import valid_text
 from nemo_nb.display import VideoPreview, show_video
 from nemo_nb.lab._cards import CARD_WIDTH, card_html, grid_html
 from nemo_nb.lab._runner import run_variant
@@ -402,7 +403,8 @@ class PromptLab:
             "variants": entries,
         }
         tmp = folder / f".{MANIFEST}.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        text = valid_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, folder / MANIFEST)
         self._changed(None)
         return folder

@@ -45,7 +45,7 @@ class _Entry:
 
 def _html(kind: str, text: str) -> str:
     style = "line-height:1.45;" + _STYLES[kind][1]
-    body = escape(text)
+    body: str = escape(text)
     label = _LABELS.get(kind)
     if label:
         body = f"<b>{label}</b>&nbsp; {body}"
