@@ -26,7 +26,8 @@ __all__ = ["show_video", "VideoPreview", "make_preview", "filmstrip"]
 
 #: Widest preview we embed, in pixels.
 MAX_PREVIEW_WIDTH = 960
-#: Largest preview embedded as a data URI; above it the notebook links to the file instead.
+#: Largest preview embedded as a data URI; above it the notebook links to the file instead
+#: (when the file is in the notebook's folder, the only place Jupyter serves files from).
 MAX_EMBED_BYTES = 4 * 1024 * 1024
 #: Frames in a filmstrip, and their height in pixels.
 FILMSTRIP_FRAMES = 6
@@ -188,7 +189,9 @@ def _encode_preview(
 @dataclass
 class VideoPreview:
     """A notebook-sized view of a video file; displays itself as HTML (the looping preview, its
-    filmstrip and a link to the full file) and as PNG (the filmstrip) for viewers without HTML."""
+    filmstrip and a link to the full file, or its path when Jupyter cannot serve it) and as PNG
+    (the filmstrip) for viewers without HTML. File names are escaped and links percent-encoded
+    (``nemo_nb._html``): an export's name may come from a server."""
 
     path: Path
     preview: bytes | None
@@ -241,7 +244,8 @@ def show_video(
     max_embed_bytes: int = MAX_EMBED_BYTES,
     poster: bool = True,
 ) -> VideoPreview:
-    """Show the MP4 at ``path`` inline: a muted, looping preview plus a link to the full file.
+    """Show the MP4 at ``path`` inline: a muted, looping preview plus a link to the full file
+    (its path, when it is outside the notebook's folder).
 
     With ``poster`` (the default) the output also carries a filmstrip PNG of six frames, which is
     what GitHub and nbviewer show since they do not play video. Returns a :class:`VideoPreview`;

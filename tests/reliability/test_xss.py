@@ -123,6 +123,29 @@ def test_the_audit_catches_what_it_is_for() -> None:
         assert_inert(f"<div><p>{std.escape(hostile)}</p></div>", hostile)
 
 
+def test_the_helper_refuses_urls_that_run_script(tmp_path: Path, monkeypatch) -> None:
+    from nemo_nb._html import Markup, escape, file_href, safe_url, tag
+
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)",
+                "\x01javascript:alert(1)", "vbscript:x", "data:text/html,<script>", "file:///etc",
+                "data:image/svg+xml,<svg onload=alert(1)>"):  # fmt: skip
+        assert safe_url(bad) is None, bad
+        assert "href" not in tag("a", "x", href=bad) and "src" not in tag("img", src=bad)
+    for good in ("https://cdn.example/a b.mp4", "http://x", "renders/a.mp4", "/files/a.mp4",
+                 "data:video/mp4;base64,AAAA", "data:image/png;base64,AAAA"):  # fmt: skip
+        assert safe_url(good) == good
+    assert tag("a", TITLE, title=TITLE) == (
+        '<a title="&lt;img src=x onerror=window.__xss=1&gt;">'
+        "&lt;img src=x onerror=window.__xss=1&gt;</a>"
+    )
+    assert escape(Markup("<b>ours</b>")) == "<b>ours</b>" and escape(None) == ""
+    with pytest.raises(ValueError):
+        tag("a", onclick="x")
+    monkeypatch.chdir(tmp_path)
+    assert file_href(tmp_path / "out" / "javascript:x y.mp4") == "out/javascript%3Ax%20y.mp4"
+    assert file_href(tmp_path.parent / "elsewhere.mp4") is None
+
+
 # ---- the draft's own views ----------------------------------------------------------------------
 
 
