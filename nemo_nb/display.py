@@ -9,13 +9,14 @@ because GitHub and nbviewer do not play embedded video: the still strip is what 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from nemo_nb._html import Markup, file_href, tag
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,7 +26,8 @@ __all__ = ["show_video", "VideoPreview", "make_preview", "filmstrip"]
 
 #: Widest preview we embed, in pixels.
 MAX_PREVIEW_WIDTH = 960
-#: Largest preview embedded as a data URI; above it the notebook links to the file instead.
+#: Largest preview embedded as a data URI; above it the notebook links to the file instead
+#: (when the file is in the notebook's folder, the only place Jupyter serves files from).
 MAX_EMBED_BYTES = 4 * 1024 * 1024
 #: Frames in a filmstrip, and their height in pixels.
 FILMSTRIP_FRAMES = 6
@@ -187,7 +189,9 @@ def _encode_preview(
 @dataclass
 class VideoPreview:
     """A notebook-sized view of a video file; displays itself as HTML (the looping preview, its
-    filmstrip and a link to the full file) and as PNG (the filmstrip) for viewers without HTML."""
+    filmstrip and a link to the full file, or its path when Jupyter cannot serve it) and as PNG
+    (the filmstrip) for viewers without HTML. File names are escaped and links percent-encoded
+    (``nemo_nb._html``): an export's name may come from a server."""
 
     path: Path
     preview: bytes | None
@@ -195,43 +199,42 @@ class VideoPreview:
     poster: bytes | None = None  # the filmstrip, PNG
 
     def _repr_html_(self) -> str:
-        name = html.escape(self.path.name)
         size_mb = self.path.stat().st_size / 1e6 if self.path.exists() else 0.0
-        link = html.escape(_link_target(self.path))
-        attrs = f'width="{self.width}" controls loop autoplay muted playsinline'
+        href = file_href(self.path)
         if self.preview is not None:
             data = base64.b64encode(self.preview).decode("ascii")
-            video = f'<video {attrs} src="data:video/mp4;base64,{data}"></video>'
+            source: str | None = f"data:video/mp4;base64,{data}"
         else:
-            video = f'<video {attrs} src="{link}"></video>'
-        caption = f'<div style="font-size:90%"><a href="{link}" download>{name}</a> ({size_mb:.1f} MB, full quality)</div>'
-        return f"<div>{video}{self.poster_html()}{caption}</div>"
+            source = href
+        video = tag(
+            "video", width=self.width, controls=True, loop=True, autoplay=True, muted=True,
+            playsinline=True, src=source,
+        ) if source is not None else Markup("")  # fmt: skip
+        if href is not None:
+            name = tag("a", self.path.name, href=href, download=True)
+        else:  # outside the notebook's folder: the browser cannot open it, so say where it is
+            name = tag("code", str(self.path))
+        caption = tag("div", name, f" ({size_mb:.1f} MB, full quality)", style="font-size:90%")
+        return tag("div", video, Markup(self.poster_html()), caption)
 
     def poster_html(self) -> str:
         """The filmstrip as an ``<img>`` (class ``nemo-filmstrip``), or ``""`` without one."""
         if self.poster is None:
             return ""
         data = base64.b64encode(self.poster).decode("ascii")
-        alt = html.escape(f"Filmstrip of {self.path.name}")
-        return (
-            f'<div><img class="nemo-filmstrip" alt="{alt}" title="{alt}" '
-            f'style="max-width:{self.width}px;width:100%;height:auto" '
-            f'src="data:image/png;base64,{data}"></div>'
-        )
+        alt = f"Filmstrip of {self.path.name}"
+        image = tag(
+            "img", class_="nemo-filmstrip", alt=alt, title=alt,
+            style=f"max-width:{self.width}px;width:100%;height:auto",
+            src=f"data:image/png;base64,{data}",
+        )  # fmt: skip
+        return tag("div", image)
 
     def _repr_png_(self) -> bytes | None:
         return self.poster
 
     def __repr__(self) -> str:
         return f"VideoPreview({str(self.path)!r})"
-
-
-def _link_target(path: Path) -> str:
-    """A link the notebook server can follow: relative to the working dir when possible."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_uri()
 
 
 def show_video(
@@ -241,7 +244,8 @@ def show_video(
     max_embed_bytes: int = MAX_EMBED_BYTES,
     poster: bool = True,
 ) -> VideoPreview:
-    """Show the MP4 at ``path`` inline: a muted, looping preview plus a link to the full file.
+    """Show the MP4 at ``path`` inline: a muted, looping preview plus a link to the full file
+    (its path, when it is outside the notebook's folder).
 
     With ``poster`` (the default) the output also carries a filmstrip PNG of six frames, which is
     what GitHub and nbviewer show since they do not play video. Returns a :class:`VideoPreview`;

@@ -40,13 +40,33 @@ def test_preview_is_embedded_small_muted_and_looping(tmp_path):
     assert "export.mp4" in html and "full quality" in html
 
 
-def test_over_the_cap_links_instead_of_embedding(tmp_path):
-    clip = tmp_path / "big.mp4"
+def test_over_the_cap_links_instead_of_embedding(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the notebook's folder, which Jupyter serves
+    clip = tmp_path / "out" / "big clip.mp4"
+    clip.parent.mkdir()
     _write_clip(clip, 320, 240, frames=3)
     html = show_video(clip, max_embed_bytes=10)._repr_html_()
     assert "data:video/mp4" not in html  # the video is linked, not embedded
-    assert re.search(r'<video [^>]*src="[^"]*big.mp4"', html)
+    assert re.search(r'<video [^>]*src="out/big%20clip.mp4"', html)
+    assert '<a href="out/big%20clip.mp4" download>big clip.mp4</a>' in html
     assert "nemo-filmstrip" in html  # the small still strip is embedded all the same
+
+
+def test_a_file_outside_the_notebooks_folder_is_named_not_linked(tmp_path, monkeypatch):
+    # A browser does not open file: links from a notebook page, so none is written.
+    monkeypatch.chdir(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    outside.mkdir()
+    clip = outside / "big.mp4"
+    _write_clip(clip, 320, 240, frames=3)
+    html = show_video(clip, max_embed_bytes=10)._repr_html_()
+    assert "<video" not in html and "href=" not in html and "file:" not in html
+    assert f"<code>{clip}</code>" in html
+    embedded = show_video(clip)._repr_html_()  # small enough: it plays, and says where it is
+    assert '<video width="360" controls loop autoplay muted playsinline src="data:video/mp4' in (
+        embedded
+    )
+    assert f"<code>{clip}</code>" in embedded
 
 
 def test_missing_file_is_one_clear_sentence(tmp_path):

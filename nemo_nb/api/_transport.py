@@ -22,6 +22,7 @@ import httpx
 
 from nemo_nb._contract import is_loopback, lenient_number
 from nemo_nb._mediatype import CLOUD_TYPES
+from nemo_nb._unicode import valid_json
 from nemo_nb.api._errors import (
     AuthError,
     CreditsError,
@@ -438,7 +439,7 @@ class _Connection:
             handles: list[Any] = []
             kwargs: dict[str, Any] = {}
             if json_body is not None:
-                kwargs["json"] = json_body
+                kwargs["json"] = valid_json(json_body)  # UTF-8 cannot encode a lone surrogate
             if files is not None:
                 parts = files()
                 handles = [p[1][1] for p in parts]

@@ -21,6 +21,7 @@ from nemo_nb._mediatype import (
     is_url,
     sniff_file,
 )
+from nemo_nb._unicode import valid_text
 from nemo_nb.api._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
 from nemo_nb.api._models import UploadedFile
 from nemo_nb.api._transport import APP_NAME, _Connection
@@ -156,7 +157,10 @@ class _Uploads(_Connection):
 
 def _multipart(run: list[PreparedFile]) -> Callable[[], list[Any]]:
     def build() -> list[Any]:
-        return [("files", (p.filename, open(p.path, "rb"), p.mime)) for p in run]  # noqa: SIM115
+        return [  # a file name with undecodable bytes holds surrogates: see nemo_nb._unicode
+            ("files", (valid_text(p.filename), open(p.path, "rb"), p.mime))  # noqa: SIM115
+            for p in run
+        ]
 
     return build
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb import _paths
+from nemo_nb._unicode import valid_text
 from nemo_nb.api import (
     CreditsError,
     NemoError,
@@ -222,7 +223,7 @@ class Conversation:
         already translated), then activity, changes and notices — which suits scripts and plain
         cells.
         """
-        reply = Reply(text)
+        reply = Reply(valid_text(text))
         mid_line = False  # streamed text printed without its line end yet
         async for update in self.send(text):
             reply.updates.append(update)
@@ -251,6 +252,7 @@ class Conversation:
         ``actions``, a ``summary`` of what changed when the agent said nothing, and the new
         ``draft``. Errors are ``error`` updates saying what to do next.
         """
+        text = valid_text(text)  # what is sent is what the turn records (nemo_nb._unicode)
         action: Action = route(text)
         with self._recording(text, action) as turn:
             for update in self._take_late_updates(stop_checking=action == "agent"):

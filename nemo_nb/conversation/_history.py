@@ -16,6 +16,7 @@ from nemo_nb.conversation._update import Update
 
 if TYPE_CHECKING:
     from nemo_nb.timeline import Draft
+from nemo_nb._unicode import valid_text
 
 __all__ = ["Turn", "HistoryStore", "history_frame"]
 
@@ -111,7 +112,8 @@ class HistoryStore:
         path = self.path(turn.session_id)
         try:
             with open_private(path, "a") as fh:
-                fh.write(json.dumps(turn.to_json(), ensure_ascii=False, default=str) + "\n")
+                line = json.dumps(turn.to_json(), ensure_ascii=False, default=str)
+                fh.write(valid_text(line) + "\n")
         except OSError as exc:  # history is a convenience: never fail a turn over it
             log.warning("could not write the history file %s: %s", path, exc)
 

@@ -3,9 +3,9 @@ render time, effects, duration, aspect, reply), and the whole grid for static vi
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
+from nemo_nb._html import escape
 from nemo_nb.display import VideoPreview
 from nemo_nb.lab._variant import Variant
 
@@ -25,10 +25,6 @@ _GRID_STYLE = (
 _STATUS_COLOUR = {"done": "#1a7f37", "failed": "#cf222e", "cancelled": "#9a6700"}
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value))
-
-
 def _seconds(value: float | None) -> str:
     return f"{value:.1f} s" if value is not None else "–"
 
@@ -38,17 +34,17 @@ def card_html(variant: Variant, preview: VideoPreview | None) -> str:
     facts = variant.facts()
     parts = [
         f'<div class="nemo-card" style="{_CARD_STYLE}">',
-        f'<div style="font-weight:600">#{variant.index + 1} “{_esc(variant.prompt)}”</div>',
-        f'<div style="color:#57606a">{_esc(variant.skill)} · {_esc(variant.image_label)}</div>',
+        f'<div style="font-weight:600">#{variant.index + 1} “{escape(variant.prompt)}”</div>',
+        f'<div style="color:#57606a">{escape(variant.skill)} · {escape(variant.image_label)}</div>',
     ]
-    parts += [f'<div style="color:#57606a">then: “{_esc(f)}”</div>' for f in variant.follow_ups]
+    parts += [f'<div style="color:#57606a">then: “{escape(f)}”</div>' for f in variant.follow_ups]
     colour = _STATUS_COLOUR.get(variant.status, "#57606a")
     if variant.error:
         parts.append(
-            f'<div class="nemo-error" style="color:{colour};margin:4px 0">✗ {_esc(variant.error)}</div>'
+            f'<div class="nemo-error" style="color:{colour};margin:4px 0">✗ {escape(variant.error)}</div>'
         )
     elif variant.status != "done":
-        parts.append(f'<div style="color:{colour};margin:4px 0">{_esc(variant.stage)}</div>')
+        parts.append(f'<div style="color:{colour};margin:4px 0">{escape(variant.stage)}</div>')
     if preview is not None:
         parts.append(preview._repr_html_())
     if variant.status == "done" or variant.draft:
@@ -67,14 +63,14 @@ def card_html(variant: Variant, preview: VideoPreview | None) -> str:
         if facts["music"]:
             rows.append(("music", facts["music"]))
         cells = "".join(
-            f'<tr><td style="color:#57606a;padding:0 8px 0 0">{k}</td><td>{_esc(v)}</td></tr>'
+            f'<tr><td style="color:#57606a;padding:0 8px 0 0">{escape(k)}</td><td>{escape(v)}</td></tr>'
             for k, v in rows
         )
         parts.append(f'<table style="margin:4px 0;font-size:12px">{cells}</table>')
     if variant.reply:
         parts.append(
             f'<div style="font-size:12px;color:#1f2328;white-space:pre-wrap">'
-            f"<b>Agent:</b> {_esc(variant.reply)}</div>"
+            f"<b>Agent:</b> {escape(variant.reply)}</div>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -85,5 +81,5 @@ def grid_html(variants: Sequence[Variant], previews: dict[int, VideoPreview], he
     cards = "".join(card_html(v, previews.get(v.index)) for v in variants)
     return (
         f'<div class="nemo-prompt-lab"><div style="font:600 14px system-ui,sans-serif;'
-        f'margin:4px 0 8px">{_esc(headline)}</div><div style="{_GRID_STYLE}">{cards}</div></div>'
+        f'margin:4px 0 8px">{escape(headline)}</div><div style="{_GRID_STYLE}">{cards}</div></div>'
     )

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb import _paths
+from nemo_nb._html import escape
 from nemo_nb._mediatype import is_url
+from nemo_nb._unicode import valid_text
 from nemo_nb.display import VideoPreview, show_video
 from nemo_nb.lab._cards import CARD_WIDTH, card_html, grid_html
 from nemo_nb.lab._runner import run_variant
@@ -164,7 +166,7 @@ class PromptLab:
         run.on_click(lambda _: self.start())
         cancel.on_click(lambda _: self._spawn(self.cancel()))
         bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="240px"))
-        status = w.HTML(self.headline())
+        status = w.HTML(escape(self.headline()))
         cards = [w.HTML(card_html(v, self._preview(v))) for v in self.variants]
         grid = w.GridBox(
             cards,
@@ -216,7 +218,7 @@ class PromptLab:
             self._widgets["cards"][index].value = card_html(variant, self._preview(variant))
         total = sum(v.progress for v in self.variants)
         self._widgets["bar"].value = total / max(1, len(self.variants))
-        self._widgets["status"].value = self.headline()
+        self._widgets["status"].value = escape(self.headline())
         self._widgets["run"].disabled = self.running
         self._widgets["cancel"].disabled = not self.running
 
@@ -402,7 +404,8 @@ class PromptLab:
             "variants": entries,
         }
         tmp = folder / f".{MANIFEST}.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        text = valid_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, folder / MANIFEST)
         self._changed(None)
         return folder

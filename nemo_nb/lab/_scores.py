@@ -15,6 +15,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import av
 import cv2
@@ -75,8 +76,8 @@ def score_clip(path: str | os.PathLike[str], subject: np.ndarray | None = None) 
     inside, outside = _subject_regions(subject, texture)
     stride = max(1, math.ceil((len(gray) - 1) / MAX_PAIRS))
     pairs = range(0, len(gray) - 1, stride)
-    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    heat = sum(_flow_magnitude(flow, gray[i], gray[i + 1]) for i in pairs) / len(pairs)
+    flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    heat = np.mean([_flow_magnitude(flow, gray[i], gray[i + 1]) for i in pairs], axis=0)
     motion = _mean(heat, texture) * REPORT_SHORT_SIDE / min(texture.shape)
     focus = math.nan
     if inside is not None and outside is not None:
@@ -125,7 +126,7 @@ def _subject_regions(
 
 
 def _flow_magnitude(flow: cv2.DISOpticalFlow, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    uv = flow.calc(a, b, None)
+    uv = np.asarray(flow.calc(a, b, cast(Any, None)))
     return np.asarray(np.hypot(uv[..., 0], uv[..., 1]))
 
 

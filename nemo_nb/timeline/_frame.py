@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from nemo_nb._html import cell, escape
 from nemo_nb.timeline._format import KIND_COLOURS, seconds, short_value
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ COLUMNS = [
     "source",
     "other",
 ]
+# Numeric columns stay numeric (NaN for "not given") so users can sort and plot them.
+_NUMERIC = ("start s", "end s", "duration s", "strength %", "volume %")
+#: The rest hold the draft's text, which came from a server: escaped wherever it becomes HTML.
+_TEXT = [c for c in COLUMNS if c not in _NUMERIC]
 
 
 def _pct(fraction: float | None) -> float | None:
@@ -59,14 +63,14 @@ def to_dataframe(draft: Draft) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    # Numeric columns stay numeric (NaN for "not given") so users can sort and plot them.
-    for column in ("start s", "end s", "duration s", "strength %", "volume %"):
+    for column in _NUMERIC:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     return frame
 
 
 def styled(draft: Draft) -> Styler:
-    """The table for notebooks: rows tinted by track type, seconds formatted, no index."""
+    """The table for notebooks: rows tinted by track type, seconds formatted, no index. Cell
+    text is escaped (pandas' Styler writes it into HTML as it is otherwise)."""
     frame = to_dataframe(draft)
     kinds = [track.kind for track, _ in draft.segments]
 
@@ -76,11 +80,16 @@ def styled(draft: Draft) -> Styler:
 
     styler = (
         frame.style.apply(tint, axis=1)
-        .format({"start s": _cell_seconds, "end s": _cell_seconds, "duration s": _cell_seconds})
-        .format({"strength %": _cell_percent, "volume %": _cell_percent})
-        .format(na_rep="", subset=["effect", "transition", "source", "other"])
+        # One call: each format() with a dict resets the columns the dict leaves out.
+        .format(
+            {
+                **dict.fromkeys(_TEXT, cell),
+                **dict.fromkeys(("start s", "end s", "duration s"), _cell_seconds),
+                **dict.fromkeys(("strength %", "volume %"), _cell_percent),
+            }
+        )
         .hide(axis="index")
-        .set_caption(html.escape(_caption(draft)))
+        .set_caption(escape(_caption(draft)))
     )
     return styler
 
@@ -104,11 +113,11 @@ def _caption(draft: Draft) -> str:
 
 def draft_html(draft: Draft) -> str:
     """The notebook view of a draft: the summary line, then the table."""
-    head = f"<p><code>{html.escape(draft.summary())}</code></p>"
+    head = f"<p><code>{escape(draft.summary())}</code></p>"
     if not draft.segments:
         return head
     try:
         table = styled(draft).to_html()
     except ImportError:  # the Styler needs jinja2, which only comes with Jupyter
-        table = to_dataframe(draft).to_html(index=False, na_rep="")
+        table = to_dataframe(draft).to_html(index=False, na_rep="", escape=True)
     return head + table

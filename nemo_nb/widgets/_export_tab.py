@@ -3,10 +3,11 @@ inline (``nemo_nb.display.show_video``), and the session's earlier exports."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
+
+from nemo_nb._html import escape
 
 __all__ = ["ExportTab"]
 
@@ -77,7 +78,7 @@ class ExportTab:
             self.earlier.value = ""
             return
         items = "".join(
-            f"<li>{html.escape(p.name)} <span style='color:#777'>({_size(p)})</span></li>"
+            f"<li>{escape(p.name)} <span style='color:#777'>({_size(p)})</span></li>"
             for p in reversed(self.exports[:-1])
         )
         self.earlier.value = (
@@ -86,7 +87,7 @@ class ExportTab:
 
 
 def _stage(text: str) -> str:
-    return f"<div style='line-height:1.45;margin:4px 0'>{html.escape(text)}</div>"
+    return f"<div style='line-height:1.45;margin:4px 0'>{escape(text)}</div>"
 
 
 def _size(path: Path) -> str:

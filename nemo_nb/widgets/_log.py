@@ -7,12 +7,12 @@ newest entry (a ``column-reverse`` flex box keeps its scroll position pinned to 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
+from nemo_nb._html import escape
 from nemo_nb.widgets._coalesce import Coalescer
 
 __all__ = ["ChatLog"]
@@ -45,7 +45,7 @@ class _Entry:
 
 def _html(kind: str, text: str) -> str:
     style = "line-height:1.45;" + _STYLES[kind][1]
-    body = html.escape(text)
+    body: str = escape(text)
     label = _LABELS.get(kind)
     if label:
         body = f"<b>{label}</b>&nbsp; {body}"
@@ -61,7 +61,7 @@ class ChatLog:
 
     def __init__(self, height: str = "340px") -> None:
         self._hint = widgets.HTML(
-            f"<div style='color:#888;padding:8px;line-height:1.45'>{html.escape(HINT)}</div>"
+            f"<div style='color:#888;padding:8px;line-height:1.45'>{escape(HINT)}</div>"
         )
         self._inner = widgets.VBox(
             # An auto bottom margin keeps a short log at the top; a long one scrolls as usual.

@@ -5,7 +5,6 @@ through the conversation's upload (the client checks type and size before sendin
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
+from nemo_nb._html import escape
 from nemo_nb._mediatype import ENGINE_TYPES, file_extensions
 
 __all__ = ["MediaBar", "save_picked", "thumbnail_jpeg"]
@@ -99,8 +99,8 @@ class MediaBar:
             jpeg = thumbnail_jpeg(path) if path is not None else None
             caption = widgets.HTML(
                 f'<div style="font-size:10px;max-width:90px;overflow:hidden;'
-                f'text-overflow:ellipsis;white-space:nowrap" title="{html.escape(name)}">'
-                f"{html.escape(name)}</div>"
+                f'text-overflow:ellipsis;white-space:nowrap" title="{escape(name)}">'
+                f"{escape(name)}</div>"
             )
             parts: list[widgets.Widget] = [caption]
             if jpeg is not None:

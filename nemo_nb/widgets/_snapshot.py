@@ -8,8 +8,8 @@ shows, never a token or a media URL.
 from __future__ import annotations
 
 import base64
-import html
 
+from nemo_nb._html import escape
 from nemo_nb.widgets._timeline_tab import timeline_table_html
 
 __all__ = ["snapshot_html"]
@@ -27,16 +27,14 @@ def snapshot_html(
     PNG (``VideoPreview.poster`` from ``nemo_nb.display.show_video``)."""
     parts = [
         '<div class="nemo-nb-snapshot" style="border:1px solid #ddd;padding:8px;max-width:900px">',
-        f"<div><b>nemo-nb Studio</b> <span style='color:#777'>· {html.escape(backend)} · "
+        f"<div><b>nemo-nb Studio</b> <span style='color:#777'>· {escape(backend)} · "
         "static snapshot (run the cell to use the panel)</span></div>",
     ]
     if last_reply:
-        parts.append(
-            f"<p style='white-space:pre-wrap'><b>Agent</b>&nbsp; {html.escape(last_reply)}</p>"
-        )
+        parts.append(f"<p style='white-space:pre-wrap'><b>Agent</b>&nbsp; {escape(last_reply)}</p>")
     parts.append(f"<div>{timeline_table_html(draft)}</div>")  # type: ignore[arg-type]
     if filmstrip:
-        caption = html.escape(export_name or "")
+        caption = escape(export_name)
         data = base64.b64encode(filmstrip).decode("ascii")
         parts.append(
             f"<figure style='margin:8px 0 0'><img class='nemo-filmstrip' "

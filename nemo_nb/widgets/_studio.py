@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import html
 import logging
 import time
 from collections.abc import Coroutine
@@ -21,6 +20,7 @@ from urllib.parse import urlparse
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
+from nemo_nb._html import escape
 from nemo_nb._mediatype import is_url
 from nemo_nb.api import NemoError
 from nemo_nb.conversation import Conversation, Reply, Update, route
@@ -312,7 +312,9 @@ class Studio:
         except Exception as exc:  # a balance is nice to show, never worth an error line
             log.debug("credits: %s", exc)
             return
-        self._credits.value = f"<span style='color:#555'>Credits: <b>{credits.available}</b></span>"
+        self._credits.value = (
+            f"<span style='color:#555'>Credits: <b>{escape(credits.available)}</b></span>"
+        )
 
     # ---- turns ---------------------------------------------------------------------------------
     def _start_turn(self, text: str) -> asyncio.Task[Reply]:
@@ -444,7 +446,7 @@ class Studio:
             credits = data.get("credits")
             if credits is not None:
                 self._credits.value = (
-                    f"<span style='color:#555'>Credits: <b>{credits.available}</b></span>"
+                    f"<span style='color:#555'>Credits: <b>{escape(credits.available)}</b></span>"
                 )
 
     async def _show_export(self, path: Path, started: float | None) -> None:
@@ -579,11 +581,11 @@ class Studio:
 
     @staticmethod
     def _status_text(text: str) -> str:
-        return f"<span style='color:#555;font-size:12px'>{html.escape(text)}</span>"
+        return f"<span style='color:#555;font-size:12px'>{escape(text)}</span>"
 
     @staticmethod
     def _backend_text(text: str) -> str:
-        return f"<span style='color:#555'>{html.escape(text)}</span>"
+        return f"<span style='color:#555'>{escape(text)}</span>"
 
     # ---- tasks ---------------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any], doing: str) -> asyncio.Task[Any]:
@@ -618,7 +620,7 @@ class Studio:
             frame[column] = frame[column].map(_shorten)
         self._history.value = (
             "<div style='font-size:12px'>"
-            + frame.to_html(na_rep="", classes="nemo-nb-history")
+            + frame.to_html(na_rep="", classes="nemo-nb-history", escape=True)
             + "<p style='color:#777'>Every column: <code>studio.conversation.history_frame()</code></p></div>"
         )
 

@@ -3,12 +3,12 @@ its Gantt chart, redrawn whenever the draft changes."""
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 import pandas as pd
 
+from nemo_nb._html import cell, escape
 from nemo_nb.timeline import KIND_COLOURS, to_dataframe
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def studio_frame(draft: Draft) -> pd.DataFrame:
 def timeline_table_html(draft: Draft | None) -> str:
     """The table as HTML (a pandas Styler: rows tinted by track type, no index)."""
     if draft is None or not draft.segments:
-        return f"<p style='color:#888;line-height:1.45'>{html.escape(EMPTY_TIMELINE)}</p>"
+        return f"<p style='color:#888;line-height:1.45'>{escape(EMPTY_TIMELINE)}</p>"
     frame = studio_frame(draft)
     kinds = [track.kind for track, _ in draft.segments]
 
@@ -63,6 +63,7 @@ def timeline_table_html(draft: Draft | None) -> str:
 
     styler = (
         frame.style.apply(tint, axis=1)
+        .format(cell)  # the draft's text came from a server; the Styler does not escape it
         .hide(axis="index")
         .set_table_attributes('class="nemo-nb-timeline"')
         .set_table_styles(
@@ -73,7 +74,7 @@ def timeline_table_html(draft: Draft | None) -> str:
             ]
         )
     )
-    summary = html.escape(draft.summary())
+    summary = escape(draft.summary())
     return f'<div style="font-size:12px;color:#555;margin-bottom:4px">{summary}</div>' + (
         styler.to_html()
     )

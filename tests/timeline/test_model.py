@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -145,6 +146,8 @@ def test_styled_view_and_html_repr() -> None:
     assert "portrait.jpg" in html and "Urban Dreams" in html
     assert "#4C72B0" in html  # the video colour marks the video row
     assert "Jiggle · 6 s · 9:16 · 1080x1920" in html  # caption
+    # seconds and percentages as people read them (not 6.000000 and 0.600000)
+    assert re.findall(r">([^<>]*)</td>", html)[4:9] == ["0", "6", "6", "jiggle", "60%"]
     page = draft._repr_html_()
     assert page.startswith("<p><code>Timeline (3 tracks)")
     assert "&quot;Urban Dreams&quot;" in page
