@@ -124,6 +124,8 @@ LAYERS: dict[str, int] = {
     "_paths": 0,
     "_mediatype": 0,
     "_contract": 0,
+    "_unicode": 0,
+    "_html": 0,  # escaping for every HTML view (imports _unicode)
     "skills": 0,
     "render": 1,
     "engine": 2,

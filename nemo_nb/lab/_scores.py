@@ -21,7 +21,6 @@ import av
 import cv2
 import numpy as np
 
-
 __all__ = ["MotionScores", "score_clip", "SCORE_COLUMNS"]
 
 #: The short side frames are analysed at: flow costs ~7x less than at a preview's 360 px and
