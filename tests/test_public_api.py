@@ -121,6 +121,8 @@ LAYERS: dict[str, int] = {
     # leaves: facts every layer may read (no nemo_nb import beyond other leaves)
     "_version": 0,
     "_samples": 0,
+    "_secrets": 0,
+    "_errors": 0,
     "_paths": 0,
     "_mediatype": 0,
     "_contract": 0,
@@ -186,3 +188,62 @@ def test_the_version_is_stated_alike_in_the_package_and_pyproject():
     pyproject = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
     stated = re.search(r'^\[project\][^\[]*?^version = "([^"]+)"', pyproject, re.M | re.S)
     assert stated is not None and stated.group(1) == __version__ == nemo_nb.__version__
+
+
+# Exception classes that never reach a person as such, each with where it turns into something else.
+NOT_NEMO_ERRORS = {
+    "nemo_nb.engine.media.MediaError": "the engine answers it as HTTP 4001/4002/400",
+    "nemo_nb.engine.store.OutOfCredits": "the engine answers it as code 2001",
+    "nemo_nb._render_cli.RenderFailed": "`nemo-nb render` prints it as its error line, exit 1",
+}
+
+
+def _exception_classes() -> dict[str, type]:
+    """Every exception class defined anywhere in the package, by dotted name."""
+    import importlib
+
+    found = {}
+    for path in _all_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [n.name for n in tree.body if isinstance(n, ast.ClassDef) and n.bases]
+        if not names:
+            continue
+        module = importlib.import_module(_module_name(path))
+        for name in names:
+            cls = getattr(module, name)
+            if isinstance(cls, type) and issubclass(cls, BaseException):
+                found[f"{module.__name__}.{name}"] = cls
+    return found
+
+
+def test_every_error_a_user_can_meet_is_a_nemo_error():
+    classes = _exception_classes()
+    assert {"nemo_nb.engine.launcher.EngineStartError", "nemo_nb.timeline._model.DraftError",
+            "nemo_nb.render._errors.RenderInputError", "nemo_nb.render._errors.RenderCancelled",
+            "nemo_nb.conversation._export.NothingToExportError"} <= set(classes)  # fmt: skip
+    outside = {name for name, cls in classes.items() if not issubclass(cls, nemo_nb.NemoError)}
+    assert outside == set(NOT_NEMO_ERRORS)
+    # They keep the built-in bases their callers catch.
+    from nemo_nb.engine.launcher import EngineStartError
+    from nemo_nb.render import RenderInputError
+    from nemo_nb.timeline import DraftError
+
+    assert issubclass(DraftError, ValueError) and issubclass(RenderInputError, ValueError)
+    assert issubclass(EngineStartError, RuntimeError)
+
+
+def test_the_error_names_are_listed_once_and_exported_alike():
+    import nemo_nb._errors
+    import nemo_nb.api
+
+    names = nemo_nb._errors.__all__
+    classes = {
+        name
+        for name, value in vars(nemo_nb._errors).items()
+        if isinstance(value, type) and issubclass(value, nemo_nb.NemoError)
+    }
+    assert set(names) == classes  # every error of the tree is in the list, and nothing else
+    for name in names:
+        error = getattr(nemo_nb._errors, name)
+        assert getattr(nemo_nb, name) is error and getattr(nemo_nb.api, name) is error
+        assert name in nemo_nb.__all__ and name in nemo_nb.api.__all__
