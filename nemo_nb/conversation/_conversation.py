@@ -3,7 +3,7 @@ summaries, recovery from dropped streams and lost sessions) and history.
 
 Its collaborators know nothing of it: :class:`~._reply_stream.ReplyReader` reads one reply stream,
 :class:`~._export.Exporter` renders and downloads, ``_local`` answers "status", "credits" and
-"upload", and each :class:`~._history.Turn` records itself.
+"upload", and each :class:`~._history.HistoryTurn` records itself.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from nemo_nb.conversation._export import (
     PendingRenders,
 )
 from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
-from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
+from nemo_nb.conversation._history import HistoryStore, HistoryTurn, history_frame
 from nemo_nb.conversation._landing import LandingCheck
 from nemo_nb.conversation._local import (
     credits_update,
@@ -127,7 +127,7 @@ class Conversation:
         self._draft: Draft | None = None
         self._history = HistoryStore(self.data_dir / "history")
         self._exporter = Exporter(client, PendingRenders.in_dir(self.data_dir))
-        self.turns: list[Turn] = self._history.load(session_id) if session_id else []
+        self.turns: list[HistoryTurn] = self._history.load(session_id) if session_id else []
         self._landing: LandingCheck | None = None  # the check after the last dropped stream
         self._late_updates: list[Update] = []
 
@@ -197,9 +197,9 @@ class Conversation:
         return history_frame(self.turns)
 
     @contextlib.contextmanager
-    def _recording(self, prompt: str, action: str) -> Iterator[Turn]:
+    def _recording(self, prompt: str, action: str) -> Iterator[HistoryTurn]:
         """A new turn, closed and saved to the history when the block ends (however it ends)."""
-        turn = Turn(
+        turn = HistoryTurn(
             session_id=self._session_id,
             prompt=prompt,
             action=action,
@@ -260,7 +260,7 @@ class Conversation:
                 turn.record(update)
                 yield update
 
-    def _dispatch(self, action: Action, text: str, turn: Turn) -> AsyncIterator[Update]:
+    def _dispatch(self, action: Action, text: str, turn: HistoryTurn) -> AsyncIterator[Update]:
         """The updates of one routed message: a local command's, the export's or the agent's."""
         if action == "export":
             return self._export(turn)
@@ -272,7 +272,7 @@ class Conversation:
             return self._upload_command(text)
         return self._agent_turn(text, turn)
 
-    async def _agent_turn(self, text: str, turn: Turn) -> AsyncIterator[Update]:
+    async def _agent_turn(self, text: str, turn: HistoryTurn) -> AsyncIterator[Update]:
         """One message to the agent: note the timeline, stream the reply, then say what changed
         (after a dropped stream, once the edit has landed)."""
         started = time.perf_counter()
@@ -478,7 +478,7 @@ class Conversation:
 
     async def _export(
         self,
-        turn: Turn,
+        turn: HistoryTurn,
         *,
         dest: str | Path | None = None,
         quality: str = "high",
