@@ -22,6 +22,7 @@ from nemo_nb.api import (
     CreditsError,
     NemoError,
     SessionNotFoundError,
+    StreamInterruptedError,
 )
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._export import (
@@ -299,18 +300,7 @@ class Conversation:
                 yield update
             return
         if reader.interrupted is not None:
-            self._landing = LandingCheck(
-                reader.interrupted,
-                before,
-                landed=self._landed,
-                session_lost=self._session_lost,
-                session_id=lambda: self._session_id,
-                deliver=self._deliver_late,
-                sleep=self._sleep,
-                drop_checks=self.drop_checks,
-                poll_intervals=self.poll_intervals,
-            )
-            async for update in self._landing.within_turn():
+            async for update in self._check_after_drop(reader.interrupted, before):
                 yield update
             if self._session_id != sid or self._draft == before:  # replaced, or not landed yet
                 return
@@ -319,6 +309,25 @@ class Conversation:
             after = await self._draft_after_reply(reader.draft)
         async for update in self._wrap_up(reader.text, before, after, reader.failed):
             yield update
+
+    def _check_after_drop(
+        self, drop: StreamInterruptedError, before: Draft | None
+    ) -> AsyncIterator[Update]:
+        """Never resend: see whether the edit landed, within the turn and then in the background
+        (a landed draft is left in :attr:`draft`; its outcome, if late, goes to
+        :attr:`on_late_update`)."""
+        self._landing = LandingCheck(
+            drop,
+            before,
+            landed=self._landed,
+            session_lost=self._session_lost,
+            session_id=lambda: self._session_id,
+            deliver=self._deliver_late,
+            sleep=self._sleep,
+            drop_checks=self.drop_checks,
+            poll_intervals=self.poll_intervals,
+        )
+        return self._landing.within_turn()
 
     async def _draft_after_reply(self, streamed: Draft | None) -> Draft | None:
         """The timeline after a reply: read from the server, else the one the stream carried."""
