@@ -262,7 +262,7 @@ CIRCLES_WITH_REASON = {
             "nemo_nb.timeline._gantt",
             "nemo_nb.timeline._summary",
         }
-    ): (  # fmt: skip
+    ): (
         "Draft's table, chart and summary methods import their modules when called; those name "
         "Draft in annotations only"
     ),
