@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from nemo_nb._contract import draft_is_exportable
-from nemo_nb.api._errors import NemoConnectionError, NemoError, RenderError, ServerError
+from nemo_nb._errors import NemoConnectionError, NemoError, RenderError, ServerError
 from nemo_nb.api._models import RenderJob, _mapping
 from nemo_nb.api._transport import Recovery, _Connection, _int_code
 
