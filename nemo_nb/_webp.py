@@ -120,7 +120,9 @@ def _header(fh: IO[bytes]) -> WebPHeader:
     riff = _read(fh, 0, 12) if file_end >= 12 else b""
     if riff[:4] != b"RIFF" or riff[8:12] != b"WEBP":
         raise WebPError("the file is not a WebP picture")
-    end = min(file_end, 8 + struct.unpack("<I", riff[4:8])[0])
+    end = 8 + struct.unpack("<I", riff[4:8])[0]
+    if end > file_end:
+        raise WebPError("the WebP file is cut short (truncated?)")
     canvas: tuple[int, int] | None = None
     animated = False
     exif = None

@@ -209,7 +209,7 @@ async def _json(request: Request) -> dict[str, Any] | None:
         return {}
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser goes: not our JSON
         return None
     return data if isinstance(data, dict) else None
 
