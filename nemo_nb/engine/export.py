@@ -116,6 +116,8 @@ def _depth(root: Any) -> int:
 def _check_length(draft: dict[str, Any]) -> None:
     d = draft.get("d")
     seconds = clip_seconds(draft)
+    if d is None:
+        raise DraftRefused("The draft has no length 'd' (a number of milliseconds above 0).")
     if seconds <= 0 or not math.isfinite(seconds):
         shown = repr(d) if len(repr(d)) <= 40 else repr(d)[:39] + "…"
         raise DraftRefused(
