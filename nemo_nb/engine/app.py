@@ -829,7 +829,7 @@ def create_app(config: EngineConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         removed = engine.store.remove_partial_files()
         if removed:
-            log.info("removed %d partial files a stopped engine left", removed)
+            log.warning("removed %d partial files a stopped engine left", removed)
         engine.jobs.start(engine.store.recover_jobs())
         try:
             yield

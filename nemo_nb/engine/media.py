@@ -211,7 +211,8 @@ def _probe_image(path: Path, name: str, ext: str) -> Probe:
 
     from PIL import Image
 
-    enable_image_formats()
+    if ext in ("heic", "avif"):
+        enable_image_formats()
     allow_png_metadata()
     problem = png_text_problem(path) if ext == "png" else None
     if problem:

@@ -35,8 +35,23 @@ For callers (the engine's render jobs):
 Imports nothing of nemo_nb but ``_mediatype`` and ``_paths`` (the data dir, for that cache).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._draft import check_draft
 from ._errors import RenderCancelled, RenderInputError, RenderResult
-from ._pipeline import render_draft
 
 __all__ = ["render_draft", "check_draft", "RenderResult", "RenderCancelled", "RenderInputError"]
+
+
+def __getattr__(name: str) -> Any:
+    # The pipeline (numpy, OpenCV, PyAV: about a second) loads on first use, so that checking a
+    # draft (the engine, before it queues an export) does not wait for it.
+    if name == "render_draft":
+        from ._pipeline import render_draft
+
+        return render_draft
+    raise AttributeError(f"module 'nemo_nb.render' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._pipeline import render_draft
