@@ -16,6 +16,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import BufferedReader
 from pathlib import Path
 from typing import IO, Any
 
@@ -175,7 +176,7 @@ def _bitstream_size(head: bytes, fourcc: bytes) -> tuple[int, int]:
     raise WebPError("the WebP picture's header is damaged")
 
 
-def _packet(fh: IO[bytes], head: WebPHeader) -> Any:
+def _packet(fh: BufferedReader, head: WebPHeader) -> Any:
     """A packet holding the first frame as a still WebP file, read from ``fh`` straight into it."""
     import av
 

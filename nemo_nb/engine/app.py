@@ -733,7 +733,7 @@ async def render_submit(request: Request) -> JSONResponse:
         return render_fail(
             400, "The draft has nothing to render yet: it needs a track with at least one segment."
         )
-    try:  # in a thread: the first export imports the renderer
+    try:  # in a thread: a draft of hundreds of segments takes a moment to read
         checked = await asyncio.to_thread(check_export, draft)
     except DraftRefused as refused:
         return render_fail(400, str(refused))

@@ -131,8 +131,9 @@ def _check_length(draft: dict[str, Any]) -> None:
         )
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _side(value: Any) -> int | None:
+    """A side the renderer reads (a positive JSON integer), else ``None``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _clamp_output(draft: dict[str, Any]) -> ExportDraft:
@@ -142,8 +143,8 @@ def _clamp_output(draft: dict[str, Any]) -> ExportDraft:
         return ExportDraft(draft)  # no output fields: the renderer's defaults are the product's
     asked, made = [], []
     new_m = dict(m)
-    w, h = m.get("width"), m.get("height")
-    if _is_int(w) and _is_int(h) and w > 0 and h > 0:
+    w, h = _side(m.get("width")), _side(m.get("height"))
+    if w is not None and h is not None:
         scale = min(1.0, EXPORT_LONG_SIDE / max(w, h), EXPORT_SHORT_SIDE / min(w, h))
         cw, ch = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
         if scale < 1 and min(cw, ch) >= _MIN_SIDE:
