@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
@@ -809,13 +810,20 @@ ROUTES = [
 OPEN_PATHS = ("/healthz", "/api/auth/anonymous-token")
 
 
+async def _disk_full(request: Request, exc: Exception) -> JSONResponse:
+    """A write of any route that failed for want of space: one sentence, never the errno and
+    the path. Answered here rather than as an internal error, which would also close the
+    client's connection."""
+    if not is_disk_full(exc):
+        raise exc
+    log.error("the disk is full (%s)", request.url.path)
+    message = _engine(request).disk_full()
+    if request.url.path.startswith("/api/render/"):
+        return render_fail(507, message)
+    return fail(507, 507, message)
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-    if is_disk_full(exc):  # any write of any route: one sentence, never the errno and the path
-        log.error("the disk is full (%s)", request.url.path)
-        message = _engine(request).disk_full()
-        if request.url.path.startswith("/api/render/"):
-            return render_fail(507, message)
-        return fail(507, 507, message)
     log.error("internal error on %s: %s: %s", request.url.path, type(exc).__name__, exc)
     return fail(500, 500, "The engine hit an internal error; try again.")
 
@@ -840,7 +848,11 @@ def create_app(config: EngineConfig) -> Starlette:
     app = Starlette(
         routes=ROUTES,
         lifespan=lifespan,
-        exception_handlers={Exception: _internal_error},
+        exception_handlers={
+            OSError: _disk_full,
+            sqlite3.Error: _disk_full,
+            Exception: _internal_error,
+        },
     )
     app.state.engine = engine
     app.add_middleware(BearerAuth, open_paths=OPEN_PATHS)

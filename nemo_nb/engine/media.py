@@ -393,7 +393,11 @@ async def save_multipart(
     except Exception as exc:
         for p in collector.parts:
             p.discard()
-        if isinstance(exc, MediaError) or is_disk_full(exc):
+        if is_disk_full(exc):
+            async for _ in stream:  # read the rest, unstored, so that the answer is heard
+                pass
+            raise
+        if isinstance(exc, MediaError):
             raise
         raise MediaError(400, "The upload body is not valid multipart/form-data.") from None
     return collector.parts

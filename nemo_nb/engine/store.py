@@ -175,7 +175,10 @@ def is_disk_full(exc: BaseException | None) -> bool:
     while exc is not None and seen < 10:
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == 13:
+        if isinstance(exc, sqlite3.Error) and (
+            (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == 13  # SQLITE_FULL
+            or "database or disk is full" in str(exc)
+        ):
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
