@@ -6,8 +6,9 @@ three steps, cheapest first, each ending in one sentence:
 1. its shape: a JSON object nested at most :data:`~limits.MAX_DRAFT_DEPTH` deep, with at most
    :data:`~limits.MAX_DRAFT_SEGMENTS` segments and something to render;
 2. the product: a clip longer than :data:`~limits.MAX_EXPORT_SECONDS` is **refused** (cutting it
-   short would export something else than was asked for); a size beyond 1080p or a frame rate
-   beyond 30 fps is **clamped**, and a note on the job says so;
+   short would export something else than was asked for; one message to the agent fits it); a
+   size beyond 1080p or a frame rate beyond 30 fps is **clamped**, and a note on the job says
+   so;
 3. every field the renderer reads (``nemo_nb.render.check_draft``), without opening media: media
    that went missing is the render job's to report, as it may also go missing while it waits.
 """
@@ -124,10 +125,11 @@ def _check_length(draft: dict[str, Any]) -> None:
             f"The draft's length 'd' must be a number of milliseconds above 0, not {shown}."
         )
     if seconds > MAX_EXPORT_SECONDS:
-        long = f"{seconds:,.0f}" if seconds < 1e9 else "more than a billion"
+        long = f"{seconds:,.1f}".removesuffix(".0") if seconds < 1e9 else "more than a billion"
         raise DraftRefused(
             f"The draft is {long} seconds long; an export may be at most "
-            f"{MAX_EXPORT_SECONDS} seconds: shorten it, then export again."
+            f"{MAX_EXPORT_SECONDS} seconds: shorten it (say “make it {MAX_EXPORT_SECONDS} "
+            "seconds”), then export again."
         )
 
 

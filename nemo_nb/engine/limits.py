@@ -20,8 +20,9 @@ __all__ = [
 
 # --- exports: drafts, the render queue and render time --------------------------------------
 
-#: The longest clip the product makes: the agent never writes a draft longer (it caps a draft's
-#: length, and the loops of every photo, at 60 s). A longer client-supplied draft is refused.
+#: The longest clip an export may be: the agent caps a length it is asked for, a video's, and the
+#: loops of every photo at 60 s, and fits any draft to it when told "make it 60 seconds". A
+#: longer draft is refused with a sentence saying so.
 MAX_EXPORT_SECONDS = 60
 #: The frame rate every export has (docs/contract.md §5); a draft asking for more is clamped.
 EXPORT_FPS = 30

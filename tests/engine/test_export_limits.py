@@ -154,3 +154,31 @@ def test_the_ceiling_grows_with_the_clip_and_stops_at_the_longest_export() -> No
     # finishes well within its ceiling, and a runaway one is stopped within the hour
     assert render_time_ceiling(6) > 2 * 180 / 3.4
     assert longest < 3600
+
+
+def test_a_slideshow_longer_than_an_export_is_refused_and_one_message_fits_it(
+    engine_factory,
+) -> None:
+    from nemo_nb.engine.agent import interpret
+
+    e = engine_factory(interpret=interpret)
+    api = Api(e.url)
+    sid = api.new_session()
+    for batch in range(2):  # 25 photos: more than one upload takes
+        photos = [
+            (f"p{batch}-{i}.png", png_bytes(40 + i, 30)) for i in range(20 if batch == 0 else 5)
+        ]
+        assert api.upload(sid, *photos).status_code == 200
+    api.chat(sid, "make a slideshow of these photos")
+    seconds = api.state(sid)["draft"]["d"] / 1000
+    assert seconds > MAX_EXPORT_SECONDS  # 25 photos at the agent's 3 s each
+    r = api.render(None, sid)
+    assert r.status_code == 400
+    assert r.json()["error"] == (
+        f"The draft is {seconds:g} seconds long; an export may be at most {MAX_EXPORT_SECONDS} "
+        f"seconds: shorten it (say “make it {MAX_EXPORT_SECONDS} seconds”), then export again."
+    )
+    api.chat(sid, f"make it {MAX_EXPORT_SECONDS} seconds")
+    fitted = api.state(sid)["draft"]
+    assert fitted["d"] == MAX_EXPORT_SECONDS * 1000 and len(fitted["t"][0]["sg"]) == 25
+    assert api.render(None, sid).status_code == 200
