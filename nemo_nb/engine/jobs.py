@@ -9,10 +9,11 @@ Two policies keep one user's trouble from becoming everyone's:
 
 - Fairness: waiting jobs are taken round-robin, across users and, within a user, across sessions
   (:class:`FairQueue`), so five queued exports of one student do not delay another's first.
-- A watchdog: a job whose renderer reports no progress for ``stall_timeout`` seconds is failed
-  with a sentence, and a new worker thread takes the stuck one's place. A thread stuck in native
-  code cannot be stopped from Python; it is abandoned (a daemon, told to cancel) and whatever it
-  returns with later is thrown away.
+- A watchdog: a job whose renderer reports no progress for ``stall_timeout`` seconds, or that
+  runs longer than its ceiling (``limits.render_time_ceiling`` of the clip's length, however
+  steadily it progresses), is failed with a sentence, and a new worker thread takes the stuck
+  one's place. A thread stuck in native code cannot be stopped from Python; it is abandoned (a
+  daemon, told to cancel) and whatever it returns with later is thrown away.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.engine.store import INTERRUPTED, Job, JobKey, Store
+from nemo_nb.engine.export import clip_seconds
+from nemo_nb.engine.limits import render_time_ceiling
+from nemo_nb.engine.store import DISK_FULL, INTERRUPTED, Job, JobKey, Store, is_disk_full
 
-__all__ = ["JobQueue", "FairQueue", "media_id_from_src", "Renderer", "STALLED"]
+__all__ = ["JobQueue", "FairQueue", "media_id_from_src", "Renderer", "STALLED", "OVERTIME"]
 
 log = logging.getLogger("nemo_nb.engine")
 
@@ -42,6 +45,11 @@ CANCELLED = "The render was cancelled."
 STALLED = (
     "The render made no progress for {seconds:g} seconds and was stopped; export again, "
     "and if it stops again, try another picture or a shorter clip."
+)
+#: What a job the watchdog stopped at its ceiling says (``{took}``, ``{clip}`` are filled in).
+OVERTIME = (
+    "The render was stopped after {took}, far longer than a {clip:g}-second clip needs; export "
+    "again, and if it stops again, try fewer or smaller pictures."
 )
 _MEDIA_SRC = re.compile(r"/media/([A-Za-z0-9_-]+)/")
 
@@ -109,6 +117,11 @@ class FairQueue:
         with self._cond:
             return sum(len(f) for s in self._waiting.values() for f in s.values())
 
+    def waiting(self, user_id: str) -> int:
+        """How many of ``user_id``'s jobs wait (not yet taken by a worker)."""
+        with self._cond:
+            return sum(len(f) for f in self._waiting.get(user_id, {}).values())
+
     def get(self, timeout: float | None = None) -> JobKey | None:
         """The next job by the policy above; ``None`` once closed (or after ``timeout``)."""
         with self._cond:
@@ -158,7 +171,11 @@ class _Running:
 
     key: JobKey
     cancel: threading.Event
+    #: ``time.monotonic()`` past which it is stopped however it progresses, and the clip's length
+    deadline: float = float("inf")
+    clip: float = 0.0
     beat: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.monotonic)
     abandoned: bool = False
 
 
@@ -173,8 +190,10 @@ class JobQueue:
         workers: int = 1,
         progress_interval: float = 0.25,
         stall_timeout: float = 90.0,
+        time_ceiling: Callable[[float], float] = render_time_ceiling,
     ) -> None:
         self.store = store
+        self.time_ceiling = time_ceiling
         self._renderer = renderer
         self._n_workers = max(1, workers)
         self._progress_interval = progress_interval
@@ -216,6 +235,10 @@ class JobQueue:
             self._cancels[job.key] = threading.Event()
         self._queue.put(job.user_id, job.session_id, job.id)
 
+    def waiting(self, user_id: str) -> int:
+        """How many of ``user_id``'s exports wait for a worker."""
+        return self._queue.waiting(user_id)
+
     def cancel(self, key: JobKey) -> bool:
         """Cancel a pending or running job; ``False`` if it had already finished."""
         with self._lock:
@@ -250,20 +273,26 @@ class JobQueue:
         while not self._stopping.wait(period):
             now = time.monotonic()
             with self._lock:
-                stalled = [
-                    (n, r)
+                stopped = [
+                    (n, r, self._why_stopped(r, now))
                     for n, r in self._running.items()
-                    if now - r.beat > self.stall_timeout and not r.abandoned
+                    if not r.abandoned and (now - r.beat > self.stall_timeout or now > r.deadline)
                 ]
-                for n, r in stalled:
+                for n, r, _ in stopped:
                     r.abandoned = True
                     r.cancel.set()
                     del self._running[n]
-            for _, r in stalled:
-                log.warning("render %s made no progress for %.0f s; stopped", r.key[1],
-                            self.stall_timeout)  # fmt: skip
-                self.store.finish_job_if_active(r.key, STALLED.format(seconds=self.stall_timeout))
+            for _, r, why in stopped:
+                log.warning("render %s stopped by the watchdog: %s", r.key[1], why)
+                self.store.finish_job_if_active(r.key, why)
                 self._start_worker()  # the stuck thread's replacement
+
+    def _why_stopped(self, r: _Running, now: float) -> str:
+        if now - r.beat > self.stall_timeout:
+            return STALLED.format(seconds=self.stall_timeout)
+        took = now - r.started
+        minutes = f"{took / 60:.0f} minutes" if took >= 120 else f"{took:.1f} seconds"
+        return OVERTIME.format(took=minutes, clip=round(r.clip, 1))
 
     # --- worker side ---------------------------------------------------------------------------
 
@@ -312,7 +341,9 @@ class JobQueue:
             return None
         if not self.store.start_job(key):
             return None
-        running = _Running(key, cancel)
+        clip = clip_seconds(job.draft)
+        running = _Running(key, cancel, clip=clip)
+        running.deadline = running.started + self.time_ceiling(clip)
         with self._lock:
             self._running[n] = running
         out = self.store.render_path(key)
@@ -341,7 +372,10 @@ class JobQueue:
                 self._stopped_or_cancelled(key)
                 return running
             msg = str(exc).strip() or type(exc).__name__
-            if not _says_why(exc):
+            if is_disk_full(exc):  # not the errno and the internal path of the file
+                msg = DISK_FULL.format(where=self.store.root)
+                log.warning("render %s failed: the disk is full", key[1])
+            elif not _says_why(exc):
                 msg = f"The render failed: {msg}"
                 log.warning("render %s failed: %s", key[1], type(exc).__name__)
             self.store.finish_job_if_active(key, msg)
@@ -351,7 +385,8 @@ class JobQueue:
             self._stopped_or_cancelled(key)
             return running
         out.chmod(0o600)
-        notes = tuple(getattr(result, "notes", ()) or ())  # an injected renderer may return None
+        # the engine's own notes (a clamped size) first, then the renderer's
+        notes = job.notes + tuple(getattr(result, "notes", ()) or ())  # may return None
         if not self.store.complete_job(key, out, notes):  # failed meanwhile (watchdog): discard
             out.unlink(missing_ok=True)
         return running

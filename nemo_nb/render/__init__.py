@@ -16,6 +16,8 @@ For callers (the engine's render jobs):
 - ``cancel`` is checked every frame; a set event raises :class:`RenderCancelled` within about a
   frame's time, with the partial file removed. Output is written to a hidden temporary name
   next to ``out_path`` and renamed only when complete.
+- ``check_draft(draft)`` raises the same :class:`RenderInputError` for a bad draft without
+  opening any media (the engine checks an export with it before queueing).
 - Bad drafts and unreadable media raise :class:`RenderInputError` (one sentence naming the segment)
   before encoding starts; pixels are decoded lazily, so a file whose header is fine but whose data
   is corrupt fails mid-render with the same error (and no file left behind).
@@ -33,7 +35,23 @@ For callers (the engine's render jobs):
 Imports nothing of nemo_nb but ``_mediatype`` and ``_paths`` (the data dir, for that cache).
 """
 
-from ._errors import RenderCancelled, RenderInputError, RenderResult
-from ._pipeline import render_draft
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["render_draft", "RenderResult", "RenderCancelled", "RenderInputError"]
+from ._draft import check_draft
+from ._errors import RenderCancelled, RenderInputError, RenderResult
+
+__all__ = ["render_draft", "check_draft", "RenderResult", "RenderCancelled", "RenderInputError"]
+
+
+def __getattr__(name: str) -> Any:
+    # The pipeline (numpy, OpenCV, PyAV: about a second) loads on first use, so that checking a
+    # draft (the engine, before it queues an export) does not wait for it.
+    if name == "render_draft":
+        from ._pipeline import render_draft
+
+        return render_draft
+    raise AttributeError(f"module 'nemo_nb.render' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._pipeline import render_draft
