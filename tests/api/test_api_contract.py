@@ -7,6 +7,7 @@ import av
 import matplotlib.cbook
 import pytest
 
+from nemo_nb._connect import connect
 from nemo_nb.api import NemoClient, SessionNotFoundError
 
 PHOTO = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
@@ -20,10 +21,7 @@ async def contract_client(request, sleeps):
         async with NemoClient(fake.api_base, sleep=sleeps) as client:
             yield client
         return
-    connect_mod = pytest.importorskip(
-        "nemo_nb._connect", reason="nemo_nb._connect (the engine launcher) is not built yet"
-    )
-    client = await connect_mod.connect("local")
+    client = await connect("local")
     try:
         yield client
     finally:
