@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -105,6 +106,7 @@ def drafts(draw: st.DrawFn) -> dict[str, Any]:
 _SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(drafts())
 def test_text_views_never_crash(data: dict[str, Any]) -> None:
@@ -128,6 +130,7 @@ def test_gantt_never_crashes(data: dict[str, Any]) -> None:
     assert len(bars) == sum(len(t.segments) for t in draft.tracks)
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(drafts(), drafts())
 def test_diff_never_crashes(a: dict[str, Any], b: dict[str, Any]) -> None:
@@ -137,6 +140,7 @@ def test_diff_never_crashes(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert len(diff(None, b)) >= sum(len(t.segments) for t in Draft.from_json(b).tracks)
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(drafts(), st.data())
 def test_diff_reports_a_change_to_unknown_content(
