@@ -70,6 +70,9 @@ async def test_chat_edits_the_draft(contract_client):
     assert state.exportable
 
 
+@pytest.mark.parametrize(  # the engine's real render: seconds, so out of the fast loop
+    "contract_client", ["fake", pytest.param("engine", marks=pytest.mark.slow)], indirect=True
+)
 async def test_render_round_trip_to_an_mp4(contract_client, tmp_path):
     session, _events = await _edited_session(contract_client)
     # Only to keep the engine's real render short; the assertions hold either way.

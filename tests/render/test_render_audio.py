@@ -78,10 +78,7 @@ def test_uploaded_audio_is_resampled_looped_and_faded(media, tmp_path, still, na
     )
 
 
-@pytest.mark.parametrize(
-    "mood",
-    ["upbeat", "calm", *(pytest.param(m, marks=pytest.mark.slow) for m in ("lofi", "cinematic"))],
-)
+@pytest.mark.parametrize("mood", ["lofi", "upbeat", "calm", "cinematic"])
 def test_builtin_music_is_seamless_unclipped_and_has_bass_and_harmony(mood):
     loop = music_loop(mood)
     assert loop.dtype == np.float32 and loop.shape[1] == 2 and 6 < len(loop) / SAMPLE_RATE < 20
