@@ -82,6 +82,7 @@ def test_serve_prints_address_not_token_and_cleans_up(tmp_path: Path) -> None:
     print(f"engine start (spawn to listening): {eng.start_s:.2f} s")
 
 
+@pytest.mark.slow
 def test_print_token_when_asked_and_credit_cost_from_env(tmp_path: Path) -> None:
     eng = Proc(tmp_path / "data", "--print-token", env={"NEMO_NB_CREDIT_COST": "60"})
     token = re.search(r"(nmv_usr_\S+)", eng.output()).group(1)

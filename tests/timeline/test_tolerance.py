@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from nemo_nb.timeline import Draft, diff
 
+pytestmark = pytest.mark.slow  # property-based: many drafts, views and charts each
+
 _KEYS = st.text(min_size=1, max_size=8)
 _SCALARS = (
     st.none()
@@ -106,7 +108,6 @@ def drafts(draw: st.DrawFn) -> dict[str, Any]:
 _SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.slow
 @_SETTINGS
 @given(drafts())
 def test_text_views_never_crash(data: dict[str, Any]) -> None:
@@ -130,7 +131,6 @@ def test_gantt_never_crashes(data: dict[str, Any]) -> None:
     assert len(bars) == sum(len(t.segments) for t in draft.tracks)
 
 
-@pytest.mark.slow
 @_SETTINGS
 @given(drafts(), drafts())
 def test_diff_never_crashes(a: dict[str, Any], b: dict[str, Any]) -> None:
@@ -140,7 +140,6 @@ def test_diff_never_crashes(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert len(diff(None, b)) >= sum(len(t.segments) for t in Draft.from_json(b).tracks)
 
 
-@pytest.mark.slow
 @_SETTINGS
 @given(drafts(), st.data())
 def test_diff_reports_a_change_to_unknown_content(
