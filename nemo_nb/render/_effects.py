@@ -264,7 +264,7 @@ class Motion:
 
     def _jiggle(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         base, top, wobble = self.jiggle_signals(t)
-        amp = 0.07 * self.strength  # anchors.md: <= ~5 % without a mask
+        amp = 0.07 * self.strength  # <= ~5 % without a mask (docs/architecture.md, "Rendering")
         upper, column, lift, spread, whip = self._jiggle_terms(gx, gy)
         # Stretch follows the base channel near the ground and the lagging one near the top, and
         # fades away from the subject's column so the frame sides stay calmer.
