@@ -170,7 +170,7 @@ _T = {
     )
 }
 
-#: Types the NemoVideo cloud accepts (contract §3; HEIC is converted to JPEG before upload).
+#: Types the NemoVideo cloud accepts (docs/contract.md §3; HEIC is converted to JPEG before upload).
 CLOUD_TYPES: frozenset[str] = frozenset(
     ["mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac"]
 )

@@ -694,7 +694,7 @@ def _job_data(request: Request, job: Job) -> dict[str, Any]:
     return data
 
 
-#: The attribution headers (contract §2) the cloud requires on export.
+#: The attribution headers (docs/contract.md §2) the cloud requires on export.
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
 

@@ -251,6 +251,7 @@ def _refusal(api: Api, sid: str, url: str) -> str:
     return r.json()["message"].replace(url, "<url>")
 
 
+@pytest.mark.slow
 def test_private_and_odd_url_targets_get_one_identical_refusal(
     api: Api, engine: RunningEngine, web
 ) -> None:

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from engine_harness import Api, png_bytes
 from harness import TINY, EngineProcess
+
+pytestmark = pytest.mark.slow  # 50 kill-and-restart trials
 
 TRIALS = 50
 SEED = 5050
