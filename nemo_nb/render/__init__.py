@@ -34,7 +34,8 @@ For callers (the engine's render jobs):
   ``<data dir>/cache/subjects`` (``NEMO_NB_SUBJECT_CACHE`` overrides it). A picture without one
   moves whole, and ``RenderResult.notes`` says why in one sentence per picture.
 
-Imports nothing of nemo_nb but ``_mediatype`` and ``_paths`` (the data dir, for that cache).
+Imports nothing of nemo_nb but ``_mediatype``, ``_paths`` (the data dir, for that cache) and
+``_threads``.
 """
 
 from ._encode import QUALITIES, RenderQuality

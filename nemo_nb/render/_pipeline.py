@@ -25,6 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from nemo_nb._threads import lower_thread_priority
+
 from . import _yuv as yuv
 from ._audio import mix_soundtrack
 from ._draft import Plan, TextSegment, VisualSegment, plan_draft
@@ -549,21 +551,9 @@ def _check_media(plan: Plan) -> None:
             check_stream(seg.source, "audio", seg.label)
 
 
-def _lower_own_priority(by: int) -> None:
-    """Lower the calling thread's CPU priority by ``by`` nice levels, on Linux, where the nice
-    value belongs to the thread (elsewhere it is the whole process's: left alone)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
-    except OSError:  # a sandbox may forbid it: the render is only slower
-        pass
-
-
 def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threading.Event) -> None:
     """Producer thread: compose and queue every frame (I420); errors go to the queue."""
-    _lower_own_priority(_PRODUCER_NICENESS)
+    lower_thread_priority(_PRODUCER_NICENESS)
 
     def put(item: Any) -> bool:
         while not stop.is_set():
