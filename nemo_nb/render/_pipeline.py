@@ -625,13 +625,13 @@ def render_draft(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
-    encoder = _open_encoder(partial, plan, settings, audio=soundtrack is not None)
+    encoder = _open_encoder(partial, plan, settings, soundtrack)
     report = _Progress(on_progress)
     pool = yuv.FramePool(plan.width, plan.height)
     compositor = Compositor(plan, sprites, pool)
     try:
         report(0.0, force=True)
-        _encode_frames(plan, compositor, pool, encoder, soundtrack, cancel, report)
+        _encode_frames(plan, compositor, pool, encoder, cancel, report)
         if cancel.is_set():
             raise RenderCancelled("The render was cancelled.")
         encoder.finish()
@@ -695,7 +695,9 @@ def _text_sprites(plan: Plan) -> dict[int, list[TextSprite]]:
     }
 
 
-def _open_encoder(path: Path, plan: Plan, quality: RenderQuality, *, audio: bool) -> Encoder:
+def _open_encoder(
+    path: Path, plan: Plan, quality: RenderQuality, soundtrack: np.ndarray | None
+) -> Encoder:
     try:
         return Encoder(
             path,
@@ -704,7 +706,7 @@ def _open_encoder(path: Path, plan: Plan, quality: RenderQuality, *, audio: bool
             plan.fps,
             preset=quality.preset,
             crf=quality.crf,
-            audio=audio,
+            soundtrack=soundtrack,
             audio_bitrate=quality.audio_bitrate,
             aac_coder=quality.aac_coder,
         )
@@ -733,11 +735,11 @@ def _encode_frames(
     compositor: Compositor,
     pool: yuv.FramePool,
     encoder: Encoder,
-    soundtrack: np.ndarray | None,
     cancel: threading.Event,
     report: _Progress,
 ) -> None:
-    """Encode every frame as the producer thread makes it, with the audio that goes with it.
+    """Encode every frame as the producer thread makes it (the encoder adds the audio that
+    goes with it).
 
     The producer is started here and joined before returning or raising; ``cancel`` is checked
     every frame."""
@@ -751,7 +753,6 @@ def _encode_frames(
     )
     try:
         producer.start()
-        audio_sent = 0
         while True:
             if cancel.is_set():
                 raise RenderCancelled("The render was cancelled.")
@@ -765,10 +766,6 @@ def _encode_frames(
                 return
             encoder.add_video(payload, index)
             pool.give(payload)  # the encoder has copied it
-            if soundtrack is not None:  # keep audio interleaved with the video it belongs to
-                upto = round((index + 1) * SAMPLE_RATE / plan.fps)
-                encoder.add_audio(soundtrack[audio_sent:upto])
-                audio_sent = upto
             report(0.99 * (index + 1) / plan.frames)
     finally:
         stop.set()
