@@ -82,10 +82,12 @@ PREVIEW = RenderQuality(
 QUALITIES = {quality.name: quality for quality in (HIGH, PREVIEW)}
 
 
+#: An encoded packet as kept: its bytes, pts, dts and duration (in 1 / SAMPLE_RATE).
+_Packet = tuple[bytes, int | None, int | None, int | None]
 #: Encoded soundtracks, by content and settings: the next turn's preview (or export) of a draft
 #: whose music did not change reuses the AAC packets instead of encoding them again (15 s of
 #: music cost ~0.45 s of CPU at the preview's settings, a fifth of a slideshow's preview).
-_ENCODED_AUDIO: OrderedDict[tuple, list[tuple[bytes, int, int, int]]] = OrderedDict()
+_ENCODED_AUDIO: OrderedDict[tuple, list[_Packet]] = OrderedDict()
 _ENCODED_AUDIO_LOCK = threading.Lock()
 _ENCODED_AUDIO_KEEP = 8  # soundtracks
 _ENCODED_AUDIO_MAX_BYTES = 4 << 20  # a longer one (> ~3 min at 160 kbit/s) is not kept
@@ -141,8 +143,8 @@ class Encoder:
         self._soundtrack = soundtrack
         self._audio_key = None
         #: Packets of the same soundtrack encoded before (replayed), else ``None`` (encoded now).
-        self._replay: list[tuple[bytes, int, int, int]] | None = None
-        self._encoded: list[tuple[bytes, int, int, int]] = []  # this render's, to keep
+        self._replay: list[_Packet] | None = None
+        self._encoded: list[_Packet] = []  # this render's, to keep
         if soundtrack is not None:
             self._audio_key = _soundtrack_key(soundtrack, audio_bitrate, aac_coder)
             with _ENCODED_AUDIO_LOCK:
@@ -174,7 +176,7 @@ class Encoder:
         """Encode (or replay) the soundtrack up to sample ``upto`` (``None``: all of it)."""
         if self._replay is not None:
             while self._audio_done < len(self._replay) and (
-                upto is None or self._replay[self._audio_done][1] < upto
+                upto is None or (self._replay[self._audio_done][1] or 0) < upto
             ):
                 self._mux_audio(*self._replay[self._audio_done])
                 self._audio_done += 1
@@ -207,7 +209,10 @@ class Encoder:
             self._encoded.append((bytes(packet), packet.pts, packet.dts, packet.duration))
             self._container.mux(packet)
 
-    def _mux_audio(self, data: bytes, pts: int, dts: int, duration: int) -> None:
+    def _mux_audio(
+        self, data: bytes, pts: int | None, dts: int | None, duration: int | None
+    ) -> None:
+        assert self._audio is not None  # replayed only into a clip with audio
         packet = av.Packet(data)
         packet.pts, packet.dts, packet.duration = pts, dts, duration
         packet.time_base = Fraction(1, SAMPLE_RATE)
