@@ -24,7 +24,7 @@ from render_helpers import (
 )
 
 from nemo_nb._contract import RENDER_QUALITIES
-from nemo_nb.render import QUALITIES, RenderQuality, _encode, _subject, render_draft
+from nemo_nb.render import QUALITIES, RenderQuality, _encode, _pipeline, _subject, render_draft
 
 PORTRAIT = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))  # 512x600
 
@@ -206,3 +206,30 @@ def test_the_next_turns_preview_reuses_the_encoded_music(
     render_draft(d, tmp_path / "c.mp4", resolve=media.resolve, quality="preview")
     assert sum(encoded) == 2 * 48_000
     assert not np.array_equal(decode_audio(tmp_path / "c.mp4"), first)
+
+
+def test_the_next_turns_preview_does_not_decode_the_photo_again(
+    media, tmp_path: Path, monkeypatch
+) -> None:
+    decoded: list[str] = []
+    real = _pipeline.load_picture_region
+
+    def counting(path: Path, *args: object, **kwargs: object) -> object:
+        decoded.append(path.name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(_pipeline, "load_picture_region", counting)
+    src = media.picture("photo.jpg", textured(1200, 1600), quality=90)
+    d = draft(
+        500, [image_segment(src, 500, fx="kenburns")], width=720, height=1280
+    )  # a 360x640 preview
+    render_draft(d, tmp_path / "a.mp4", resolve=media.resolve, quality="preview")
+    d["t"][0]["sg"][0]["m"]["fx"]["speed"] = 2.0  # the next turn
+    render_draft(d, tmp_path / "b.mp4", resolve=media.resolve, quality="preview")
+    assert decoded == ["photo.jpg"]  # once: the next preview reuses it
+    before = decode_frames(tmp_path / "b.mp4", [0])[0]
+
+    media.picture("photo.jpg", textured(1200, 1600, seed=7)[::-1].copy(), quality=90)  # replaced
+    render_draft(d, tmp_path / "c.mp4", resolve=media.resolve, quality="preview")
+    assert decoded == ["photo.jpg", "photo.jpg"]
+    assert mean_abs_diff(decode_frames(tmp_path / "c.mp4", [0])[0], before) > 10
