@@ -89,6 +89,17 @@ def _default_renderer() -> Renderer:
     return render_draft
 
 
+def _warm_up() -> None:
+    """Ready the real renderer while nobody waits (imports, face detector, built-in music): a
+    first preview should not pay for them."""
+    try:
+        from nemo_nb.render import warm_up
+
+        warm_up()
+    except Exception as exc:  # only the first render is slower
+        log.info("could not warm the renderer up: %s: %s", type(exc).__name__, exc)
+
+
 def _says_why(exc: Exception) -> bool:
     """Does the exception already say, in one sentence, what the user should fix?"""
     if isinstance(exc, FileNotFoundError):
@@ -236,6 +247,8 @@ class JobQueue:
         for _ in range(self._n_workers):
             self._start_worker("export")
         self._start_worker("preview")
+        if self._renderer is None:  # the real renderer: make it ready while nobody waits
+            threading.Thread(target=_warm_up, name="nemo-render-warm-up", daemon=True).start()
         self._watchdog = threading.Thread(target=self._watch, name="nemo-render-watchdog",
                                           daemon=True)  # fmt: skip
         self._watchdog.start()

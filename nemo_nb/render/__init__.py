@@ -22,6 +22,8 @@ For callers (the engine's render jobs):
 - Memory does not grow with the clip's length (frames stream through a 3-frame queue); a 1080x1920
   render peaks around 350-400 MB, most of it x264's own buffers. The mixed soundtrack (0.4 MB
   per second) is the only thing held for the whole clip.
+- ``warm_up()`` loads the face detector and makes the built-in music now, so the first render
+  does not wait for them (a server calls it in a low-priority thread as it starts).
 - ``m.width``/``m.height`` in the draft, when both are present, win over ``m.aspect``: tests use
   that to render small.
 - ``quality="preview"`` (:data:`QUALITIES`) renders the same draft at 360 px on the short side
@@ -40,10 +42,11 @@ Imports nothing of nemo_nb but ``_mediatype``, ``_paths`` (the data dir, for tha
 
 from ._encode import QUALITIES, RenderQuality
 from ._errors import RenderCancelled, RenderInputError, RenderResult
-from ._pipeline import render_draft
+from ._pipeline import render_draft, warm_up
 
 __all__ = [
     "render_draft",
+    "warm_up",
     "RenderResult",
     "RenderCancelled",
     "RenderInputError",

@@ -611,6 +611,25 @@ def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threadi
         compositor.close()
 
 
+def warm_up() -> None:
+    """Do now what the first renders would otherwise wait for: load the face detector and make
+    the built-in music (each mood's loop is made once a process; on a busy 2-core machine the
+    four took ~6 s and the detector ~1.5 s, all of it in the way of a first preview).
+
+    Call it in a thread of its own (a server, as it starts): once the imports are done (at the
+    caller's priority, so no other thread waits for an import lock held by a starved one), the
+    thread drops to the lowest priority for the rest.
+    """
+    from . import _subject
+    from ._draft import MOODS
+    from ._music import music_loop
+
+    _subject._detector()
+    lower_thread_priority(19)
+    for mood in MOODS:
+        music_loop(mood)
+
+
 def render_draft(
     draft: dict,
     out_path: str | os.PathLike[str],
@@ -806,4 +825,11 @@ def _encode_frames(
             producer.join(timeout=10)
 
 
-__all__ = ["render_draft", "RenderInputError", "RenderCancelled", "RenderResult", "RenderQuality"]
+__all__ = [
+    "render_draft",
+    "warm_up",
+    "RenderInputError",
+    "RenderCancelled",
+    "RenderResult",
+    "RenderQuality",
+]
