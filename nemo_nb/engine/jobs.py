@@ -89,13 +89,15 @@ def _default_renderer() -> Renderer:
     return render_draft
 
 
-def _warm_up() -> None:
-    """Ready the real renderer while nobody waits (imports, face detector, built-in music): a
-    first preview should not pay for them."""
+def _warm_up(*, music: bool) -> None:
+    """Ready the real renderer, so that a first preview does not wait for it (see
+    :func:`nemo_nb.render.warm_up`); with ``music``, at the lowest priority (a thread of its own)."""
+    if music:
+        lower_thread_priority(19)
     try:
         from nemo_nb.render import warm_up
 
-        warm_up()
+        warm_up(music=music)
     except Exception as exc:  # only the first render is slower
         log.info("could not warm the renderer up: %s: %s", type(exc).__name__, exc)
 
@@ -241,14 +243,19 @@ class JobQueue:
         return self._renderer
 
     def start(self, requeue: Sequence[Job] = ()) -> None:
-        """Start the workers and the watchdog; ``requeue``: pending jobs from before a restart."""
+        """Start the workers and the watchdog; ``requeue``: pending jobs from before a restart.
+        With the real renderer, its imports and face detector are loaded first (the engine
+        serves once this returns) and its music is made in a low-priority thread."""
+        if self._renderer is None:
+            _warm_up(music=False)
+            threading.Thread(
+                target=_warm_up, kwargs={"music": True}, name="nemo-render-warm-up", daemon=True
+            ).start()
         for job in requeue:
             self.submit(job)
         for _ in range(self._n_workers):
             self._start_worker("export")
         self._start_worker("preview")
-        if self._renderer is None:  # the real renderer: make it ready while nobody waits
-            threading.Thread(target=_warm_up, name="nemo-render-warm-up", daemon=True).start()
         self._watchdog = threading.Thread(target=self._watch, name="nemo-render-watchdog",
                                           daemon=True)  # fmt: skip
         self._watchdog.start()

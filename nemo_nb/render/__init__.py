@@ -23,7 +23,8 @@ For callers (the engine's render jobs):
   render peaks around 350-400 MB, most of it x264's own buffers. The mixed soundtrack (0.4 MB
   per second) is the only thing held for the whole clip.
 - ``warm_up()`` loads the face detector and makes the built-in music now, so the first render
-  does not wait for them (a server calls it in a low-priority thread as it starts).
+  does not wait for them (the engine loads the detector before it serves and makes the music in
+  a low-priority thread).
 - ``m.width``/``m.height`` in the draft, when both are present, win over ``m.aspect``: tests use
   that to render small.
 - ``quality="preview"`` (:data:`QUALITIES`) renders the same draft at 360 px on the short side

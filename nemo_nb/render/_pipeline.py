@@ -611,22 +611,21 @@ def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threadi
         compositor.close()
 
 
-def warm_up() -> None:
-    """Do now what the first renders would otherwise wait for: load the face detector and make
-    the built-in music (each mood's loop is made once a process; on a busy 2-core machine the
-    four took ~6 s and the detector ~1.5 s, all of it in the way of a first preview).
+def warm_up(*, music: bool = True) -> None:
+    """Do now what the first renders would otherwise wait for: load the face detector (its
+    import included) and, with ``music``, make the built-in music (each mood's loop is made
+    once a process: ~0.4 s each on a quiet 2-core machine, ~6 s for the four on a busy one).
 
-    Call it in a thread of its own (a server, as it starts): once the imports are done (at the
-    caller's priority, so no other thread waits for an import lock held by a starved one), the
-    thread drops to the lowest priority for the rest.
+    A server loads the detector before it serves (an import in another thread holds the GIL
+    long enough to stall its event loop: 1.4 s once on a busy machine) and makes the music in a
+    low-priority thread (its numpy work stalls the loop at most ~0.2 s).
     """
     from . import _subject
     from ._draft import MOODS
     from ._music import music_loop
 
     _subject._detector()
-    lower_thread_priority(19)
-    for mood in MOODS:
+    for mood in MOODS if music else ():
         music_loop(mood)
 
 
