@@ -34,12 +34,13 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nemo_nb._contract import PREVIEW, RENDER_QUALITIES
 from nemo_nb._mediatype import sniff_file
 from nemo_nb._version import __version__
 from nemo_nb.engine import _sse
 from nemo_nb.engine.agent import AgentReply, MediaRef
 from nemo_nb.engine.export import DraftRefused, check_export
-from nemo_nb.engine.jobs import JobQueue, Renderer
+from nemo_nb.engine.jobs import PREVIEW_RETRY_AFTER_S, PREVIEWS_PER_USER, JobQueue, Renderer
 from nemo_nb.engine.limits import (
     MAX_WAITING_EXPORTS,
     QUEUE_FULL_RETRY_AFTER_S,
@@ -712,7 +713,38 @@ def _missing_attribution(request: Request) -> JSONResponse | None:
     )
 
 
+def _output_quality(body: dict[str, Any]) -> str | JSONResponse:
+    """``output.quality`` of an export request ("high" when absent), or the refusal to send."""
+    output = body.get("output")
+    if output is None:
+        return "high"
+    if not isinstance(output, dict):
+        return render_fail(
+            400, "The render's “output” must be an object, e.g. {“quality”: “high”}."
+        )
+    quality = output.get("quality", "high")
+    if quality not in RENDER_QUALITIES:
+        named = json.dumps(quality)[:40]
+        return render_fail(
+            400,
+            f"The output quality {named} is not one this engine renders; "
+            f"use {' or '.join(f'“{q}”' for q in RENDER_QUALITIES)}.",
+        )
+    return str(quality)
+
+
+def _previews_full() -> JSONResponse:
+    response = render_fail(
+        429,
+        f"You have {PREVIEWS_PER_USER} previews waiting already; ask again once one is ready.",
+    )
+    response.headers["Retry-After"] = str(PREVIEW_RETRY_AFTER_S)
+    return response
+
+
 async def render_submit(request: Request) -> JSONResponse:
+    """Queue an export (``output.quality`` "high") or, an engine extension, a preview ("preview":
+    the same draft small and fast, in a lane of its own; docs/contract.md §3)."""
     e = _engine(request)
     refused = _missing_attribution(request)
     if refused is not None:
@@ -724,6 +756,9 @@ async def render_submit(request: Request) -> JSONResponse:
     job_id = str(body.get("id") or f"render_{uuid.uuid4().hex}")
     if not _JOB_ID.match(job_id):
         return render_fail(400, "A render id may use only letters, digits, “_”, “-” and “.”.")
+    quality = _output_quality(body)
+    if isinstance(quality, JSONResponse):
+        return quality
     sid = _pick(body, "sessionId", "session_id")
     if sid is not None and e.store.session(str(sid), user.user_id) is None:
         return render_fail(404, f"Session {sid} was not found; create a new session.")
@@ -738,9 +773,12 @@ async def render_submit(request: Request) -> JSONResponse:
         checked = await asyncio.to_thread(check_export, draft)
     except DraftRefused as refused:
         return render_fail(400, str(refused))
-    # From here to submit nothing awaits, so concurrent exports cannot pass the cap together.
-    waiting = e.jobs.waiting(user.user_id)
-    if waiting >= MAX_WAITING_EXPORTS:
+    session_id = str(sid) if sid is not None else None
+    # From here to submit nothing awaits, so concurrent requests cannot pass a cap together.
+    if quality == PREVIEW:
+        if e.jobs.previews_in_the_way(user.user_id, session_id) >= PREVIEWS_PER_USER:
+            return _previews_full()
+    elif (waiting := e.jobs.waiting(user.user_id)) >= MAX_WAITING_EXPORTS:
         full = render_fail(
             429,
             f"You already have {waiting} exports waiting to render, the most one person may "
@@ -749,7 +787,7 @@ async def render_submit(request: Request) -> JSONResponse:
         full.headers["Retry-After"] = str(QUEUE_FULL_RETRY_AFTER_S)
         return full
     job = e.store.add_job(
-        job_id, user.user_id, str(sid) if sid is not None else None, checked.draft, checked.notes
+        job_id, user.user_id, session_id, checked.draft, checked.notes, quality=quality
     )
     if job is None:
         return render_fail(409, f"A render with id {job_id} already exists; pick a new id.")

@@ -24,15 +24,23 @@ For callers (the engine's render jobs):
 - Memory does not grow with the clip's length (frames stream through a 3-frame queue); a 1080x1920
   render peaks around 350-400 MB, most of it x264's own buffers. The mixed soundtrack (0.4 MB
   per second) is the only thing held for the whole clip.
+- ``warm_up()`` loads the face detector and makes the built-in music now, so the first render
+  does not wait for them (the engine loads the detector before it serves and makes the music in
+  a low-priority thread).
 - ``m.width``/``m.height`` in the draft, when both are present, win over ``m.aspect``: tests use
   that to render small.
+- ``quality="preview"`` (:data:`QUALITIES`) renders the same draft at 360 px on the short side
+  (360x640 for 9:16), 30 fps, x264 superfast, music included: the export's picture scaled down
+  (the same subject, crop and motion), several times faster. A :class:`RenderQuality` of one's own
+  sets the frame size and encoder settings directly.
 
 - Pictures with a subject (a face, or a clear object) get subject-aware motion: the analysis runs
   once per picture (well under a second at reduced size) and is cached by content hash under
   ``<data dir>/cache/subjects`` (``NEMO_NB_SUBJECT_CACHE`` overrides it). A picture without one
   moves whole, and ``RenderResult.notes`` says why in one sentence per picture.
 
-Imports nothing of nemo_nb but ``_mediatype`` and ``_paths`` (the data dir, for that cache).
+Imports nothing of nemo_nb but ``_mediatype``, ``_paths`` (the data dir, for that cache) and
+``_threads``.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -40,18 +48,35 @@ from typing import TYPE_CHECKING, Any
 from ._draft import check_draft
 from ._errors import RenderCancelled, RenderInputError, RenderResult
 
-__all__ = ["render_draft", "check_draft", "RenderResult", "RenderCancelled", "RenderInputError"]
+__all__ = [
+    "render_draft",
+    "warm_up",
+    "check_draft",
+    "RenderResult",
+    "RenderCancelled",
+    "RenderInputError",
+    "RenderQuality",
+    "QUALITIES",
+]
+
+# The pipeline (numpy, OpenCV, PyAV: about a second) loads on first use, so that checking a draft
+# (the engine, before it queues an export) does not wait for it.
+_LAZY = {
+    "render_draft": "._pipeline",
+    "warm_up": "._pipeline",
+    "RenderQuality": "._encode",
+    "QUALITIES": "._encode",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The pipeline (numpy, OpenCV, PyAV: about a second) loads on first use, so that checking a
-    # draft (the engine, before it queues an export) does not wait for it.
-    if name == "render_draft":
-        from ._pipeline import render_draft
+    if name in _LAZY:
+        import importlib
 
-        return render_draft
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'nemo_nb.render' has no attribute {name!r}")
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._pipeline import render_draft
+    from ._encode import QUALITIES, RenderQuality
+    from ._pipeline import render_draft, warm_up
