@@ -506,6 +506,7 @@ class Store:
         session_id: str | None,
         draft: dict,
         notes: Sequence[str] = (),
+        *,
         quality: str = "high",
     ) -> Job | None:
         """A new pending job, or ``None`` if this user already has one with that id. ``notes``:
