@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from nemo_nb._language import prompt_language
 from nemo_nb.engine._agent_lexicon import LEXICON, STOPWORDS
@@ -26,15 +26,25 @@ __all__ = ["Clause", "Reading", "Sym", "Token", "read"]
 QUOTE_MAX = 200  # longest quoted text, characters
 TEXT_MAX_TOKENS = 16  # longest unquoted text (words; Chinese: characters count 1/2)
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+#: Punctuation kept as tokens (clause ends, and what phrases use: "9:16", "20%", "b&w", "#2");
+#: any other mark is dropped, so a page of stray quote marks costs nothing.
+_PUNCT = ",;.!?、\n:%#&/+，。；！？：％"
 _TOKEN_RE = re.compile(
-    rf"(\d+(?:\.\d+)?)|([{_CJK}])|([^\W\d_{_CJK}]+(?:'[^\W\d_{_CJK}]+)*)|(\n)|([^\s\-–—])"
+    rf"(\d+(?:\.\d+)?)|([{_CJK}])|([^\W\d_{_CJK}]+(?:'[^\W\d_{_CJK}]+)*)|(\n)|([{_PUNCT}])"
 )
 #: Punctuation that always ends a clause (full-width forms are folded to these first).
 _HARD_PUNCT = frozenset(",;.!?、\n")
 _FOLD = str.maketrans("，。；！？：％’‘", ",.;!?:%''")
-_QUOTE_PAIRS = {'"': '"', "“": "”", "「": "」", "『": "』", "‘": "’", "«": "»", "《": "》", "'": "'"}
-_QUOTE_OPEN = re.compile("[\"“「『‘«《']")
-_APOSTROPHE_CLOSE = re.compile(r"'(?![^\W_])")  # a closing ' is not followed by a letter
+#: Quoted text, at most QUOTE_MAX characters on one line (bounded: linear on any input). A
+#: single quote opens only at the start of a word and closes only at its end ("don't").
+_QUOTED = re.compile(
+    "|".join(
+        f"{re.escape(o)}([^{re.escape(c)}\n]{{1,{QUOTE_MAX}}}){re.escape(c)}"
+        for o, c in (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("‘", "’"), ("«", "»"),
+                     ("《", "》"))
+    )
+    + f"|(?<![^\\W_])'([^'\n]{{1,{QUOTE_MAX}}}?)'(?![^\\W_])"
+)
 
 _NUM_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -50,8 +60,7 @@ _CN_NUMERALS = frozenset("零一二两三四五六七八九十百")
 _CN_UNITS = frozenset("秒次遍分张个倍段幅小帧毫%")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "word" | "num" | "cjk" | "quote" | "punct"
     key: str  # what the vocabulary matches: lower-cased word, digits, character, folded punct
     start: int  # span in the message
@@ -60,21 +69,33 @@ class Token:
     num: float | None = None
 
 
-@dataclass
 class Sym:
     """A phrase found in the message: its meanings ``(category, value)`` and its token span."""
 
-    meanings: list[tuple[str, Any]]
-    i: int
-    j: int  # exclusive
-    text: str  # as typed
-    nums: list[float] = field(default_factory=list)  # the numbers matched by "#"
+    __slots__ = ("meanings", "i", "j", "text", "nums", "cats", "first")
+
+    def __init__(
+        self,
+        meanings: list[tuple[str, Any]],
+        i: int,
+        j: int,  # exclusive
+        text: str,  # as typed
+        nums: list[float] | None = None,  # the numbers matched by "#"
+    ) -> None:
+        self.meanings = meanings
+        self.i, self.j, self.text = i, j, text
+        self.nums = nums or []
+        self.cats = frozenset(c for c, _ in meanings)
+        self.first = dict(reversed(meanings))  # category -> its first value
 
     def has(self, cat: str) -> bool:
-        return any(c == cat for c, _ in self.meanings)
+        return cat in self.cats
 
     def value(self, cat: str) -> Any:
-        return next(v for c, v in self.meanings if c == cat)
+        return self.first[cat]
+
+    def __repr__(self) -> str:
+        return f"Sym({self.text!r}, {self.meanings})"
 
 
 @dataclass
@@ -148,28 +169,12 @@ def _build_trie() -> tuple[_Trie, int]:
 
 
 def _quotes(text: str) -> list[tuple[int, int, str]]:
-    """Quoted spans ``(start, end, content)``; an apostrophe inside a word opens nothing."""
-    out: list[tuple[int, int, str]] = []
-    pos = 0
-    for m in _QUOTE_OPEN.finditer(text):
-        i = m.start()
-        if i < pos:
-            continue
-        c = text[i]
-        limit = min(len(text), i + 1 + QUOTE_MAX)
-        if c == "'":
-            if i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_"):
-                continue  # don't, it's
-            close = _APOSTROPHE_CLOSE.search(text, i + 1, limit)
-            j = close.start() if close else -1
-        else:
-            j = text.find(_QUOTE_PAIRS[c], i + 1, limit)
-        if j == -1:
-            continue
-        content = text[i + 1 : j].strip()
-        if content and "\n" not in content:
-            out.append((i, j + 1, content))
-            pos = j + 1
+    """Quoted spans ``(start, end, content)``."""
+    out = []
+    for m in _QUOTED.finditer(text):
+        content = next(g for g in m.groups() if g is not None).strip()
+        if content:
+            out.append((m.start(), m.end(), content))
     return out
 
 
@@ -178,19 +183,17 @@ def _tokens(text: str, quotes: list[tuple[int, int, str]] | None = None) -> list
     at = 0
     for qs, qe, content in [*(quotes or []), (len(text), len(text), "")]:
         for m in _TOKEN_RE.finditer(text, at, qs):
-            num, cjk, word, newline, other = m.groups()
-            s, e = m.span()
-            if num is not None:
-                out.append(Token("num", num, s, e, num, float(num)))
-            elif cjk is not None:
-                out.append(Token("cjk", cjk, s, e, cjk))
-            elif word is not None:
-                key = word.lower().translate(_FOLD)
-                out.append(Token("word", key, s, e, word, _NUM_WORDS.get(key)))
-            elif newline is not None:
-                out.append(Token("punct", "\n", s, e, newline))
+            group, got = m.lastindex, m.group()
+            s, e = m.start(), m.end()
+            if group == 3:
+                key = got.lower()
+                out.append(Token("word", key, s, e, got, _NUM_WORDS.get(key)))
+            elif group == 2:
+                out.append(Token("cjk", got, s, e, got))
+            elif group == 1:
+                out.append(Token("num", got, s, e, got, float(got)))
             else:
-                out.append(Token("punct", other.translate(_FOLD), s, e, other))
+                out.append(Token("punct", got.translate(_FOLD), s, e, got))
         if qs < qe:
             out.append(Token("quote", '"', qs, qe, content))
         at = qe
@@ -289,6 +292,9 @@ def _match(text: str, tokens: list[Token]) -> list[Sym]:
             syms.append(Sym([("sep", "hard")], i, i + 1, t.text))
             i += 1
             continue
+        if t.key not in _TRIE and (t.num is None or "#" not in _TRIE):
+            i += 1
+            continue
         found = _longest(tokens, i, _TRIE, 0)
         if found is None or found[0] == i:
             i += 1
@@ -342,10 +348,11 @@ def _captures(text: str, tokens: list[Token], syms: list[Sym]) -> list[Sym]:
         end = _text_end(tokens, syms, by_start, j)
         if end is None:
             s.meanings = [("intro_long", kind)]  # too long to be sure where it ends
+            s.cats, s.first = frozenset(("intro_long",)), {"intro_long": kind}
             continue
         if end <= j:
             continue
-        inside = [x for x in syms if j <= x.i < end]
+        inside = [syms[by_start[x]] for x in range(j, end) if x in by_start]
         if kind is None and (
             any(c in _BLOCKING for x in inside for c, _ in x.meanings)
             or all(t.key in STOPWORDS["en"] for t in tokens[j:end])
@@ -390,9 +397,9 @@ def _goes_on(syms: list[Sym], at: int) -> bool:
     """Whether the request goes on after the soft separator ``syms[at]`` ("and make it square"),
     rather than the text ("Salt and Pepper"): the next clause asks for something."""
     for s in syms[at + 1 :]:
-        if s.has("sep") and s.value("sep") == "hard":
-            return False
-        if _content(s) and not s.has("quote") and not s.has("sep"):
+        if s.has("sep"):
+            return False  # "Salt and Pepper and make it bounce": only up to the next "and"
+        if _content(s) and not s.has("quote"):
             return True
     return False
 
@@ -409,9 +416,11 @@ def _capture_before(text: str, tokens: list[Token], out: list[Sym], s: Sym) -> N
         j += 1
     if j >= s.i:
         return
-    out[:] = [x for x in out if not (j <= x.i < s.i)]
+    out.pop()  # s itself, put back after the text
+    while out and out[-1].i >= j:
+        out.pop()
     captured = text[tokens[j].start : tokens[s.i - 1].end].strip()
-    out.insert(len(out) - 1, Sym([("quote", s.value("as_text"))], j, s.i, captured))
+    out += [Sym([("quote", s.value("as_text"))], j, s.i, captured), s]
 
 
 # --- clauses -----------------------------------------------------------------------------------

@@ -144,7 +144,8 @@ EN: Vocabulary = {
         "(look|looks) like (it's|it is) alive, make it alive": ("alive", None),
         "move a little, move a bit, move slightly, move just a little, move just a bit, "
         "moving a little, moves a little, move a tiny bit, subtle movement, subtle motion, "
-        "a little movement, a little motion": ("alive", None),
+        "a little movement, a little motion, make (it|them|this|these) move (a little|a bit|"
+        "slightly|just a little|just a bit|a tiny bit)": ("alive", None),
         "ken burns, ken burns effect, zoom, zooms, zooming, zoomed, zoom effect": (
             "kenburns",
             None,
@@ -190,7 +191,9 @@ EN: Vocabulary = {
         "(strength|intensity|amount|amplitude) [to|at|of] # [%|percent], "
         "# (%|percent) (strength|intensity)": ("set", "#"),
         "subtle, subtly, gentle, gently, soft, softly, slight, slightly moving, light, mild, "
-        "delicate, tiny, calm, calmly": ("abs", 0.25),
+        "delicate, tiny, calm, calmly, move a little, move a bit, move slightly, "
+        "make (it|them|this|these) move (a little|a bit|slightly|just a little|just a bit|"
+        "a tiny bit)": ("abs", 0.25),
         "strong, strongly, intense, intensely, extreme, extremely, dramatic, dramatically, "
         "exaggerated, wild, wildly, crazy, heavy, bold": ("abs", 0.8),
     },
@@ -278,6 +281,7 @@ EN: Vocabulary = {
         "snapchat, douyin": ("Snapchat", "9:16"),
         "youtube, you tube": ("YouTube", "16:9"),
         "instagram feed, instagram post, instagram posts, ig post": ("Instagram", "1:1"),
+        "instagram, insta, ig, facebook, twitter, x, whatsapp, wechat": ("social media", None),
     },
     "post": {
         "post, posts, posting, post it, share, shares, sharing, share it, publish, publishing, "
@@ -373,6 +377,7 @@ EN: Vocabulary = {
         "background audio, background track, background song, audio, track, backing track, "
         "sound track, some sound": None,
         "beat, beats, a beat, some beats, a groove": "upbeat",
+        "music [to|at|of] # (%|percent), (some|background) music at # (%|percent)": None,
     },
     "mood": {
         "lofi, lo fi, chill, chillhop, chilled, chill hop, lo fi hip hop, lofi hip hop": (
@@ -408,6 +413,7 @@ EN: Vocabulary = {
         "turn the (music|volume|sound) down, reduce the volume, decrease the volume, "
         "music down, volume down, too loud, less loud, less volume, turn it down": ("step", -1),
         "(volume|music volume|music) [to|at|of] # (%|percent), # (%|percent) volume, "
+        "(some|background) music at # (%|percent), "
         "volume [to|at|of] #": ("set", "#"),
         "mute, mute the (music|audio|sound), silence the music, no sound, silent, "
         "silence": "mute",
@@ -522,7 +528,7 @@ ZH: Vocabulary = {
         "几乎看不出, 几乎看不出来, 若有若无, 隐约": ("set", 0.1),
         "最强, 最大强度, 最大": ("set", 1.0),
         "强度 [为|到|调到|设为|改成] # [%]": ("set", "#"),
-        "轻微, 柔和, 轻柔, 微微, 轻轻, 温和": ("abs", 0.25),
+        "轻微, 柔和, 轻柔, 微微, 轻轻, 温和, 稍微动一下, 微微动, 轻轻动": ("abs", 0.25),
         "强烈, 剧烈, 夸张, 猛烈": ("abs", 0.8),
     },
     "size": {"大一点, 大些, 变大, 更大, 加大, 放大": 1, "小一点, 小些, 变小, 更小, 缩小": -1},
@@ -563,6 +569,7 @@ ZH: Vocabulary = {
         "小红书": ("小红书", "9:16"),
         "视频号": ("视频号", "9:16"),
         "b站, 哔哩哔哩": ("B站", "16:9"),
+        "朋友圈, 微信, 微博": ("朋友圈", None),
     },
     "post": {"发布, 发到, 分享到, 上传到, 发布到, 发给, 分享": None},
     "filler": {"社交媒体, 静态": None},

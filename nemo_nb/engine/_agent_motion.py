@@ -118,7 +118,11 @@ class MotionEdits(EditorState):
                 args["effects"] = [kind for kind, _ in combos[0]]
             self.calls.append(ToolCall("apply_motion", args))
             now = [(str(fx.get("type")), None) for fx in fx_items(segs[targets[0]])]
-            self.quietly("did_effects", effect=fx_names(now, self.lang))
+            if len(targets) < len(segs):  # "the second photo bounces"
+                which = ", ".join(str(j + 1) for j in targets)
+                self.quietly("did_effects_on", n=which, effect=fx_names(now, self.lang))
+            else:
+                self.quietly("did_effects", effect=fx_names(now, self.lang))
 
     def set_effects(self) -> None:
         p = self.p
@@ -126,6 +130,11 @@ class MotionEdits(EditorState):
             self._apply_fx([("none", None)], remove=True)  # "remove the (bounce) effect"
             self.say("removed", what="effect", what_zh=REMOVE_WHAT["effect"])
             return
+        segs = self.segs()
+        there = {str(fx.get("type")) for j in self.targets() for fx in fx_items(segs[j])}
+        missing = [(k, None) for k in p.tweak_effects if k not in there]
+        if missing and not self.created:  # "make the bounce faster" when nothing bounces yet
+            self._apply_fx(missing, p.targets)
         for op in p.effect_ops:  # one per clause: "the second photo bounces, the third sways"
             effects = [e for e in op.effects if e[0] != "none"]
             if effects and not (self.created and not op.targets):  # a build applied those

@@ -25,6 +25,11 @@ __all__ = ["EffectOp", "Plan", "Refusal", "TextOp", "parse", "MAX_TEXTS"]
 MAX_TEXTS = 6
 #: Clauses not understood that a reply names one by one (the rest are counted).
 MAX_UNKNOWN_NAMED = 2
+#: Sentences about other parts not done (a message of many is answered in a few lines).
+MAX_REFUSALS = 8
+#: Parts (clauses) of one message that are read, and phrases of one part: beyond these a
+#: message is not a request but a document, and the reply says the rest was not read.
+MAX_CLAUSES, MAX_PHRASES = 50, 60
 
 Combo = list[tuple[str, str | None]]
 
@@ -156,8 +161,14 @@ class Plan:
         ).understood()
 
     def refuse(self, key: str, **kw: Any) -> None:
-        if all((r.key, r.kw) != (key, kw) for r in self.refusals):
+        if any((r.key, r.kw) == (key, kw) for r in self.refusals):
+            return
+        if len(self.refusals) < MAX_REFUSALS:
             self.refusals.append(Refusal(key, kw))
+        elif self.refusals[-1].key == "more_not_done":
+            self.refusals[-1].kw["n"] += 1
+        else:
+            self.refusals.append(Refusal("more_not_done", {"n": 1}))
 
 
 #: Categories whose phrases belong to a subject, for phrases with several meanings.
@@ -169,6 +180,9 @@ _FAMILY = {
 #: A clause made only of these keeps the subject of the clause before it ("… and bigger").
 _MODIFIERS = {"size", "soft", "color", "pos", "mag", "strength", "speed", "volume", "count",
               "moreless", "duration", "change", "stop", "new", "add"}  # fmt: skip
+#: What a removal can be about, alone in a clause after "and".
+_OBJECTS = {"title", "text", "music", "effect", "effect_noun", "transition", "clip", "ordinal",
+            "src", "count", "mood", "upload_music"}  # fmt: skip
 _SPEED_STEP = {0.5: 1.1, 1.0: 1.25, 2.0: 1.6}
 _DUR_STEP = {0.5: 0.1, 1.0: 0.25, 2.0: 0.5}
 _TR_STEP = {0.5: 1.25, 1.0: 1.5, 2.0: 2.0}
@@ -197,9 +211,14 @@ def parse(message: str) -> Plan:
     if any(s.has("thanks") for s in syms) and not content and not unknown:
         planner.p.thanks = True
         return planner.p
-    for clause in reading.clauses:
+    read_part = reading.clauses[:MAX_CLAUSES]
+    for clause in read_part:
         planner.clause(clause)
-    planner.finish(syms)
+    unread = [c.syms[MAX_PHRASES].text for c in read_part if len(c.syms) > MAX_PHRASES]
+    unread += [c.text for c in reading.clauses[MAX_CLAUSES : MAX_CLAUSES + 1]]
+    if unread:
+        planner.p.refuse("too_long", n=MAX_CLAUSES, what=_short(unread[0]))
+    planner.finish([s for c in read_part for s in c.syms])
     return planner.p
 
 
@@ -219,6 +238,8 @@ class _Planner:
         self.p = plan
         self.subject: str | None = None  # of the clause before
         self.targets: list[int] = []  # the photos the clause before was about
+        self.ordinals = False  # an earlier clause named photos: "the second photo …, the third …"
+        self.removing = False  # the clause before removed something: "remove the title and the music"
         self.text_kind: str | None = None  # the kind of the last text asked for
         self.unknown_count = 0
 
@@ -230,24 +251,29 @@ class _Planner:
         cats = {cat for s in c.syms for cat, _ in s.meanings}
         subject = self._subject(c, cats)
         meanings = []
-        for s in c.syms:
+        for si, s in enumerate(c.syms[:MAX_PHRASES]):
             chosen = self._meanings(s, subject)
-            meanings += [(s, cat, val) for cat, val in chosen]
+            meanings += [(s, cat, val, si) for cat, val in chosen]
             if not chosen:
                 c.unknown.append(s.text)  # "make it happy": a mood, but of no music
-        has = {cat for _, cat, _ in meanings}
-        mag = next((val for _, cat, val in meanings if cat == "mag"), 1.0)
+        has = {m[1] for m in meanings}
+        mag = next((m[2] for m in meanings if m[1] == "mag"), 1.0)
         targets = self._targets(c, has, meanings)
         if not targets and c.joined == "soft" and has & {"effect", "strength", "speed"}:
             if not any(t.key in ("all", "every", "them", "others", "所有") for t in c.tokens):
                 targets = list(self.targets)  # "make the second photo jiggle and bounce"
         remove = "remove" in has
+        if not remove and self.removing and c.joined == "soft" and has and has <= _OBJECTS:
+            has.add("remove")  # "… and the music": the same verb
+            remove = True
         effects: Combo = []
-        for k, (s, cat, val) in enumerate(meanings):
+        for s, cat, val, si in meanings:
             handler = getattr(self, "_" + cat, None)
             if handler is not None:
-                handler(s, val, c=c, k=k, meanings=meanings, has=has, subject=subject, mag=mag,
-                        targets=targets, effects=effects, remove=remove)  # fmt: skip
+                handler(s, val, c=c, si=si, meanings=meanings, has=has, subject=subject,
+                        mag=mag, targets=targets, effects=effects, remove=remove)  # fmt: skip
+        if "song" in has:
+            self._songs(c)
         if remove:
             self._removal(c, has, meanings, targets)
         if effects:
@@ -265,6 +291,8 @@ class _Planner:
             self._unknown(c)
         self.subject = subject if subject else (self.subject if self._modifiers_only(cats) else None)
         self.targets = targets
+        self.ordinals = self.ordinals or bool(targets)
+        self.removing = remove
 
     def _subject(self, c: Clause, cats: set[str]) -> str | None:
         if cats & {"transition", "tr_type"}:
@@ -301,14 +329,14 @@ class _Planner:
         # "happy", "calm": a mood only when the clause speaks of music
         return [(c, v) for c, v in meanings if not (c == "mood" and not v[2] and subject != "music")]
 
-    def _targets(self, c: Clause, has: set[str], meanings: list[tuple[Sym, str, Any]]) -> list[int]:
+    def _targets(self, c: Clause, has: set[str], meanings: list[Any]) -> list[int]:
         out: list[int] = []
         clip = bool(has & {"clip", "src"})
-        for s, cat, val in meanings:
+        for s, cat, val, _ in meanings:
             if cat != "ordinal":
                 continue
             photo_phrase = len(s.nums) > 0 or " " in s.text.strip() or not s.text.isascii()
-            if clip or photo_phrase:
+            if clip or photo_phrase or self.ordinals:
                 index = int(s.nums[-1]) - 1 if val == "#" and s.nums else int(val)
                 if index not in out:
                     out.append(index)
@@ -333,17 +361,19 @@ class _Planner:
 
     # --- the meanings (one method per category; unknown categories mean nothing) ----------
 
-    def _effect(self, s: Sym, val: Any, *, c: Clause, k: int, meanings: list, has: set[str],
-                remove: bool, effects: Combo, **_: Any) -> None:  # fmt: skip
+    def _effect(self, s: Sym, val: Any, *, c: Clause, si: int, has: set[str], remove: bool,
+                effects: Combo, **_: Any) -> None:  # fmt: skip
         p = self.p
         kind, direction = val
         if remove:
             return  # the removal reads it
-        if self._negated(c, s):
+        if self._negated(c, s, si):
             return  # "instead of sway", "change bounce to jiggle"
-        near = _neighbours(c, s, "moreless")
+        near = _neighbours(c, si, "moreless")
         tweak = has & {"strength", "speed", "moreless", "soft", "size"}
-        if near or (tweak and self._after_determiner(c, s)):
+        follows = _neighbours(c, si, "strength") + _neighbours(c, si, "speed")
+        chinese = not s.text.isascii() and any(x.i == s.j for x in follows)  # "抖动强度减半"
+        if near or chinese or (tweak and self._after_determiner(c, s)):
             if kind not in p.tweak_effects:
                 p.tweak_effects.append(kind)  # "less bounce", "make the bounce softer"
             return
@@ -360,9 +390,8 @@ class _Planner:
         return k > 0 and c.tokens[k - 1].key in _DETERMINERS
 
     @staticmethod
-    def _negated(c: Clause, s: Sym) -> bool:
-        k = c.syms.index(s)
-        prev = c.syms[k - 1] if k else None
+    def _negated(c: Clause, s: Sym, si: int) -> bool:
+        prev = c.syms[si - 1] if si else None
         if prev is not None and prev.has("neg"):
             return True
         # "change bounce to jiggle", "switch the sway for a pulse"
@@ -389,11 +418,11 @@ class _Planner:
             p.strength_abs = amount
             p.strength_abs_step = (-1 if amount < 0.5 else 1) * mag
 
-    def _moreless(self, s: Sym, val: Any, *, c: Clause, k: int, meanings: list, mag: float,
-                  **_: Any) -> None:  # fmt: skip
+    def _moreless(self, s: Sym, val: Any, *, c: Clause, si: int, mag: float, **_: Any) -> None:
         """A bare "more"/"less": only next to an effect ("more jiggle") or ending the clause."""
-        near = _neighbours(c, s, "effect")
-        last = c.syms[-1] is s or all(x.has("stop") for x in c.syms[c.syms.index(s) + 1 :])
+        near = _neighbours(c, si, "effect")
+        n = len(c.syms)
+        last = si == n - 1 or (si == n - 2 and c.syms[-1].has("stop"))  # "more please"
         if near or last:
             self.p.strength_step = val * mag
 
@@ -486,7 +515,7 @@ class _Planner:
         name, aspect = val
         if "post" in has:
             self.p.refuse("post", where=name)
-        else:
+        elif aspect:
             self.p.aspect = aspect  # "for TikTok": its shape
 
     def _post(self, s: Sym, val: Any, *, has: set[str], **_: Any) -> None:
@@ -517,21 +546,19 @@ class _Planner:
         if subject == "music":
             p.refuse("song", what=_short(s.text))  # "play 'Happy' by Pharrell"
             return
-        kind = self._text_kind(s, c, meanings)
-        change = "change" in has or any(
-            cat == "intro" and v[1] for _, cat, v in meanings
-        )
-        pos = next((v for _, cat, v in meanings if cat == "pos"), None)
-        color = next((v for _, cat, v in meanings if cat == "color"), None)
         if len(p.texts) >= MAX_TEXTS:
             p.refuse("capped_texts", n=MAX_TEXTS)
             return
+        kind = self._text_kind(s, c, meanings)
+        change = "change" in has or any(m[1] == "intro" and m[2][1] for m in meanings)
+        pos = next((m[2] for m in meanings if m[1] == "pos"), None)
+        color = next((m[2] for m in meanings if m[1] == "color"), None)
         p.texts.append(TextOp(kind, s.text, change, pos, color))
         self.text_kind = kind
 
     def _text_kind(self, s: Sym, c: Clause, meanings: list) -> str:
         """title or text: the intro's noun, else the nearest noun, else the text before's."""
-        for _, cat, v in meanings:
+        for _, cat, v, _ in meanings:
             if cat == "intro" and v[0]:
                 return str(v[0])
             if cat == "as_text":
@@ -625,8 +652,12 @@ class _Planner:
             return  # what it already is
         self.p.refuse("unsupported_" + kind, what=_short(s.text))
 
-    def _song(self, s: Sym, val: Any, *, c: Clause, **_: Any) -> None:
-        self.p.refuse("song", what=_short(c.text))
+    def _songs(self, c: Clause) -> None:
+        """ "add Shape of You by Ed Sheeran": the words from the first name to the last."""
+        songs = [x for x in c.syms if x.has("song")]
+        first, last = c.tokens[c.at(songs[0])], c.tokens[c.at(songs[-1]) + songs[-1].j - songs[-1].i - 1]
+        whole = c.text[first.start - c.tokens[0].start : last.end - c.tokens[0].start]
+        self.p.refuse("song", what=_short(whole.removeprefix("a song by ").strip()))
 
     def _filler(self, s: Sym, val: Any, **_: Any) -> None:
         return None  # understood, nothing to do
@@ -636,9 +667,9 @@ class _Planner:
     def _removal(self, c: Clause, has: set[str], meanings: list, targets: list[int]) -> None:
         p = self.p
         before = (list(p.removes), list(p.remove_segments))
-        vals = [v for _, cat, v in meanings if cat == "remove"]
+        vals = [m[2] for m in meanings if m[1] == "remove"]
         if has & {"title", "intro"} and any(
-            cat == "title" or (cat == "intro" and v[0] == "title") for _, cat, v in meanings
+            cat == "title" or (cat == "intro" and v[0] == "title") for _, cat, v, _ in meanings
         ):
             p.removes.append("title")
         if "text" in has:
@@ -646,7 +677,7 @@ class _Planner:
             p.removes.append("alltext" if everything else "text")
         if has & {"music", "mood", "upload_music"} and "music" not in p.removes:
             p.removes.append("music")
-        kinds = [v[0] for _, cat, v in meanings if cat == "effect"]
+        kinds = [m[2][0] for m in meanings if m[1] == "effect"]
         if kinds or "effect_noun" in has or "effect" in vals:
             p.removes.append("effect")  # "remove the bounce", "stop the motion"
             p.remove_effects = kinds
@@ -655,8 +686,8 @@ class _Planner:
             p.remove_segments += targets  # "delete the second photo"
         if has & {"transition", "tr_type", "tr_word"}:
             p.transition = "none"
-        bare = all(s.text.lower() in ("no", "not", "stop", "without") for s, cat, _ in meanings
-                   if cat == "remove")  # fmt: skip
+        bare = all(m[0].text.lower() in ("no", "not", "stop", "without") for m in meanings
+                   if m[1] == "remove")  # fmt: skip
         unchanged = before == (p.removes, p.remove_segments)
         other = {"unsupported", "fit", "duration", "speed", "transition", "tr_type", "tr_word",
                  "volume", "loop", "loops", "strength", "effect_noun"}  # fmt: skip
@@ -674,7 +705,7 @@ class _Planner:
         ):
             p.create = True
         counts = [v for s in syms for c, v in s.meanings if c in ("count", "src") and v]
-        if "many" in counts:
+        if "many" in counts or any(op.targets for op in p.effect_ops):  # "the second photo"
             p.plural = True
         elif "one" in counts:
             p.plural = False
@@ -695,10 +726,10 @@ class _Planner:
             p.text_target = p.texts[0].kind
 
 
-def _neighbours(c: Clause, s: Sym, cat: str) -> list[Sym]:
-    """The phrases right before and after ``s`` in its clause that have meaning ``cat``."""
-    k = c.syms.index(s)
-    return [x for x in c.syms[max(0, k - 1) : k + 2] if x is not s and x.has(cat)]
+def _neighbours(c: Clause, si: int, cat: str) -> list[Sym]:
+    """The phrases right before and after ``c.syms[si]`` that have meaning ``cat``."""
+    return [x for k, x in enumerate(c.syms[max(0, si - 1) : si + 2], max(0, si - 1))
+            if k != si and x.has(cat)]  # fmt: skip
 
 
 def _snapshot(p: Plan) -> tuple[Any, ...]:

@@ -130,6 +130,7 @@ MSG: dict[str, tuple[str, str]] = {
     "did_loops": ("The motion now loops {n} times.", "动效现在循环 {n} 次。"),
     "did_aspect": ("The video is now {aspect}.", "画面比例现在是 {aspect}。"),
     "did_effects": ("The motion is now {effect}.", "动效现在是{effect}。"),
+    "did_effects_on": ("Photo {n} now has {effect}.", "第 {n} 张照片现在是{effect}。"),
     "did_transition": ("Transitions are now {tr} ({secs} s).", "转场现在是{tr}（{secs} 秒）。"),
     "did_no_transition": ("Removed the transitions.", "已去掉转场。"),
     "did_text_style": ("Restyled the {what}.", "已调整{what_zh}的样式。"),
@@ -194,6 +195,10 @@ MSG: dict[str, tuple[str, str]] = {
     "unknown": ("I didn't understand “{what}”; ask for it in other words, or say “help”.",
                 "我没听懂“{what}”；可以换个说法，或发送“帮助”。"),
     "unknown_more": ("There were {n} more parts I didn't understand.", "还有 {n} 处没听懂。"),
+    "more_not_done": ("{n} more parts could not be done here.", "还有 {n} 处无法完成。"),
+    "too_long": ("That message is longer than one turn reads, so I stopped after its first {n} "
+                 "parts (from “{what}” on nothing was done); send the rest in another message.",
+                 "这条消息太长，我只读了前 {n} 个部分（从“{what}”起未执行）；其余的请再发一条消息。"),
     "undo_alone": ("Undo runs on its own, so I didn't do the rest (“{what}”): ask for it again now.",
                    "撤销只能单独进行，其余部分（“{what}”）未执行，请现在再说一次。"),
 }  # fmt: skip
