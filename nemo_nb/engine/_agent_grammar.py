@@ -232,8 +232,10 @@ def _numbers(tokens: list[Token]) -> list[Token]:
                 run = "".join(x.key for x in tokens[i:j])
                 value = float(_cn_number(run))
                 out.append(Token("num", run, t.start, tokens[j - 1].end, run, value))
-                i = j
-                continue
+            else:
+                out += tokens[i:j]  # "一点": not a number; the run is looked at once
+            i = j
+            continue
         if (
             t.kind == "word"
             and t.num is not None
@@ -327,6 +329,7 @@ def _captures(text: str, tokens: list[Token], syms: list[Sym]) -> list[Sym]:
     by_start = {s.i: k for k, s in enumerate(syms)}
     out: list[Sym] = []
     skip_to = -1
+    seen_intro = False
     k = 0
     while k < len(syms):
         s = syms[k]
@@ -337,9 +340,13 @@ def _captures(text: str, tokens: list[Token], syms: list[Sym]) -> list[Sym]:
         if s.has("as_text"):
             _capture_before(text, tokens, out, s)
             continue
-        if not s.has("intro"):
+        if s.has("intro"):
+            seen_intro = True
+            kind, _change = s.value("intro")
+        elif seen_intro and _noun_after_and(tokens, syms, by_start, s):
+            kind = "title" if s.has("title") else "text"  # "… and the caption Day 2"
+        else:
             continue
-        kind, _change = s.value("intro")
         j = s.j
         while j < len(tokens) and tokens[j].key == ":":
             j += 1
@@ -353,7 +360,7 @@ def _captures(text: str, tokens: list[Token], syms: list[Sym]) -> list[Sym]:
         if end <= j:
             continue
         inside = [syms[by_start[x]] for x in range(j, end) if x in by_start]
-        if kind is None and (
+        if (kind is None or not s.has("intro")) and (
             any(c in _BLOCKING for x in inside for c, _ in x.meanings)
             or all(t.key in STOPWORDS["en"] for t in tokens[j:end])
         ):
@@ -378,9 +385,9 @@ def _text_end(tokens: list[Token], syms: list[Sym], by_start: dict[int, int], j:
         if t.kind == "punct" and t.key in "!?":
             return k + 1 if k > j else k
         s = syms[by_start[k]] if k in by_start else None
+        if s is not None and any(c in _STOPS for c, _ in s.meanings):
+            return k  # "… at the top", "… on it"
         if s is not None and k > j:
-            if any(c in _STOPS for c, _ in s.meanings):
-                return k
             if s.has("sep"):
                 if s.value("sep") == "hard" or _goes_on(syms, by_start[k]):
                     return k
@@ -391,6 +398,15 @@ def _text_end(tokens: list[Token], syms: list[Sym], by_start: dict[int, int], j:
             return None
         k += 1
     return k
+
+
+def _noun_after_and(tokens: list[Token], syms: list[Sym], by_start: dict[int, int], s: Sym) -> bool:
+    """ "and the caption …", "and a title …": a text noun right after a soft separator."""
+    if not (s.has("title") or s.has("text")) or s.i < 2:
+        return False
+    before = by_start.get(s.i - 2)
+    det = tokens[s.i - 1].key in ("a", "an", "the")
+    return det and before is not None and syms[before].has("sep") and syms[before].value("sep") == "soft"
 
 
 def _goes_on(syms: list[Sym], at: int) -> bool:

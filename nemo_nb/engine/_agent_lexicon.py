@@ -143,8 +143,7 @@ EN: Vocabulary = {
         "(look|looks) like (it's|it is|its|they're|they are) moving, "
         "(look|looks) like (it's|it is) alive, make it alive": ("alive", None),
         "move a little, move a bit, move slightly, move just a little, move just a bit, "
-        "moving a little, moves a little, move a tiny bit, subtle movement, subtle motion, "
-        "a little movement, a little motion, make (it|them|this|these) move (a little|a bit|"
+        "moving a little, moves a little, move a tiny bit, make (it|them|this|these) move (a little|a bit|"
         "slightly|just a little|just a bit|a tiny bit)": ("alive", None),
         "ken burns, ken burns effect, zoom, zooms, zooming, zoomed, zoom effect": (
             "kenburns",
@@ -387,12 +386,18 @@ EN: Vocabulary = {
         ),
         "jazz, jazzy, smooth jazz, some jazz": ("lofi", "jazz", True),
         "hip hop, hiphop, rap": ("lofi", "hip hop", True),
-        "upbeat, happy, energetic, fun, cheerful, party, dance, dance music, pop, summery, "
-        "bright, catchy": ("upbeat", None, False),
-        "rock music, rock song, rock, metal": ("upbeat", "rock", False),
+        "upbeat, happy, energetic, fun, cheerful, party, dance, pop, summery, bright, catchy": (
+            "upbeat",
+            None,
+            False,
+        ),
+        "dance music, party music, pop music, pop song, disco music": ("upbeat", None, True),
+        "rock music, rock song, rock songs, metal music": ("upbeat", "rock", True),
+        "rock, metal": ("upbeat", "rock", False),
         "edm, techno, electronic, house music, dubstep, disco": ("upbeat", "electronic", True),
         "calm, calming, relaxing, relaxed, relax, peaceful, ambient, soothing, piano, gentle, "
         "soft, quiet, mellow": ("calm", None, False),
+        "piano music, piano song, ambient music, classical music": ("calm", None, True),
         "acoustic, guitar, classical, sad, romantic, emotional, lullaby": (
             "calm",
             "that style",

@@ -577,7 +577,8 @@ class _Planner:
 
     def _intro(self, s: Sym, val: Any, *, has: set[str], remove: bool, **_: Any) -> None:
         kind, _change = val
-        if kind is not None and "quote" not in has and not remove:
+        placing = "pos" in has and s.text.split()[0].lower() in ("put", "place", "move", "show")
+        if kind is not None and "quote" not in has and not remove and not placing:
             self.p.title_without_text = True  # "add a title": what should it say?
 
     def _title(self, s: Sym, val: Any, *, has: set[str], **_: Any) -> None:
