@@ -21,7 +21,14 @@ from nemo_nb.engine._agent_draft import (
 )
 from nemo_nb.engine._agent_parse import TextOp
 from nemo_nb.engine._agent_types import ToolCall
-from nemo_nb.engine._agent_words import FADE_HOW, REMOVE_WHAT, TEXT_WHAT, TRANSITION_NAMES, secs
+from nemo_nb.engine._agent_words import (
+    FADE_HOW,
+    MOOD_SAY,
+    REMOVE_WHAT,
+    TEXT_WHAT,
+    TRANSITION_NAMES,
+    secs,
+)
 
 
 class TrackEdits(EditorState):
@@ -204,9 +211,11 @@ class TrackEdits(EditorState):
                 return
             song = self.audio[-1]
             src, name, vol = song.url, song.name, UPLOAD_VOL
+            said = name
         else:
             mood = "lofi" if p.music == "default" else p.music
             src, name, vol = f"builtin:{mood}", MOOD_NAMES[mood], BUILTIN_VOL
+            said = MOOD_SAY[mood][self.lang]
         if p.volume_set is not None:
             vol = min(1.0, p.volume_set)
         audio = next(
@@ -220,7 +229,7 @@ class TrackEdits(EditorState):
             m = meta_of(seg)
             if p.volume_set is None and not m.get("vol"):
                 m["vol"] = vol  # a new song after "mute" should be heard
-            self.say("music_switch", mood=name)
+            self.say("music_switch", mood=said)
         else:
             m = {"vol": vol, "fade_in": 0, "fade_out": 1000}
             seg = {"id": self.next_id("s", segment=True), "st": 0, "d": self.total(), "src": src,
@@ -230,11 +239,11 @@ class TrackEdits(EditorState):
             at = max((i + 1 for i, tr in enumerate(tracks) if tr.get("tt") in (0, 1)), default=0)
             tracks.insert(at, track)
             if src.startswith("builtin:"):
-                self.say("music", mood=name, vol=round(vol * 100))
+                self.say("music", mood=said, vol=round(vol * 100))
             else:
                 self.say("music_upload", name=name, vol=round(vol * 100))
         if p.music_nearest and src.startswith("builtin:"):  # "some jazz": Lo-fi is the closest
-            self.say("music_nearest", asked=p.music_nearest, mood=name)
+            self.say("music_nearest", asked=p.music_nearest, mood=said)
         self.calls.append(ToolCall("add_music", {"src": src, "vol": vol}))
         if self.ending == "end_edit":
             self.ending = "end_music"

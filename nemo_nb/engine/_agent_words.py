@@ -37,8 +37,7 @@ FOLLOW_UP_PROMPTS_ZH = ("轻微一点", "加标题「夏日特卖」", "加背�
 LANGS = ("en", "zh")
 #: The two example prompts of "help" (both work from a first upload).
 HELP_EXAMPLES = (
-    ("make this photo jiggle and bounce like a looping animated video",
-     "add the title Summer Vibes, make it square and add some upbeat music"),
+    ("make this photo jiggle and bounce", "add the title Summer Vibes and some upbeat music"),
     ("让这张照片抖动起来，加上标题 夏日时光", "把这些图片做成15秒的视频，加转场和欢快的背景音乐"),
 )  # fmt: skip
 
@@ -81,16 +80,13 @@ MSG: dict[str, tuple[str, str]] = {
                        "and add titles and music. Try: {prompts}.",
                        "抱歉，我没听懂。我可以让照片动起来（抖动、弹跳、摇摆、缩放），制作带转场的"
                        "视频，添加标题和音乐。试试：{prompts}。"),
-    "help": ("I turn your photos into short motion videos: jiggle, bounce, sway, pulse, "
-             "make-it-alive or a Ken Burns zoom (stronger, subtler, faster, slower), slideshows "
-             "with transitions, the length, loops and shape (9:16, 16:9, 1:1), titles and "
-             "captions, and background music (lo-fi, upbeat, calm, cinematic or your own song); "
-             "I can't post, go above 1080p, add filters or effects like falling snow, or move "
-             "faces. Try “{one}” or “{two}”.",
-             "我可以把照片做成短视频：抖动、弹跳、摇摆、脉动、生动呼吸或缩放推拉（可调强弱、快慢），"
-             "带转场的幻灯片，时长、循环次数和画面比例（9:16、16:9、1:1），标题和字幕，以及背景音乐"
-             "（轻松、欢快、舒缓、电影感，或你上传的歌曲）；不能发布到平台、超过 1080p、加滤镜或下雪等特效，"
-             "也不能让人物做表情。试试“{one}”或“{two}”。"),
+    "help": ("I animate photos (jiggle, bounce, sway, pulse, alive, Ken Burns zoom; stronger, "
+             "subtler, faster), make slideshows with transitions, set length, loops and shape, "
+             "and add titles and music. I can't post, go above 1080p, add filters or snow, or "
+             "move faces. Try “{one}” or “{two}”.",
+             "我可以让照片动起来（抖动、弹跳、摇摆、脉动、呼吸、缩放推拉，可调强弱快慢），制作带转场的幻灯片，"
+             "设置时长、循环和画面比例，添加标题和音乐；不能发布、超过 1080p、加滤镜或下雪特效，也不能让人物做表情。"
+             "试试“{one}”或“{two}”。"),
     "no_audio": ("I don't see an uploaded song. Upload an MP3, WAV, M4A or AAC file, or try: "
                  '"add some lofi music".', "没有找到你上传的音乐。请上传 MP3/WAV/M4A/AAC，或试试：加背景音乐。"),
     "no_music": ('There is no music yet — try "add some lofi music".', "还没有背景音乐，试试：加背景音乐。"),
@@ -138,56 +134,48 @@ MSG: dict[str, tuple[str, str]] = {
     "did_volume": ("Music volume is now {v}%.", "音乐音量现在是 {v}%。"),
     "did_fade": ("The music now fades {how}.", "音乐现在{how_zh}。"),
     # --- what was not done: capped, not available here, not understood ----------------------
-    "capped_duration": ("Videos can be at most {max} s long, so it is {max} s.",
+    "capped_duration": ("Videos are at most {max} s long, so it is {max} s.",
                         "视频最长 {max} 秒，已设为 {max} 秒。"),
     "min_duration": ("Videos are at least {min} s long, so it is {min} s.",
                      "视频最短 {min} 秒，已设为 {min} 秒。"),
-    "capped_seg": ("Each photo can last at most {max} s so the video stays within {total} s.",
-                   "为使视频不超过 {total} 秒，每张照片最多 {max} 秒。"),
-    "capped_speed": ("Motion speed goes from 0.25x to 4x, so it is {v}x.",
-                     "动效速度范围是 0.25 到 4 倍，已设为 {v} 倍。"),
-    "capped_strength": ("Motion strength is at most 100%, so it is 100%.",
-                        "动效强度最高 100%，已设为 100%。"),
-    "capped_volume": ("Music volume is at most 100%, so it is 100%.", "音量最高 100%，已设为 100%。"),
-    "capped_loops": ("That many loops would pass {max} s, so the video is {max} s long.",
-                     "循环次数过多会超过 {max} 秒，视频已设为 {max} 秒。"),
-    "capped_texts": ("One message adds at most {n} texts; ask for the others in another message.",
+    "capped_seg": ("Each photo lasts at most {max} s, so the video stays within {total} s.",
+                   "每张照片最多 {max} 秒，视频不超过 {total} 秒。"),
+    "capped_speed": ("Speed goes from 0.25x to 4x, so it is {v}x.", "速度范围 0.25 到 4 倍，已设为 {v} 倍。"),
+    "capped_strength": ("Strength is at most 100%, so it is 100%.", "强度最高 100%，已设为 100%。"),
+    "capped_volume": ("Volume is at most 100%, so it is 100%.", "音量最高 100%，已设为 100%。"),
+    "capped_loops": ("That many loops would pass {max} s, so it is {max} s long.",
+                     "循环次数过多会超过 {max} 秒，已设为 {max} 秒。"),
+    "capped_texts": ("One message adds at most {n} texts; send the others in another.",
                      "一条消息最多添加 {n} 段文字，其余的请再发一条。"),
-    "unsupported_filter": ("Colour filters and looks (“{what}”) aren't available here, so the "
-                           "photo keeps its own colours; for a mood, try “add cinematic music”.",
-                           "这里没有滤镜或调色（“{what}”），照片保持原色；想要氛围感可以试试“加电影感音乐”。"),
-    "unsupported_weather": ("Overlays such as “{what}” aren't available here; the nearest is a "
-                            "gentle sway, or a title.",
-                            "这里没有“{what}”这类叠加特效；最接近的是轻微摇摆，或加一个标题。"),
-    "unsupported_face": ("Moving eyes, lips or limbs (“{what}”) isn't available here; the nearest "
-                         "is “make it alive”, which breathes and tilts the head.",
-                         "这里不能让人物做动作或表情（“{what}”）；最接近的是“让照片动起来”（呼吸感和轻微摆头）。"),
-    "unsupported_background": ("Replacing the background (“{what}”) isn't available here; the "
-                               "nearest is “show the whole photo”, over a blurred fill of itself.",
+    "unsupported_filter": ("Colour filters (“{what}”) aren't available here; for a mood, try “add "
+                           "cinematic music”.", "这里没有滤镜或调色（“{what}”）；想要氛围感可以试试“加电影感音乐”。"),
+    "unsupported_weather": ("Overlays like “{what}” aren't available here; the nearest is a gentle "
+                            "sway, or a title.", "这里没有“{what}”这类特效；最接近的是轻微摇摆，或加一个标题。"),
+    "unsupported_face": ("Moving faces (“{what}”) isn't available here; the nearest is “make it "
+                         "alive”, which breathes and tilts the head.",
+                         "这里不能让人物做表情或动作（“{what}”）；最接近的是“让照片动起来”（呼吸和轻微摆头）。"),
+    "unsupported_background": ("Changing the background (“{what}”) isn't available; the nearest is "
+                               "“show the whole photo”, over a blur of itself.",
                                "这里不能更换背景（“{what}”）；最接近的是“完整显示”，照片置于模糊背景上。"),
     "unsupported_resolution": ("Output is at most 1080p, so “{what}” isn't available; the export "
-                               "is a 1080p MP4.",
-                               "输出最高 1080p，无法做到“{what}”；导出为 1080p MP4。"),
+                               "is 1080p.", "输出最高 1080p，无法做到“{what}”；导出为 1080p。"),
     "unsupported_fps": ("Videos are 30 fps here, so “{what}” isn't available.",
                         "视频固定为 30 fps，无法做到“{what}”。"),
-    "unsupported_format": ("Exports are MP4 (H.264) only, so “{what}” isn't available; the MP4 "
-                           "loops just as well.", "只能导出 MP4，无法做“{what}”；MP4 同样可以循环播放。"),
-    "unsupported_voice": ("Voice-overs and sound effects (“{what}”) aren't available here; the "
-                          "nearest is background music, or a caption.",
-                          "这里没有配音或音效（“{what}”）；最接近的是背景音乐，或加字幕。"),
-    "unsupported_sticker": ("Stickers, emoji and watermarks (“{what}”) aren't available here; "
-                            "the nearest is a text overlay.",
-                            "这里没有贴纸、表情或水印（“{what}”）；最接近的是加一段文字。"),
-    "unsupported_reverse": ("Playing backwards (“{what}”) isn't available here; every effect "
-                            "already loops seamlessly.", "这里不能倒放（“{what}”）；所有动效本身就是无缝循环。"),
-    "unsupported_3d": ("3D and parallax (“{what}”) aren't available here; the nearest is a slow "
-                       "Ken Burns zoom.", "这里没有 3D 或视差效果（“{what}”）；最接近的是缓慢的缩放推拉。"),
-    "post": ("I can't post to {where} from here; click Export for the MP4 and upload it there "
-             "yourself.", "这里无法发布到{where}；请点击导出获得 MP4，再自行上传。"),
+    "unsupported_format": ("Exports are MP4 only, so “{what}” isn't available; the MP4 loops too.",
+                           "只能导出 MP4，无法做“{what}”；MP4 同样可以循环。"),
+    "unsupported_voice": ("Voice-overs and sound effects (“{what}”) aren't available; the nearest "
+                          "is music or a caption.", "这里没有配音或音效（“{what}”）；最接近的是背景音乐或字幕。"),
+    "unsupported_sticker": ("Stickers and watermarks (“{what}”) aren't available; the nearest is a "
+                            "text overlay.", "这里没有贴纸或水印（“{what}”）；最接近的是加一段文字。"),
+    "unsupported_reverse": ("Playing backwards (“{what}”) isn't available; every effect already "
+                            "loops seamlessly.", "这里不能倒放（“{what}”）；所有动效本身就是无缝循环。"),
+    "unsupported_3d": ("3D (“{what}”) isn't available; the nearest is a slow Ken Burns zoom.",
+                       "这里没有 3D 效果（“{what}”）；最接近的是缓慢的缩放推拉。"),
+    "post": ("I can't post to {where} from here; click Export and upload the MP4 yourself.",
+             "这里无法发布到{where}；请点击导出，再自行上传 MP4。"),
     "post_anywhere": ("social media", "社交平台"),
-    "song": ("I can't add a specific song (“{what}”): there is no copyrighted music here. Upload "
-             "your own audio file, or try “add upbeat music”.",
-             "无法添加指定歌曲（“{what}”）：这里没有版权音乐。请上传你自己的音频，或试试“加欢快的背景音乐”。"),
+    "song": ("I can't add a specific song (“{what}”); upload your own audio, or try “add upbeat "
+             "music”.", "无法添加指定歌曲（“{what}”）；请上传你自己的音频，或试试“加欢快的背景音乐”。"),
     "what_percent": ("I wasn't sure what {n}% is for; say “strength {n}%” or “music volume {n}%”.",
                      "不确定 {n}% 指的是什么；请说“强度{n}%”或“音量{n}%”。"),
     "remove_what": ("Remove what? Say “remove the title”, “remove the music” or “remove the "
@@ -203,6 +191,9 @@ MSG: dict[str, tuple[str, str]] = {
                    "撤销只能单独进行，其余部分（“{what}”）未执行，请现在再说一次。"),
 }  # fmt: skip
 
+#: How a reply names the built-in moods (the track keeps the English name).
+MOOD_SAY = {"lofi": ("Lo-fi", "轻松 Lo-fi "), "upbeat": ("Upbeat", "欢快"), "calm": ("Calm", "舒缓"),
+            "cinematic": ("Cinematic", "电影感")}  # fmt: skip
 FADE_HOW = {"in": ("in", "淡入"), "out": ("out", "淡出")}
 TEXT_WHAT = {"title": ("title", "标题"), "text": ("text", "文字")}
 

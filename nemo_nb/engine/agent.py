@@ -91,9 +91,8 @@ def interpret(text: str, draft: dict[str, Any] | None, media: Sequence[MediaRef]
                 return AgentReply([], None, _join([*not_done, MSG["export"][lang]], lang))
             said = say("export_empty", lang, prompts=prompts(False, lang))
             return AgentReply([], None, _join([*not_done, said], lang), understood=False)
-        if plan.refusals:  # only things that are not available here: say so, and what is
-            tail = _try(has_video(draft), lang)
-            return AgentReply([], None, _join([*not_done, tail], lang), understood=False)
+        if plan.refusals:  # only things that are not available here: each names the nearest
+            return AgentReply([], None, _join(not_done, lang), understood=False)
         return _not_understood(draft, lang)
     return _Editor(plan, draft, media, lang).run()
 
@@ -272,9 +271,9 @@ class _Editor(MotionEdits, TrackEdits):
             first = self.calls[0]  # create_timeline: report the final length and shape
             first.args.update(duration_ms=self.total(), aspect=aspect)
         if not changed:
-            if not_done:
-                tail = _try(has_video(self.before), lang)
-                return AgentReply([], None, _join([*not_done, tail], lang), understood=False)
+            if not_done:  # a refusal names the nearest thing; a problem alone gets prompts too
+                tail = [] if self.p.refusals else [_try(has_video(self.before), lang)]
+                return AgentReply([], None, _join([*not_done, *tail], lang), understood=False)
             if self.p.export or self.p.hd:
                 return AgentReply([], None, MSG["export"][lang])
             if self.p.create:  # the seed prompt again: the timeline already is that video

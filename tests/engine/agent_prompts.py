@@ -383,8 +383,7 @@ ROWS: list[Row] = [
     ("unsupported", "jb", "导出8K", {"changed": False, "not_done": ["1080p"]}),
     ("unsupported", "jb", "加周杰伦的歌", {**NOTHING, "not_done": ["周杰伦"]}),
     ("unsupported", "jb", "make it red", {**NOTHING, "not_done": ["filters"]}),
-    ("unsupported", "new1", "make it black and white",
-     {**NOTHING, "not_done": ["filters"], "says": ["Try"]}),
+    ("unsupported", "new1", "make it black and white", {**NOTHING, "not_done": ["filters"]}),
     # --- partly done: what was done, and what was not ----------------------------------------------
     ("partial", "new1", "make this photo jiggle in 8K",
      {**CREATED, "fx": "jiggle", "not_done": ["at most 1080p"]}),
@@ -410,6 +409,7 @@ ROWS: list[Row] = [
     # --- help -------------------------------------------------------------------------------------------
     ("help", "jb", "help", {"changed": False, "says": ["jiggle", "Try “", "” or “"]}),
     ("help", "jb", "what can you do?", {"changed": False, "says": ["jiggle", "can't post"]}),
+    ("help", "jb", "Help!", {"changed": False, "says": ["Try “make this photo jiggle and bounce”"]}),
     ("help", "new1", "what can you do", {"changed": False, "says": ["Try “"]}),
     ("help", "jb", "你能做什么", {"changed": False, "says": ["抖动", "试试"]}),
     ("help", "jb", "how does this work?", {"changed": False, "says": ["Try “"]}),
