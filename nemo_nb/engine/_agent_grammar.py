@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from nemo_nb._language import prompt_language
-from nemo_nb.engine._agent_lexicon import LEXICON, STOPWORDS
+from nemo_nb.engine._agent_lexicon import LEXICON, STOPWORDS, words
 
 __all__ = ["Clause", "Reading", "Sym", "Token", "read"]
 
@@ -40,8 +40,15 @@ _FOLD = str.maketrans("，。；！？：％’‘", ",.;!?:%''")
 _QUOTED = re.compile(
     "|".join(
         f"{re.escape(o)}([^{re.escape(c)}\n]{{1,{QUOTE_MAX}}}){re.escape(c)}"
-        for o, c in (('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("‘", "’"), ("«", "»"),
-                     ("《", "》"))
+        for o, c in (
+            ('"', '"'),
+            ("“", "”"),
+            ("「", "」"),
+            ("『", "』"),
+            ("‘", "’"),
+            ("«", "»"),
+            ("《", "》"),
+        )
     )
     + f"|(?<![^\\W_])'([^'\n]{{1,{QUOTE_MAX}}}?)'(?![^\\W_])"
 )
@@ -262,7 +269,7 @@ def _longest(
     tokens: list[Token], i: int, node: _Trie, depth: int
 ) -> tuple[int, list[tuple[str, Any]], list[float]] | None:
     """The longest phrase starting at token ``i`` below ``node``: (end, meanings, numbers)."""
-    best = None
+    best: tuple[int, list[tuple[str, Any]], list[float]] | None = None
     if _MEANINGS in node:
         best = (i, node[_MEANINGS], [])
     if i >= len(tokens) or depth >= _LONGEST:
@@ -311,17 +318,19 @@ def _match(text: str, tokens: list[Token]) -> list[Sym]:
 
 #: A weak introduction ("write", "put") only starts a text when none of these follows it: "put
 #: some music on it" asks for music, "write Happy Birthday on it" for a text.
-_BLOCKING = frozenset(
+_BLOCKING = words(
     "effect music transition tr_type aspect platform duration loops speed strength export "
     "create src out remove volume fade undo help intro percent fit unsupported song title text "
-    "upload_music".split()
+    "upload_music"
 )
 _STOPS = frozenset(("pos", "stop", "quote"))
 
 
 def _content(s: Sym) -> bool:
     """Whether a phrase asks for something (not a separator, filler or a determiner)."""
-    return any(c not in ("sep", "stop", "mag", "count", "new", "clip", "filler") for c, _ in s.meanings)
+    return any(
+        c not in ("sep", "stop", "mag", "count", "new", "clip", "filler") for c, _ in s.meanings
+    )
 
 
 def _captures(text: str, tokens: list[Token], syms: list[Sym]) -> list[Sym]:
@@ -387,11 +396,11 @@ def _text_end(tokens: list[Token], syms: list[Sym], by_start: dict[int, int], j:
         s = syms[by_start[k]] if k in by_start else None
         if s is not None and any(c in _STOPS for c, _ in s.meanings):
             return k  # "… at the top", "… on it"
-        if s is not None and k > j:
-            if s.has("sep"):
-                if s.value("sep") == "hard" or _goes_on(syms, by_start[k]):
-                    return k
-        if t.key == "in" and k + 1 < n and (k + 1) in by_start and syms[by_start[k + 1]].has("color"):
+        ends = s is not None and k > j and s.has("sep")
+        if ends and (s.value("sep") == "hard" or _goes_on(syms, by_start[k])):  # type: ignore[union-attr]
+            return k  # ", then …", "and make it square"
+        colour = by_start.get(k + 1)
+        if t.key == "in" and colour is not None and syms[colour].has("color"):
             return k  # "… in red"
         size += 0.5 if t.kind == "cjk" else 1
         if size > TEXT_MAX_TOKENS:
@@ -406,7 +415,12 @@ def _noun_after_and(tokens: list[Token], syms: list[Sym], by_start: dict[int, in
         return False
     before = by_start.get(s.i - 2)
     det = tokens[s.i - 1].key in ("a", "an", "the")
-    return det and before is not None and syms[before].has("sep") and syms[before].value("sep") == "soft"
+    return (
+        det
+        and before is not None
+        and syms[before].has("sep")
+        and syms[before].value("sep") == "soft"
+    )
 
 
 def _goes_on(syms: list[Sym], at: int) -> bool:

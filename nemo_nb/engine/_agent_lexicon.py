@@ -58,10 +58,16 @@ from typing import Any
 
 Vocabulary = dict[str, dict[str, Any]]
 
+
+def words(text: str) -> frozenset[str]:
+    """The space-separated words of ``text`` (a list of words kept readable as prose)."""
+    return frozenset(text.split())
+
+
 #: Words that carry no request of their own: a clause made only of these (and of words the
 #: vocabulary does not know) is not reported as "not understood" unless an unknown word remains.
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": words(
         "a an the it its it's this that these those them they their me my mine i i'd i'm i'll "
         "we us our you your please pls plz can could would will should shall do does did don't "
         "make makes made making let lets let's get gets give just so now also too really some "
@@ -71,9 +77,11 @@ STOPWORDS: dict[str, frozenset[str]] = {
         "how put use using show have has had go going gonna maybe bit even again all each "
         "every only still sure thanks thank more less lot way much quite rather pretty nice "
         "nicely good great cool awesome something whole same own other another new now "
-        "right please".split()
+        "right please"
     ),
-    "zh": frozenset("的了吧呢啊呀把让使这那张个些一点它他她给我你请再更帮做得地在也都就要想能可以下是有和与及还吗嘛"),
+    "zh": frozenset(
+        "的了吧呢啊呀把让使这那张个些一点它他她给我你请再更帮做得地在也都就要想能可以下是有和与及还吗嘛"
+    ),
 }
 
 EN: Vocabulary = {
@@ -123,8 +131,13 @@ EN: Vocabulary = {
         "photos, images, pictures, pics, clips, slides, segments, ones, shots": None,
     },
     "ordinal": {
-        "first, 1st": 0, "second, 2nd": 1, "third, 3rd": 2, "fourth, 4th": 3, "fifth, 5th": 4,
-        "sixth, 6th": 5, "last, final, last one, the last one": -1,
+        "first, 1st": 0,
+        "second, 2nd": 1,
+        "third, 3rd": 2,
+        "fourth, 4th": 3,
+        "fifth, 5th": 4,
+        "sixth, 6th": 5,
+        "last, final, last one, the last one": -1,
         "(photo|image|picture|pic|slide|clip|segment) [#|no|number] #": "#",
     },  # fmt: skip
     "effect": {
@@ -244,8 +257,10 @@ EN: Vocabulary = {
             "scale",
             2.0,
         ),
-        "# (second|seconds|sec|secs|s) longer, add [another] # [more] (second|seconds|sec|secs|s)":
-            ("delta", 1),
+        "# (second|seconds|sec|secs|s) longer, add [another] # [more] (second|seconds|sec|secs|s)": (
+            "delta",
+            1,
+        ),
         "# (second|seconds|sec|secs|s) shorter, (remove|cut|trim|take off) # "
         "(second|seconds|sec|secs|s)": ("delta", -1),
     },
@@ -301,8 +316,10 @@ EN: Vocabulary = {
         "without cropping, contain, letterbox, letterboxed, don't cut off": "contain",
         "fill the (frame|screen), crop to fill, crop it to fill, cover, fill it": "cover",
     },
-    "transition": {"transition, transitions, between the (photos|images|pictures|slides|clips), "
-                   "between (photos|images|pictures|slides|clips)": None},
+    "transition": {
+        "transition, transitions, between the (photos|images|pictures|slides|clips), "
+        "between (photos|images|pictures|slides|clips)": None
+    },
     "tr_type": {
         "crossfade, cross fade, crossfades, cross fades, dissolve, dissolves, crossfading": (
             "crossfade"
@@ -351,11 +368,23 @@ EN: Vocabulary = {
         "switch, swap": None,
     },
     "color": {
-        "white": "#ffffff", "black": "#000000", "red": "#ff3b30", "green": "#34c759",
-        "blue": "#0a84ff", "yellow": "#ffd60a", "orange": "#ff9f0a", "pink": "#ff6ec7",
-        "purple, violet": "#af52de", "gold, golden": "#ffc300", "cyan": "#00e5ff",
-        "teal": "#30b0c7", "magenta": "#ff00ff", "grey, gray": "#8e8e93", "silver": "#c0c0c0",
-        "brown": "#a2845e", "navy": "#001f5b",
+        "white": "#ffffff",
+        "black": "#000000",
+        "red": "#ff3b30",
+        "green": "#34c759",
+        "blue": "#0a84ff",
+        "yellow": "#ffd60a",
+        "orange": "#ff9f0a",
+        "pink": "#ff6ec7",
+        "purple, violet": "#af52de",
+        "gold, golden": "#ffc300",
+        "cyan": "#00e5ff",
+        "teal": "#30b0c7",
+        "magenta": "#ff00ff",
+        "grey, gray": "#8e8e93",
+        "silver": "#c0c0c0",
+        "brown": "#a2845e",
+        "navy": "#001f5b",
     },  # fmt: skip
     "pos": {
         "(at|to|on|in|near|along|across) [the] (top|upper part|top of the (screen|video|photo|"
@@ -420,8 +449,7 @@ EN: Vocabulary = {
         "(volume|music volume|music) [to|at|of] # (%|percent), # (%|percent) volume, "
         "(some|background) music at # (%|percent), "
         "volume [to|at|of] #": ("set", "#"),
-        "mute, mute the (music|audio|sound), silence the music, no sound, silent, "
-        "silence": "mute",
+        "mute, mute the (music|audio|sound), silence the music, no sound, silent, silence": "mute",
         "unmute, unmute the (music|audio|sound)": "unmute",
     },
     "fade": {
@@ -526,8 +554,14 @@ ZH: Vocabulary = {
     },
     "effect_noun": {"效果, 特效, 动效, 动画效果, 运动": None},
     "strength": {
-        "更强, 加强, 增强, 更明显, 夸张一点, 幅度大, 幅度大一点, 强一点, 更夸张, 太弱, 不够明显": ("step", 1),
-        "减弱, 弱一点, 轻一点, 幅度小, 幅度小一点, 更轻, 更柔和, 太强, 太夸张, 太明显, 温和一点": ("step", -1),
+        "更强, 加强, 增强, 更明显, 夸张一点, 幅度大, 幅度大一点, 强一点, 更夸张, 太弱, 不够明显": (
+            "step",
+            1,
+        ),
+        "减弱, 弱一点, 轻一点, 幅度小, 幅度小一点, 更轻, 更柔和, 太强, 太夸张, 太明显, 温和一点": (
+            "step",
+            -1,
+        ),
         "强度减半, 一半强度, 减半, 弱一半": ("scale", 0.5),
         "强度加倍, 两倍强度, 强度翻倍": ("scale", 2.0),
         "几乎看不出, 几乎看不出来, 若有若无, 隐约": ("set", 0.1),
@@ -579,9 +613,16 @@ ZH: Vocabulary = {
     "post": {"发布, 发到, 分享到, 上传到, 发布到, 发给, 分享": None},
     "filler": {"社交媒体, 静态": None},
     "smooth": {"平滑, 流畅, 顺滑": None},
-    "fit": {"完整显示, 显示完整, 不要裁剪, 不裁剪, 完整的照片": "contain", "填满, 铺满, 填满画面": "cover"},
+    "fit": {
+        "完整显示, 显示完整, 不要裁剪, 不裁剪, 完整的照片": "contain",
+        "填满, 铺满, 填满画面": "cover",
+    },
     "transition": {"转场, 过渡, 切换, 转场效果, 过渡效果": None},
-    "tr_type": {"淡入淡出, 溶解, 交叉淡化": "crossfade", "擦除": "wipe", "硬切, 无转场, 没有转场": "none"},
+    "tr_type": {
+        "淡入淡出, 溶解, 交叉淡化": "crossfade",
+        "擦除": "wipe",
+        "硬切, 无转场, 没有转场": "none",
+    },
     "tr_word": {"渐变, 淡化": "crossfade", "滑动, 推移": "slide", "缩放": "zoom"},
     "title": {"标题, 题目": None},
     "text": {"文字, 字幕, 文本, 字体, 字": None},
@@ -597,9 +638,17 @@ ZH: Vocabulary = {
     "as_text": {"作为标题": "title", "作为字幕, 作为文字": "text"},
     "change": {"修改, 改成, 改为, 换成, 改一下, 更换, 替换, 切换": None},
     "color": {
-        "白色": "#ffffff", "黑色": "#000000", "红色": "#ff3b30", "绿色": "#34c759",
-        "蓝色": "#0a84ff", "黄色": "#ffd60a", "橙色": "#ff9f0a", "粉色": "#ff6ec7",
-        "紫色": "#af52de", "金色": "#ffc300", "灰色": "#8e8e93",
+        "白色": "#ffffff",
+        "黑色": "#000000",
+        "红色": "#ff3b30",
+        "绿色": "#34c759",
+        "蓝色": "#0a84ff",
+        "黄色": "#ffd60a",
+        "橙色": "#ff9f0a",
+        "粉色": "#ff6ec7",
+        "紫色": "#af52de",
+        "金色": "#ffc300",
+        "灰色": "#8e8e93",
     },  # fmt: skip
     "pos": {
         "顶部, 上方, 上面, 顶端, 最上面, 在顶部, 放在顶部, 在上方, 放在上面, 在上面": "top",
@@ -624,7 +673,10 @@ ZH: Vocabulary = {
         "音乐调大, 音乐大声, 太小声": ("step", 1),
         "小声, 小声点, 小声一点, 调低音量, 降低音量, 音量调低, 音量调小, 音量小一点, 音乐调低, 音乐调小, "
         "声音小一点, 太吵, 太大声, 轻声": ("step", -1),
-        "音量 [为|到|调到|设为|改成] # [%], (背景音乐|音乐|配乐) [音量] [为|到|调到] # %": ("set", "#"),
+        "音量 [为|到|调到|设为|改成] # [%], (背景音乐|音乐|配乐) [音量] [为|到|调到] # %": (
+            "set",
+            "#",
+        ),
         "静音, 关掉声音": "mute",
         "取消静音": "unmute",
     },
@@ -640,9 +692,15 @@ ZH: Vocabulary = {
     "sep": {"然后, 接着, 之后, 最后": "hard", "并且, 而且, 和, 还, 再": "soft"},
     "unsupported": {
         "黑白, 滤镜, 复古, 怀旧, 卡通, 动漫风, 美颜, 调色, 亮一点, 暗一点, 磨皮": ("filter", None),
-        "下雪, 雪花, 飘雪, 雪, 下雨, 雨, 烟花, 闪光, 星星, 彩带, 花瓣, 烟雾, 粒子": ("weather", None),
+        "下雪, 雪花, 飘雪, 雪, 下雨, 雨, 烟花, 闪光, 星星, 彩带, 花瓣, 烟雾, 粒子": (
+            "weather",
+            None,
+        ),
         "眨眼, 微笑, 笑, 说话, 对口型, 唱歌, 跳舞, 挥手, 点头, 眼睛, 嘴巴, 表情": ("face", None),
-        "换背景, 更换背景, 替换背景, 去掉背景, 背景换成, 抠图, 绿幕, 背景改成": ("background", None),
+        "换背景, 更换背景, 替换背景, 去掉背景, 背景换成, 抠图, 绿幕, 背景改成": (
+            "background",
+            None,
+        ),
         "# k, 4 k, 8 k, 超高清, 2160 p": ("resolution", None),
         "# 帧, # fps": ("fps", None),
         "gif, 动图": ("format", None),

@@ -117,7 +117,7 @@ class MotionEdits(EditorState):
             if len(combos[0]) > 1 or add:
                 args["effects"] = [kind for kind, _ in combos[0]]
             self.calls.append(ToolCall("apply_motion", args))
-            now = [(str(fx.get("type")), None) for fx in fx_items(segs[targets[0]])]
+            now: Combo = [(str(fx.get("type")), None) for fx in fx_items(segs[targets[0]])]
             if len(targets) < len(segs):  # "the second photo bounces"
                 which = ", ".join(str(j + 1) for j in targets)
                 self.quietly("did_effects_on", n=which, effect=fx_names(now, self.lang))
@@ -132,7 +132,7 @@ class MotionEdits(EditorState):
             return
         segs = self.segs()
         there = {str(fx.get("type")) for j in self.targets() for fx in fx_items(segs[j])}
-        missing = [(k, None) for k in p.tweak_effects if k not in there]
+        missing: Combo = [(k, None) for k in p.tweak_effects if k not in there]
         if missing and not self.created:  # "make the bounce faster" when nothing bounces yet
             self._apply_fx(missing, p.targets)
         for op in p.effect_ops:  # one per clause: "the second photo bounces, the third sways"

@@ -239,7 +239,9 @@ class _Planner:
         self.subject: str | None = None  # of the clause before
         self.targets: list[int] = []  # the photos the clause before was about
         self.ordinals = False  # an earlier clause named photos: "the second photo …, the third …"
-        self.removing = False  # the clause before removed something: "remove the title and the music"
+        self.removing = (
+            False  # the clause before removed something: "remove the title and the music"
+        )
         self.text_kind: str | None = None  # the kind of the last text asked for
         self.unknown_count = 0
 
@@ -259,9 +261,9 @@ class _Planner:
         has = {m[1] for m in meanings}
         mag = next((m[2] for m in meanings if m[1] == "mag"), 1.0)
         targets = self._targets(c, has, meanings)
+        everyone = any(t.key in ("all", "every", "them", "others", "所有") for t in c.tokens)
         if not targets and c.joined == "soft" and has & {"effect", "strength", "speed"}:
-            if not any(t.key in ("all", "every", "them", "others", "所有") for t in c.tokens):
-                targets = list(self.targets)  # "make the second photo jiggle and bounce"
+            targets = [] if everyone else list(self.targets)  # "the second photo … and bounce"
         remove = "remove" in has
         if not remove and self.removing and c.joined == "soft" and has and has <= _OBJECTS:
             has.add("remove")  # "… and the music": the same verb
@@ -289,7 +291,9 @@ class _Planner:
         acted = (len(p.refusals), _snapshot(p)) != before
         if c.unknown and not acted:
             self._unknown(c)
-        self.subject = subject if subject else (self.subject if self._modifiers_only(cats) else None)
+        self.subject = (
+            subject if subject else (self.subject if self._modifiers_only(cats) else None)
+        )
         self.targets = targets
         self.ordinals = self.ordinals or bool(targets)
         self.removing = remove
@@ -327,7 +331,9 @@ class _Planner:
             free = [(c, v) for c, v in meanings if all(c not in f for f in _FAMILY.values())]
             meanings = free or meanings
         # "happy", "calm": a mood only when the clause speaks of music
-        return [(c, v) for c, v in meanings if not (c == "mood" and not v[2] and subject != "music")]
+        return [
+            (c, v) for c, v in meanings if not (c == "mood" and not v[2] and subject != "music")
+        ]
 
     def _targets(self, c: Clause, has: set[str], meanings: list[Any]) -> list[int]:
         out: list[int] = []
@@ -656,7 +662,10 @@ class _Planner:
     def _songs(self, c: Clause) -> None:
         """ "add Shape of You by Ed Sheeran": the words from the first name to the last."""
         songs = [x for x in c.syms if x.has("song")]
-        first, last = c.tokens[c.at(songs[0])], c.tokens[c.at(songs[-1]) + songs[-1].j - songs[-1].i - 1]
+        first, last = (
+            c.tokens[c.at(songs[0])],
+            c.tokens[c.at(songs[-1]) + songs[-1].j - songs[-1].i - 1],
+        )
         whole = c.text[first.start - c.tokens[0].start : last.end - c.tokens[0].start]
         self.p.refuse("song", what=_short(whole.removeprefix("a song by ").strip()))
 

@@ -1,28 +1,34 @@
 """The embedded engine's agent: a deterministic interpreter of plain-language timeline requests.
 
-The cloud agent is an LLM; this one reads a message (English, or the seeds' Chinese keywords),
-works out what was asked (:mod:`nemo_nb.engine._agent_parse`) and applies it to the current draft
-(``docs/draft-schema.md``), answering like the cloud: tool calls, the new draft, and usually a short
-text that speaks of a GUI ("Preview it in the Timeline, then click Export."). Pure tweaks of an
-existing timeline end silently, as the cloud's edits often do. It never invents an edit: when it
-does not understand, it says so and suggests prompts that work.
+The cloud agent is an LLM; this one reads a message (English or Chinese) with a vocabulary that
+is data, works out every part of what was asked (:mod:`nemo_nb.engine._agent_parse`) and applies
+it to the current draft (``docs/draft-schema.md``), answering like the cloud: tool calls, the new
+draft, and usually a short text that speaks of a GUI ("Preview it in the Timeline, then click
+Export."). A prompt is a contract: each part is done, or the reply names it as not done and why
+(not available here, capped, not understood), with the nearest thing that is available; "Done!"
+only when nothing is missing. A turn that only tweaked the timeline and did everything asked ends
+silently, as the cloud's edits often do (the client then summarises the change). It never
+invents an edit: when it understands nothing, it says so and suggests prompts that work.
 
 >>> reply = interpret("make this photo jiggle", None, [MediaRef("m1", "http://e/media/m1/a.jpg",
 ...                                                              "a.jpg", "image")])
 >>> reply.draft["t"][0]["sg"][0]["m"]["fx"]["type"]
 'jiggle'
 
-A turn: :func:`~nemo_nb.engine._agent_parse.parse` reads the message into a ``Plan``; if there is
-no timeline yet (or the user asks to turn uploads the timeline lacks into a video) ``build`` makes
-one (``create_timeline``); then one small ``_Editor`` method per kind of edit applies the plan, in a
-fixed order (removals, added photos, effects, strength, speed, duration, loops, aspect, fit,
-transitions, titles/text, text style, music, volume, fades); finally ``sync`` keeps ``d`` at the
-end of the last video segment and stretches audio and text that spanned the whole draft.
+A turn: :func:`~nemo_nb.engine._agent_parse.parse` reads the message into a ``Plan`` (what to
+apply, and the refusals to report); if there is no timeline yet (or the user asks to turn uploads
+the timeline lacks into a video) ``build`` makes one (``create_timeline``); then one small
+``_Editor`` method per kind of edit applies the plan, in a fixed order (removals, added photos,
+effects, strength, speed, duration, loops, aspect, fit, transitions, titles/text, text style,
+music, volume, fades); ``sync`` keeps ``d`` at the end of the last video segment and stretches
+audio and text that spanned the whole draft; ``reply`` says what was done and what was not.
 
-Where things live: ``_agent_types`` (the public dataclasses, re-exported here), ``_agent_words``
-(every sentence, in English and Chinese), ``_agent_draft`` (defaults, tolerant draft accessors,
-effect objects, the editor's state), ``_agent_motion`` and ``_agent_tracks`` (the edits); this
-module runs a turn and composes the reply.
+Where things live: ``_agent_lexicon`` (the vocabulary per language, as data), ``_agent_grammar``
+(tokens, the phrase matcher, unquoted texts, clauses; linear in the message), ``_agent_parse``
+(clauses -> plan and refusals), ``_agent_types`` (the public dataclasses, re-exported here),
+``_agent_words`` (every sentence, in English and Chinese), ``_agent_draft`` (defaults, tolerant
+draft accessors, effect objects, the editor's state), ``_agent_motion`` and ``_agent_tracks`` (the
+edits); this module runs a turn and composes the reply.
 
 Pure, deterministic, no I/O: ids come from counters over the draft, never from a clock or RNG.
 """
@@ -277,8 +283,12 @@ class _Editor(MotionEdits, TrackEdits):
             if self.p.export or self.p.hd:
                 return AgentReply([], None, MSG["export"][lang])
             if self.p.create:  # the seed prompt again: the timeline already is that video
-                return AgentReply([], None, _join([MSG["ready"][lang], MSG["end_create"][lang]], lang))
-            return AgentReply([], None, _join([MSG["no_change"][lang], MSG["end_edit"][lang]], lang))
+                return AgentReply(
+                    [], None, _join([MSG["ready"][lang], MSG["end_create"][lang]], lang)
+                )
+            return AgentReply(
+                [], None, _join([MSG["no_change"][lang], MSG["end_edit"][lang]], lang)
+            )
         parts = [*self.said]
         if self.said or not_done or self.notes:
             parts += [q for q in self.quiet if q not in parts]

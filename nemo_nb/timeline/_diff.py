@@ -84,6 +84,7 @@ _SAY: dict[str, tuple[str, str]] = {
 def _s(lang: str, sentence: str, /, **kw: Any) -> str:
     return _SAY[sentence][LANGS.index(lang) if lang in LANGS else 0].format(**kw)
 
+
 DraftLike = Draft | Mapping[str, Any] | str | None
 T = TypeVar("T")
 
@@ -163,9 +164,7 @@ def _draft_changes(old: Draft, new: Draft, lang: str) -> list[str]:
     out = []
     unset = _s(lang, "unset")
     if old.duration_ms != new.duration_ms:
-        out.append(
-            _s(lang, "duration", a=seconds(old.duration_ms), b=seconds(new.duration_ms))
-        )
+        out.append(_s(lang, "duration", a=seconds(old.duration_ms), b=seconds(new.duration_ms)))
     if old.aspect != new.aspect:
         out.append(_s(lang, "aspect", a=old.aspect or unset, b=new.aspect or unset))
     elif old.size != new.size:

@@ -235,9 +235,12 @@ if given is not None:
     @given(
         lang=st.sampled_from(["en", "zh"]),
         kinds=st.lists(
-            st.sampled_from(["effect", "aspect", "duration", "title", "music", "strength",
-                             "speed"]),
-            min_size=1, max_size=3, unique=True,
+            st.sampled_from(
+                ["effect", "aspect", "duration", "title", "music", "strength", "speed"]
+            ),
+            min_size=1,
+            max_size=3,
+            unique=True,
         ),  # fmt: skip
         seed=st.integers(0, 10_000),
     )
