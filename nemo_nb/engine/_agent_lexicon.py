@@ -20,6 +20,7 @@ count          "one" / "many": which photos ("this photo", "these", "them")
 ordinal        which photo (0-based; -1 the last); ``clip`` the nouns that make it a photo
 effect         (type, Ken Burns direction or None); ``effect_noun`` "effect", "motion"
 strength       ("step", ±1) | ("scale", f) | ("abs", v) | ("set", v, or "#" for the number)
+comparative    (effect, ±1): "bouncier" is more of that effect (added if it is not there)
 size           ±1 "bigger"/"smaller": a title's size, the music's volume, else the strength
 soft           -1 "softer": the music's volume, else the strength
 mag            how much a step moves: 0.5 "a bit", 2.0 "much"
@@ -170,6 +171,13 @@ EN: Vocabulary = {
         "(pan|pans|panning|tilt|tilts|tilting) [to] [the] right": ("kenburns", "right"),
         "(pan|pans|panning|tilt|tilts|tilting) up, (pan|tilt) upward": ("kenburns", "up"),
         "(pan|pans|panning|tilt|tilts|tilting) down, (pan|tilt) downward": ("kenburns", "down"),
+    },
+    "comparative": {
+        "jigglier, wigglier, wobblier, shakier, more jiggly, more wiggly": ("jiggle", 1),
+        "bouncier, more bouncy, hoppier": ("bounce", 1),
+        "swayier, more swaying": ("sway", 1),
+        "less jiggly, less wiggly, less shaky": ("jiggle", -1),
+        "less bouncy": ("bounce", -1),
     },
     "effect_noun": {
         "effect, effects, motion, movement, animation, animations, moving, the motion": None,

@@ -179,7 +179,7 @@ _FAMILY = {
 }
 #: A clause made only of these keeps the subject of the clause before it ("… and bigger").
 _MODIFIERS = {"size", "soft", "color", "pos", "mag", "strength", "speed", "volume", "count",
-              "moreless", "duration", "change", "stop", "new", "add"}  # fmt: skip
+              "moreless", "duration", "change", "stop", "new", "add", "create"}  # fmt: skip
 #: What a removal can be about, alone in a clause after "and".
 _OBJECTS = {"title", "text", "music", "effect", "effect_noun", "transition", "clip", "ordinal",
             "src", "count", "mood", "upload_music"}  # fmt: skip
@@ -406,6 +406,13 @@ class _Planner:
             rest = [t.key for t in c.tokens[end : end + 2]]
             return bool(rest) and (rest[0] in ("to", "with", "into", "for") or rest[-1] == "to")
         return False
+
+    def _comparative(self, s: Sym, val: Any, *, mag: float, **_: Any) -> None:
+        """ "bouncier": more of the bounce (the editor adds a bounce if there is none)."""
+        kind, sign = val
+        if kind not in self.p.tweak_effects:
+            self.p.tweak_effects.append(kind)
+        self.p.strength_step = sign * mag
 
     def _effect_noun(self, s: Sym, val: Any, **_: Any) -> None:
         return None  # "effect", "motion": read by the removal and by "add motion"

@@ -465,6 +465,13 @@ ROWS: list[Row] = [
         {**CREATED, "fx": "kenburns", "dirs": ["out"]},
     ),
     ("verbs", "new1", "让这张照片蹦蹦跳跳", {**CREATED, "fx": "bounce"}),
+    (
+        "verbs",
+        "jb",
+        "can you make it a little bouncier",
+        {**TWEAK, "fx": JB, "strength@bounce": "up", "strength@jiggle": "same"},
+    ),
+    ("verbs", "jb", "make it look like a living photo", {**TWEAK, "fx": "alive"}),
     # --- numbers in words -------------------------------------------------------------------------
     ("numbers", "jb", "make it ten seconds", {**TWEAK, "d": 10000}),
     ("numbers", "jb", "make it fifteen seconds long", {**TWEAK, "d": 15000}),
@@ -561,6 +568,35 @@ ROWS: list[Row] = [
     ),
     ("position", "titled", "make the title smaller", {**TWEAK, "title_size": "down"}),
     ("position", "titled", "标题大一点", {**TWEAK, "title_size": "up"}),
+    (
+        "position",
+        "jb",
+        "add the title SALE in yellow and make it bigger",
+        {
+            **TWEAK,
+            "title": "SALE",
+            "title_color": "#ffd60a",
+            "title_size": 0.091,
+            "strength": "same",
+        },
+    ),
+    (
+        "position",
+        "jb",
+        "could you add the caption Happy Mother's Day in pink at the top",
+        {
+            **TWEAK,
+            "texts": ["Happy Mother's Day"],
+            "text_color": "#ff6ec7",
+            "text_positions": ["top"],
+        },
+    ),
+    (
+        "position",
+        "jb",
+        "标题改成 你好世界，颜色红色",
+        {**TWEAK, "title": "你好世界", "title_color": "#ff3b30"},
+    ),
     # --- music ----------------------------------------------------------------------------------------------
     ("music", "jb", "some jazz", {**TWEAK, "music": "builtin:lofi", "says": ["no jazz track"]}),
     ("music", "jb", "add a beat", {**TWEAK, "music": "builtin:upbeat"}),
