@@ -21,6 +21,7 @@ ordinal        which photo (0-based; -1 the last); ``clip`` the nouns that make 
 effect         (type, Ken Burns direction or None); ``effect_noun`` "effect", "motion"
 strength       ("step", ±1) | ("scale", f) | ("abs", v) | ("set", v, or "#" for the number)
 comparative    (effect, ±1): "bouncier" is more of that effect (added if it is not there)
+moreless       ±1 a bare "more"/"less": the strength, next to an effect or ending the clause
 size           ±1 "bigger"/"smaller": a title's size, the music's volume, else the strength
 soft           -1 "softer": the music's volume, else the strength
 mag            how much a step moves: 0.5 "a bit", 2.0 "much"
@@ -33,7 +34,9 @@ percent        a number with %: its meaning comes from the clause (volume, stren
 aspect         "9:16" | "16:9" | "1:1"; ``platform`` (name, aspect): an aspect, unless posting
 post           posting somewhere (not available: the platform is not an aspect then)
 fit            "contain" | "cover"
-transition     a transition noun; ``tr_type`` a type that can only be a transition
+transition     a transition noun; ``tr_type`` a type that can only be a transition;
+               ``tr_word`` a type that is a transition only next to one ("zoom", "slide")
+smooth         "smooth": several photos or one, a gentle Ken Burns when no effect is named
 title text     nouns; ``intro`` (kind, change): the words that follow are the text (unquoted
                titles); ``as_text`` kind: the words before it are the text ("X as a caption")
 change         "change", "rename": replace a text rather than add one

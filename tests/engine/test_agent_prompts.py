@@ -318,3 +318,13 @@ def test_hostile_long_prompts_stay_linear(text: str) -> None:
     cpu, reply = _cpu(interpret, text, draft, MEDIA[media])
     assert cpu < 1.0
     assert not re.search(r"\bDone!", reply.text or "")
+
+
+def test_every_vocabulary_category_is_documented() -> None:
+    """The vocabulary's docstring is its reference: each category is described there."""
+    from nemo_nb.engine import _agent_lexicon
+
+    doc = _agent_lexicon.__doc__ or ""
+    for vocabulary in LEXICON.values():
+        for cat in vocabulary:
+            assert re.search(rf"\b{cat}\b", doc), cat
