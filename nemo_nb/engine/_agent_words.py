@@ -80,10 +80,10 @@ MSG: dict[str, tuple[str, str]] = {
                        "and add titles and music. Try: {prompts}.",
                        "抱歉，我没听懂。我可以让照片动起来（抖动、弹跳、摇摆、缩放），制作带转场的"
                        "视频，添加标题和音乐。试试：{prompts}。"),
-    "help": ("I animate photos (jiggle, bounce, sway, pulse, alive, Ken Burns zoom; stronger, "
+    "help": ("I animate photos (jiggle, bounce, sway, pulse, alive, Ken Burns; stronger, "
              "subtler, faster), make slideshows with transitions, set length, loops and shape, "
-             "and add titles and music. I can't post, go above 1080p, add filters or snow, or "
-             "move faces. Try “{one}” or “{two}”.",
+             "and add titles and music; I can't post, filter, add snow, move faces or go above "
+             "1080p. Try “{one}” or “{two}”.",
              "我可以让照片动起来（抖动、弹跳、摇摆、脉动、呼吸、缩放推拉，可调强弱快慢），制作带转场的幻灯片，"
              "设置时长、循环和画面比例，添加标题和音乐；不能发布、超过 1080p、加滤镜或下雪特效，也不能让人物做表情。"
              "试试“{one}”或“{two}”。"),
