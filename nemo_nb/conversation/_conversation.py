@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb import _paths
+from nemo_nb._language import prompt_language
 from nemo_nb._unicode import valid_text
 from nemo_nb.api import (
     CreditsError,
@@ -309,7 +310,8 @@ class Conversation:
             after: Draft | None = self._draft
         else:
             after = await self._draft_after_reply(reader.draft)
-        async for update in self._wrap_up(reader.text, before, after, reader.failed):
+        lang = prompt_language(text)
+        async for update in self._wrap_up(reader.text, before, after, reader.failed, lang):
             yield update
 
     def _check_after_drop(
@@ -339,11 +341,17 @@ class Conversation:
         return after
 
     async def _wrap_up(
-        self, raw_text: str, before: Draft | None, after: Draft | None, stream_error: bool
+        self,
+        raw_text: str,
+        before: Draft | None,
+        after: Draft | None,
+        stream_error: bool,
+        lang: str = "en",
     ) -> AsyncIterator[Update]:
-        """The end of an agent turn: the actions the reply offered, or the silent-edit summary;
-        then the new draft if it changed. (The reply itself was streamed, already translated.)"""
-        changes = diff(before, after) if after is not None else []
+        """The end of an agent turn: the actions the reply offered, or the silent-edit summary
+        (in the prompt's language); then the new draft if it changed. (The reply itself was
+        streamed, already translated.)"""
+        changes = diff(before, after, lang=lang) if after is not None else []
         if raw_text:
             translation = translate_gui(raw_text)
             if translation.actions:

@@ -15,6 +15,7 @@ from typing import Any
 from nemo_nb.engine._agent_parse import Plan
 from nemo_nb.engine._agent_types import MediaRef, ToolCall
 from nemo_nb.engine._agent_words import say
+from nemo_nb.engine.limits import MAX_EXPORT_SECONDS
 
 # --- defaults (docs/draft-schema.md) ----------------------------------------------------------
 
@@ -24,7 +25,7 @@ SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1080, 1080),
 }
 SINGLE_MS = 6000  # one photo
-MIN_MS, MAX_MS = 1000, 60000  # the length of a video (docs/draft-schema.md)
+MIN_MS, MAX_MS = 1000, MAX_EXPORT_SECONDS * 1000  # the length of a video (engine/limits.py)
 #: A photo enlarged more than this to fill the frame looks soft: the reply says so.
 SOFT_UPSCALE = 2.0
 SLIDE_MS = 3000  # each photo of a slideshow

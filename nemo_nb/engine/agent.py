@@ -40,6 +40,8 @@ from typing import Any
 
 from nemo_nb.engine._agent_draft import (
     DEFAULT_STRENGTH,
+    MAX_MS,
+    MIN_MS,
     SINGLE_MS,
     SIZES,
     SLIDE_MS,
@@ -199,6 +201,8 @@ class _Editor(MotionEdits, TrackEdits):
             strength *= p.strength_scale
         strength = round(clamp(strength + p.strength_step * STRENGTH_STEP, 0.05, 1.0), 2)
         seg_ms = p.seg_ms or (SLIDE_MS if many else SINGLE_MS)
+        if many:  # every photo is kept: a long slideshow gives each a shorter turn
+            seg_ms = min(seg_ms, MAX_MS // len(chosen))
         aspect = p.aspect or str(meta_of(self.d).get("aspect") or "9:16")
         if aspect not in SIZES:
             aspect = "9:16"
@@ -222,7 +226,7 @@ class _Editor(MotionEdits, TrackEdits):
             ]
             d = seg_ms
             if media.kind == "video" and media.duration_s and not many:
-                d = as_int(clamp(media.duration_s * 1000, 1000, 60000))
+                d = as_int(clamp(media.duration_s * 1000, MIN_MS, MAX_MS))
             seg_id = self.next_id("s", segment=True)
             seg = video_segment(seg_id, media, d, still_fxs(combo, strength, d))
             if p.fit and media.kind == "image":
