@@ -87,10 +87,9 @@ _HALF_SIZE_MIN_SIDE = 720
 #: of a preview's ~0.5 s. At most this many, each at most this large (an export's are not kept).
 _PLATES_KEEP = 8
 _PLATE_MAX_BYTES = 3 << 20
-#: key -> (the RGB plate, the loaded part of the picture (u0, v0, u1, v1), its size (h, w))
-_plates: OrderedDict[tuple, tuple[Plate, tuple[float, float, float, float], tuple[int, int]]] = (
-    OrderedDict()
-)
+#: A fitted plate: the RGB plate, the loaded part of the picture (u0, v0, u1, v1), its size (h, w).
+_Fitted = tuple[Plate, tuple[float, float, float, float], tuple[int, int]]
+_plates: OrderedDict[tuple, _Fitted] = OrderedDict()
 _plates_lock = threading.Lock()
 
 #: The anchor the agent writes by default: with a subject, its base is used instead.
@@ -286,14 +285,8 @@ def _fit_plate(
     scale: float,
     subject: Subject | None,
 ) -> tuple[Plate, Callable[[Subject], np.ndarray]]:
-    """Load the picture (only the part the fit shows, centred on the subject) and fit it into
-    the segment's plate (RGB; one kept from an earlier render is shared, read only). Also
-    returns the map from a subject analysis' pixels to frame pixels (3x3), for placing its mask
-    on the plate."""
-    need = (
-        math.ceil(width * (1 + 2 * margin) * scale),
-        math.ceil(height * (1 + 2 * margin) * scale),
-    )
+    """The segment's plate (RGB), fitted around the subject, and the map from a subject
+    analysis' pixels to frame pixels (3x3), for placing its mask on the plate."""
     focus = subject.focus if subject is not None else (0.5, 0.5)
     anchor = _anchor(seg, subject)
     stat = seg.path.stat()
@@ -302,36 +295,18 @@ def _fit_plate(
         *(width, height, seg.fit, margin, scale, focus, anchor),
     )
     with _plates_lock:
-        kept = _plates.get(key)
-        if kept is not None:
+        fitted = _plates.get(key)
+        if fitted is not None:
             _plates.move_to_end(key)
-    if kept is None:
-        source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
-        (u0, v0, u1, v1) = box
-
-        def in_source(u: float, v: float) -> tuple[float, float]:
-            # whole picture -> the loaded part (the source may be the shown region only)
-            return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
-
-        plate = build_plate(
-            source,
-            width,
-            height,
-            seg.fit,
-            in_source(*anchor),
-            margin_frac=margin,
-            scale=scale,
-            focus=in_source(*focus),
-        )
-        kept = (plate, box, source.shape[:2])
-        del source
-        if plate.image.nbytes <= _PLATE_MAX_BYTES:
-            plate.image.flags.writeable = False  # shared with the next render: read only
+    if fitted is None:
+        fitted = _load_and_fit(seg, width, height, margin, scale, focus, anchor)
+        if fitted[0].image.nbytes <= _PLATE_MAX_BYTES:
+            fitted[0].image.flags.writeable = False  # shared with the next render: read only
             with _plates_lock:
-                _plates[key] = kept
+                _plates[key] = fitted
                 while len(_plates) > _PLATES_KEEP:
                     _plates.popitem(last=False)
-    plate, (u0, v0, u1, v1), (ih, iw) = kept
+    plate, (u0, v0, u1, v1), (ih, iw) = fitted
 
     def analysis_to_frame(analysed: Subject) -> np.ndarray:
         # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
@@ -347,6 +322,41 @@ def _fit_plate(
         return np.vstack([plate.source_to_frame, [0, 0, 1]]) @ small_to_source
 
     return plate, analysis_to_frame
+
+
+def _load_and_fit(
+    seg: VisualSegment,
+    width: int,
+    height: int,
+    margin: float,
+    scale: float,
+    focus: tuple[float, float],
+    anchor: tuple[float, float],
+) -> _Fitted:
+    """Load the picture (only the part the fit shows, centred on ``focus``) and fit it into a
+    plate; with the loaded part (u0, v0, u1, v1 of the whole picture) and its size (h, w)."""
+    need = (
+        math.ceil(width * (1 + 2 * margin) * scale),
+        math.ceil(height * (1 + 2 * margin) * scale),
+    )
+    source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
+    (u0, v0, u1, v1) = box
+
+    def in_source(u: float, v: float) -> tuple[float, float]:
+        # whole picture -> the loaded part (the source may be the shown region only)
+        return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
+
+    plate = build_plate(
+        source,
+        width,
+        height,
+        seg.fit,
+        in_source(*anchor),
+        margin_frac=margin,
+        scale=scale,
+        focus=in_source(*focus),
+    )
+    return plate, box, source.shape[:2]
 
 
 def _segment_motion(
