@@ -20,6 +20,7 @@ __all__ = [
     "READ_TIMEOUT_S",
     "JSON_BODY_TIMEOUT_S",
     "UPLOAD_BODY_TIMEOUT_S",
+    "LINGER_S",
     "ANON_TOKENS_PER_MINUTE",
     "AGENT_TURNS_AT_ONCE",
 ]
@@ -57,6 +58,9 @@ READ_TIMEOUT_S = 15.0
 JSON_BODY_TIMEOUT_S = 30.0
 #: Seconds a whole upload body may take: 200 MB at about 2 Mbit/s (engine/_guards.py).
 UPLOAD_BODY_TIMEOUT_S = 15 * 60.0
+#: Seconds the engine goes on discarding a refused body before it closes the connection, so that
+#: a client that reads only after sending (httpx) still gets the answer (engine/_server.py).
+LINGER_S = 2.0
 
 # --- counts --------------------------------------------------------------------------------------
 
