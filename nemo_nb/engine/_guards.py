@@ -105,7 +105,11 @@ class BodyGuard:
                 message = {**message, "headers": [*headers, (b"connection", b"close")]}
             await send(message)
 
-        await self.app(scope, body.receive, guarded_send)
+        try:
+            await self.app(scope, body.receive, guarded_send)
+        except Exception:
+            if body.refusal is None:
+                raise  # the app's own failure; a body refused is answered below
         if body.refusal is not None and not (replaced or started):
             await self._refuse(scope, send, body.refusal)
 
@@ -153,10 +157,10 @@ class _Body:
             self.refusal = _Refusal(
                 408,
                 408,
-                f"The request body did not arrive within {self.limit.max_seconds:.0f} seconds; "
+                f"The request body did not arrive within {self.limit.max_seconds:g} seconds; "
                 "send it again."
                 if whole
-                else f"The request body stalled for {self.read_timeout:.0f} seconds; send it again.",
+                else f"The request body stalled for {self.read_timeout:g} seconds; send it again.",
             )
             return _GONE
         if message["type"] != "http.request":
