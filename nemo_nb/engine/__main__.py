@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
                    default=int(_env_float("NEMO_NB_TOKEN_RATE", limits.ANON_TOKENS_PER_MINUTE)),
                    help="new anonymous tokens one client address may get per minute (default "
                    f"{limits.ANON_TOKENS_PER_MINUTE}; 0: no limit)")  # fmt: skip
+    p.add_argument("--agent-budget", type=float, metavar="SECONDS",
+                   default=_env_float("NEMO_NB_AGENT_BUDGET", limits.AGENT_SECONDS_PER_MINUTE),
+                   help="CPU seconds of agent work one user's turns may take a minute; more "
+                   f"waits (default {limits.AGENT_SECONDS_PER_MINUTE:g}; 0: no limit)")  # fmt: skip
     p.add_argument("--data-dir", type=Path, default=None, help="default: NEMO_NB_HOME or the "
                    "platform data dir")  # fmt: skip
     p.add_argument(
@@ -218,6 +222,7 @@ def _engine_config(args: argparse.Namespace, root: Path) -> EngineConfig:
         render_stall_timeout=max(0.1, args.render_stall_timeout),
         read_timeout=max(0.1, args.read_timeout),
         anonymous_tokens_per_minute=max(0, args.token_rate),
+        agent_seconds_per_minute=max(0.0, args.agent_budget),
     )
 
 

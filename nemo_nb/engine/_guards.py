@@ -3,7 +3,8 @@
 :class:`BodyGuard` counts and times every request body as the app reads it: a body over its
 route's size (declared or counted) is answered 413 and one that stalls 408, with one sentence, and
 the connection is closed rather than read to the end, so a 400 MB body costs 64 KB of reading, not
-minutes of CPU. :class:`RateWindow` counts events per key (anonymous tokens per client address).
+minutes of CPU. :class:`RateWindow` counts events per key (anonymous tokens per client address),
+:class:`TimeBudget` the seconds of work done per key (agent time per user).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "BodyGuard", "RateWindow"]
+__all__ = ["BodyLimit", "BodyGuard", "RateWindow", "TimeBudget"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,13 @@ class BodyLimit:
         )
 
 
-class _Refusal(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+@dataclass(frozen=True)
+class _Refusal:
+    """The answer a body gets instead of the app's: HTTP ``status``, envelope ``code``, sentence."""
+
+    status: int
+    code: int
+    message: str
 
 
 class BodyGuard:
@@ -218,3 +222,39 @@ class RateWindow:
             return events[0] + self.window - now
         events.append(now)
         return None
+
+
+class TimeBudget:
+    """At most ``seconds`` of work per key in any ``window`` seconds (0 or less: unlimited)."""
+
+    def __init__(
+        self, seconds: float, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self.window = window
+        self.clock = clock
+        self._spent: dict[str, deque[tuple[float, float]]] = {}
+
+    def spend(self, key: str, seconds: float) -> None:
+        """Record ``seconds`` of work for ``key``, done now."""
+        self._spent.setdefault(key, deque()).append((self.clock(), seconds))
+
+    def wait(self, key: str) -> float:
+        """Seconds until ``key`` has room for more work (0: now)."""
+        spent = self._spent.get(key)
+        if self.seconds <= 0 or not spent:
+            return 0.0
+        now = self.clock()
+        while spent and spent[0][0] <= now - self.window:
+            spent.popleft()
+        if not spent:
+            del self._spent[key]
+            return 0.0
+        used = sum(s for _, s in spent)
+        if used < self.seconds:
+            return 0.0
+        for at, s in spent:  # room comes back as the oldest work leaves the window
+            used -= s
+            if used < self.seconds:
+                return at + self.window - now
+        return 0.0  # not reached: with all of it gone, used is 0

@@ -39,7 +39,7 @@ from nemo_nb import __version__
 from nemo_nb._contract import draft_is_exportable
 from nemo_nb._mediatype import MAX_UPLOAD_MB, sniff_file
 from nemo_nb.engine import _sse, limits
-from nemo_nb.engine._guards import BodyGuard, BodyLimit, RateWindow
+from nemo_nb.engine._guards import BodyGuard, BodyLimit, RateWindow, TimeBudget
 from nemo_nb.engine.agent import AgentReply, MediaRef
 from nemo_nb.engine.jobs import JobQueue, Renderer
 from nemo_nb.engine.media import (
@@ -83,7 +83,8 @@ class EngineConfig:
     otherwise make the engine probe the machine and its network). ``render_stall_timeout``:
     seconds without render progress before the watchdog fails the job. ``read_timeout``: the
     longest pause inside a request body (``nemo-nb serve`` uses it for headers too).
-    ``anonymous_tokens_per_minute``: per client address; 0 for no limit.
+    ``anonymous_tokens_per_minute``: per client address; ``agent_seconds_per_minute``: CPU time
+    of agent work per user; 0 for no limit (both).
     """
 
     data_dir: Path
@@ -101,6 +102,7 @@ class EngineConfig:
     render_stall_timeout: float = 90.0
     read_timeout: float = limits.READ_TIMEOUT_S
     anonymous_tokens_per_minute: int = limits.ANON_TOKENS_PER_MINUTE
+    agent_seconds_per_minute: float = limits.AGENT_SECONDS_PER_MINUTE
 
 
 class Engine:
@@ -118,6 +120,7 @@ class Engine:
         self._turn_locks: dict[str, asyncio.Lock] = {}
         self.agent_slots = asyncio.Semaphore(limits.AGENT_TURNS_AT_ONCE)
         self.new_tokens = RateWindow(config.anonymous_tokens_per_minute, 60.0)
+        self.agent_time = TimeBudget(config.agent_seconds_per_minute, 60.0)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -128,10 +131,20 @@ class Engine:
             self.config.interpret = interpret
         return self.config.interpret
 
-    def turn_lock(self, user_id: str) -> asyncio.Lock:
-        """One turn at a time per user: their turns apply in order, and one user never holds more
-        than one of the :attr:`agent_slots`."""
-        return self._turn_locks.setdefault(user_id, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def agent_turn(self, user_id: str, begun: asyncio.Event) -> AsyncIterator[None]:
+        """Hold the agent for one of ``user_id``'s turns; ``begun`` is set once it is held.
+
+        Waits for the user's previous turn (one at a time: their turns apply in order, and one
+        user never holds more than one of the :attr:`agent_slots`), for room in their agent time
+        (:attr:`agent_time`: paced, not refused), then for a free slot.
+        """
+        async with self._turn_locks.setdefault(user_id, asyncio.Lock()):
+            while (wait := self.agent_time.wait(user_id)) > 0:
+                await asyncio.sleep(wait)
+            async with self.agent_slots:
+                begun.set()
+                yield
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` to completion even if the request that started it goes away."""
@@ -461,10 +474,19 @@ async def state(request: Request) -> JSONResponse:
 # --- chat ------------------------------------------------------------------------------------
 
 
+def _timed(
+    interpret: Interpreter, text: str, draft: dict[str, Any] | None, media: Sequence[MediaRef]
+) -> tuple[AgentReply, float]:
+    """``interpret``'s reply and the CPU seconds it took (in the thread it runs in)."""
+    start = time.thread_time()
+    reply = interpret(text, draft, media)
+    return reply, time.thread_time() - start
+
+
 async def _run_turn(
     e: Engine, s: Session, origin: str, text: str, turn: _sse.Turn, begun: asyncio.Event
 ) -> list[dict[str, Any]]:
-    """One agent turn: wait for the user's turn and an agent slot, interpret, store (message,
+    """One agent turn: hold the agent (:meth:`Engine.agent_turn`), interpret, store (message,
     draft history, state), return its events.
 
     Runs as its own task: once ``begun`` is set it runs to its end even if the client hangs up, so
@@ -472,8 +494,7 @@ async def _run_turn(
     turn still waiting when its client leaves is cancelled by :func:`run_sse` and leaves no trace.
     """
     store = e.store
-    async with e.turn_lock(s.user_id), e.agent_slots:
-        begun.set()
+    async with e.agent_turn(s.user_id, begun):
         draft = store.draft(s.session_id)
         media = [
             MediaRef(
@@ -487,7 +508,8 @@ async def _run_turn(
             )
             for m in store.session_media(s.session_id)
         ]
-        reply: AgentReply = await asyncio.to_thread(e.interpret, text, draft, media)
+        reply, cpu = await asyncio.to_thread(_timed, e.interpret, text, draft, media)
+        e.agent_time.spend(s.user_id, cpu)
         # The server keeps the history; an undo needs only the current draft and the one before.
         recent = store.recent_drafts(s.session_id, 2) if reply.undo else []
         undo = bool(recent)

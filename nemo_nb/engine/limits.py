@@ -23,6 +23,7 @@ __all__ = [
     "LINGER_S",
     "ANON_TOKENS_PER_MINUTE",
     "AGENT_TURNS_AT_ONCE",
+    "AGENT_SECONDS_PER_MINUTE",
 ]
 
 _KiB = 1024
@@ -71,3 +72,8 @@ ANON_TOKENS_PER_MINUTE = 60
 #: Agent turns interpreted at once (``app._run_turn``); the rest wait in order, and one user has
 #: at most one turn in the agent's hands, so one client cannot crowd out the others.
 AGENT_TURNS_AT_ONCE = 2
+#: CPU seconds of agent work one user's turns may take in any minute (``app._run_turn``); a turn
+#: beyond it waits (paced, not refused) until the minute has room, and is dropped if its client
+#: leaves meanwhile. A person's turn takes hundredths of a second, so only a script ever waits,
+#: and it cannot take the render's CPU. ``nemo-nb serve --agent-budget``.
+AGENT_SECONDS_PER_MINUTE = 3.0

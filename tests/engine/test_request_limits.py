@@ -19,6 +19,7 @@ from engine_harness import Api, RunningEngine, sse_frames
 
 from nemo_nb.api import NemoClient, NemoError, RateLimitError
 from nemo_nb.engine import limits
+from nemo_nb.engine._guards import TimeBudget
 
 
 def _chat_body(sid: str, text: str) -> dict[str, Any]:
@@ -295,3 +296,47 @@ def test_one_user_holds_one_agent_slot(engine_factory) -> None:
     for t in threads:
         t.join(20)
     assert len(frames_of) == 3 and all(f[-1]["content"] for f in frames_of.values())
+
+
+# --- agent time per user -------------------------------------------------------------------------
+
+
+def test_time_budget_paces_by_the_work_in_the_window() -> None:
+    now = [0.0]
+    budget = TimeBudget(3.0, window=60.0, clock=lambda: now[0])
+    assert budget.wait("ann") == 0
+    budget.spend("ann", 1.0)
+    now[0] = 10.0
+    budget.spend("ann", 2.5)
+    assert budget.wait("ann") == pytest.approx(50.0)  # room again once the first second leaves
+    assert budget.wait("bob") == 0  # per key
+    now[0] = 60.5
+    assert budget.wait("ann") == 0  # the first second has left: 2.5 s is under 3
+    budget.spend("ann", 1.0)
+    assert budget.wait("ann") == pytest.approx(9.5)  # until the 2.5 s leaves at 70
+    assert TimeBudget(0).wait("ann") == 0
+
+
+def _burning_agent(text: str, draft: dict | None, media: Any) -> Any:
+    """The stand-in agent, except that "burn" keeps a CPU busy for 0.3 s."""
+    if "burn" in text.split():
+        end = time.thread_time() + 0.3
+        while time.thread_time() < end:
+            pass
+    return _standins.interpret(text, draft, media)
+
+
+def test_a_user_over_their_agent_time_waits_and_is_dropped_on_hang_up(engine_factory) -> None:
+    e = engine_factory(interpret=_burning_agent, agent_seconds_per_minute=0.25)
+    hog = Api(e.url)
+    sid = hog.new_session()
+    assert hog.chat(sid, "burn jiggle")  # 0.3 s of CPU: the minute's budget is spent
+    with hog.http.stream("POST", "/run_sse", json=_chat_body(sid, "burn bounce")) as r:
+        assert r.status_code == 200  # paced for most of a minute; hang up
+    other = Api(e.url)
+    t0 = time.perf_counter()
+    assert other.chat(other.new_session(), "jiggle")
+    assert time.perf_counter() - t0 < 1.0  # other users are not paced
+    time.sleep(0.3)
+    texts = [m["text"] for m in e.engine.store.messages(sid) if m["role"] == "user"]
+    assert texts == ["burn jiggle"]  # the paced turn was dropped, not run
