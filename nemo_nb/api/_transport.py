@@ -371,6 +371,8 @@ class _Connection:
         if status == 413:
             said = _sentence(message) if message else None
             return NemoError(said or "The request was larger than the server accepts.", **kw)
+        if status == 507 and message:  # the engine: its disk is full, and it says where
+            return ServerError(_sentence(message), **kw)
         if status >= 500:
             return ServerError(
                 f"The NemoVideo server had a problem (HTTP {status}); try again in a moment.", **kw
