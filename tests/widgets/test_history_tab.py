@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from nemo_nb.conversation._history import Turn, history_frame
+from nemo_nb.conversation._history import HistoryTurn as Turn
+from nemo_nb.conversation._history import history_frame
 from nemo_nb.widgets._history_tab import EMPTY_HISTORY, history_table_html, names_only
 
 UPLOADED = "/root/.local/share/nemo-nb/uploads/20250101-120000-123456/grace_hopper.jpg"
