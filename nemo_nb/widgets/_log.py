@@ -88,6 +88,7 @@ class ChatLog:
         self._reply: _Entry | None = None
         self._activity: _Entry | None = None
         self.redraw = Coalescer(self._draw_reply)
+        self._action_buttons: list[widgets.Button] = []
 
     # ---- entries -------------------------------------------------------------------------------
     def add(self, kind: str, text: str) -> None:
@@ -133,14 +134,23 @@ class ChatLog:
         for label, action in zip(labels, actions, strict=False):
             button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
             button.add_class(f"nemo-nb-action-{action}")
-            button.on_click(lambda _b, a=action: run(a))
+            # a retired button does nothing, however it is clicked (the browser or .click())
+            button.on_click(lambda b, a=action: None if b.disabled else run(a))
             buttons.append(button)
+        self._action_buttons += buttons
         row = widgets.HBox(buttons, layout=widgets.Layout(padding="2px 8px", flex_flow="row wrap"))
         self.end_reply()
         self._entries.append(_Entry("actions", "[" + "] [".join(labels) + "]", widgets.HTML()))
         self._children.append(row)
         self._inner.children = tuple(self._children)
         return buttons
+
+    def retire_actions(self) -> None:
+        """Disable every action button offered so far (they belong to a session that is over)."""
+        for button in self._action_buttons:
+            button.disabled = True
+            button.tooltip = "From an earlier session"
+        self._action_buttons = []
 
     def _append(self, entry: _Entry) -> None:
         self._entries.append(entry)
