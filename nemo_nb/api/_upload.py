@@ -219,7 +219,7 @@ async def _unreachable(url: str, budget: float) -> str | None:
         )
     try:
         _, writer = await asyncio.wait_for(
-            asyncio.open_connection(infos[0][4][0], port), budget / 2
+            asyncio.open_connection(str(infos[0][4][0]), port), budget / 2
         )
     except (OSError, asyncio.TimeoutError):
         return (

@@ -56,7 +56,8 @@ def _text(value: Any) -> str:
 
 def history_table_html(frame: Any) -> str:
     """The tab's HTML for a history frame (:func:`nemo_nb.conversation.history_frame`'s columns
-    ``prompt``, ``reply``, ``changes``, ``errors``, ``duration_s``); every value escaped."""
+    ``prompt``, ``reply``, ``render_path``, ``changes``, ``errors``, ``duration_s``); every value
+    escaped."""
     if frame is None or len(frame) == 0:
         return f"<p style='color:{MUTED};line-height:1.45'>{html.escape(EMPTY_HISTORY)}</p>"
     cell = f"padding:4px 6px;border-top:1px solid {BORDER};vertical-align:top"
@@ -66,6 +67,9 @@ def history_table_html(frame: Any) -> str:
         reply = _text(turn.get("reply"))
         if reply:
             result.append(html.escape(_cut(names_only(reply), _REPLY_CHARS)))
+        render = _text(turn.get("render_path"))
+        if render:
+            result.append(html.escape(f"Exported {names_only(render)}"))
         changes = _text(turn.get("changes"))
         if changes:
             result.append(

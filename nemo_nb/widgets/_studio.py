@@ -674,8 +674,9 @@ class Studio:
             self._spawn(self._refresh_credits(), "reading your credits")
 
     def _refresh_history(self) -> None:
-        turns = self._conv is not None and self._conv.turns
-        self._history.value = history_table_html(self._conv.history_frame() if turns else None)
+        conv = self._conv
+        frame = conv.history_frame() if conv is not None and conv.turns else None
+        self._history.value = history_table_html(frame)
 
     # ---- static snapshot -----------------------------------------------------------------------
     def _snapshot(self) -> str:

@@ -37,10 +37,12 @@ def test_one_compact_row_per_turn_with_the_error_on_view() -> None:
                 duration_s=2.0,
             ),
             turn("export", errors=["The engine could not render: disk full."]),
+            turn("export()", render_path="/home/me/work/nemo-exports/grace_hopper-jiggle.mp4"),
         ]
     )
     out = history_table_html(frame)
-    assert out.count("<tr>") == 4  # one header row, three turns
+    assert out.count("<tr>") == 5  # one header row, four turns
+    assert "Exported grace_hopper-jiggle.mp4" in out and "/home/me" not in out
     assert "<th" in out and out.count("<thead>") == 1
     assert "uploads/" not in out and "upload grace_hopper.jpg" in out
     assert "make it &lt;b&gt;jiggle&lt;/b&gt;" in out  # escaped, not markup
