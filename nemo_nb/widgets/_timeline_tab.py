@@ -104,7 +104,9 @@ class TimelineTab:
         self.table = widgets.HTML(timeline_table_html(None))
         self.table.add_class("nemo-nb-table")
         self.gantt = widgets.Image(
-            format="png", layout=widgets.Layout(width="100%", display="none")
+            # no margin: ipywidgets' 2 px each side on a 100 % wide image is a horizontal scrollbar
+            format="png",
+            layout=widgets.Layout(width="100%", margin="0", display="none"),
         )
         self.gantt.add_class("nemo-nb-gantt")
         self.box = widgets.VBox(

@@ -184,11 +184,32 @@ def _studio_in(page, url: str, root: Path, app: str, dark: bool) -> dict:
     low: list[dict] = []
     for tab in ("Timeline", "Export", "History"):
         rows = _contrast(page, tab)
+        if tab == "Timeline":
+            _assert_the_timeline_fits(page)
         assert len(rows) > 10, f"{tab}: the panel has text to measure"
         low += _report(f"{app} {theme}, {tab} tab", rows)
         page.query_selector(".nemo-nb-studio").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / f"theme-{app}-{theme}-{tab.lower()}.png"))
     return {"low": low, "size": int(size), "rel": rel}
+
+
+def _assert_the_timeline_fits(page) -> None:
+    """At 1400 px the Timeline tab needs no horizontal scrollbar and "0.0–3.0 s" stays on one
+    line."""
+    fits = page.evaluate(
+        """() => {
+        const table = document.querySelector('.nemo-nb-studio table.nemo-nb-timeline');
+        const tab = table.closest('.widget-vbox');
+        const cell = Array.from(table.querySelectorAll('td')).find(td => /–.* s$/.test(td.textContent));
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        const lines = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+        return {scroll: tab.scrollWidth, width: tab.clientWidth, lines: lines.size,
+                text: cell.textContent};
+    }"""
+    )
+    assert fits["scroll"] <= fits["width"] + 1, fits
+    assert fits["text"] == "0.0–3.0 s" and fits["lines"] == 1, fits
 
 
 def _chromium(p):
@@ -231,34 +252,37 @@ def test_the_download_link_gives_the_mp4_and_the_file_browser_lists_it(binder) -
             _run_cell(page, 1)
             link = page.wait_for_selector(".nemo-nb-studio a.nemo-nb-download", timeout=300_000)
             _idle(page)
+            out = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output").inner_text()
+            exported = root / "notebooks" / re.search(r"exported \d+ (\S+)", out)[1]
             href = link.get_attribute("href")
             # the notebook's output renderer made it the server's files route, under the base URL
-            assert href.startswith(f"{BASE_URL}files/notebooks/nemo-exports/"), href
+            files = f"{url}/files/notebooks/nemo-exports/{exported.name}"
+            assert href.startswith(files), href
             video = page.wait_for_selector(".nemo-nb-video video")
             page.wait_for_function(
                 "v => v.readyState >= 2 && v.videoWidth > 0", arg=video, timeout=60_000
             )
-            assert video.evaluate("v => v.src").startswith(f"{url}/files/notebooks/")
+            assert video.evaluate("v => v.src").startswith(files)
             shown = video.evaluate("v => [v.clientWidth, v.clientHeight, v.videoWidth]")
             with page.expect_download(timeout=60_000) as caught:
                 link.click()
             download = caught.value
             saved = Path(download.path())
-            exported = sorted((root / "notebooks" / "nemo-exports").glob("*.mp4"))
-            assert len(exported) == 1
-            assert download.suggested_filename == exported[0].name
-            assert saved.read_bytes() == exported[0].read_bytes()
+            assert download.suggested_filename == exported.name
+            assert saved.stat().st_size == exported.stat().st_size
+            assert saved.read_bytes() == exported.read_bytes()
+            got = saved.stat().st_size  # (the browser's copy goes when the browser closes)
             # the file browser: the folder beside the notebook, the MP4 in it
             page.evaluate(
                 "p => window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: p})",
                 "notebooks/nemo-exports",
             )
             item = page.wait_for_selector(
-                f".jp-DirListing-itemText:has-text('{exported[0].name}')", timeout=30_000
+                f".jp-DirListing-itemText:has-text('{exported.name}')", timeout=30_000
             )
             assert item.is_visible()
             page.screenshot(path=str(ARTIFACTS / "e2e" / "download-file-browser.png"))
         finally:
             browser.close()
-    print(f"downloaded {exported[0].name}: {saved.stat().st_size} bytes, shown at {shown}")
+    print(f"downloaded {exported.name}: {got} bytes, the same as the file; shown at {shown}")
     assert shown[1] >= 300, "the full-quality video plays at a sensible size, not a thumbnail"
