@@ -90,16 +90,20 @@ def history_table_html(frame: Any) -> str:
             f"<td style='{cell};white-space:nowrap;text-align:right'>"
             f"{_took(turn.get('duration_s'))}</td></tr>"
         )
+    # with a fixed layout the header row's widths are the columns' (the result takes the rest)
     head = "".join(
-        f"<th style='text-align:{align};padding:2px 6px;font-weight:600'>{name}</th>"
-        for name, align in (("#", "left"), ("You", "left"), ("Result", "left"), ("Took", "right"))
+        f"<th style='text-align:{align};padding:2px 6px;font-weight:600;width:{width}'>{name}</th>"
+        for name, align, width in (
+            ("#", "left", "2.2em"),
+            ("You", "left", "32%"),
+            ("Result", "left", "auto"),
+            ("Took", "right", "4.8em"),
+        )
     )
     return (
         f"<table class='nemo-nb-history' style='width:100%;border-collapse:collapse;"
         f"table-layout:fixed;font-size:12px;line-height:1.4;color:{TEXT};"
         f"white-space:pre-wrap;overflow-wrap:anywhere'>"
-        "<colgroup><col style='width:2.2em'><col style='width:32%'><col>"
-        "<col style='width:4.8em'></colgroup>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         f"<p style='color:{MUTED};font-size:12px'>Every column: "
         "<code>studio.conversation.history_frame()</code></p>"
