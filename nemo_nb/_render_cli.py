@@ -90,7 +90,7 @@ async def render(
     client = await connect(backend, skill=skill)
     async with client:
         print(f"Connected to {_where(client)}.", file=stream, flush=True)
-        conv = Conversation(client)
+        conv = Conversation(client, front_end="cli")  # it exports by itself
         uploaded = await conv.upload(*images)
         if uploaded.kind == "error":
             raise RenderFailed(uploaded.text)

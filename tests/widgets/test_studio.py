@@ -152,7 +152,7 @@ async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
     assert moving and moving == sorted(moving), fractions
     assert ">Ready in " in studio._export_tab.stage.value
     # this engine's own pace, not the cloud's "usually takes 30-90 seconds"
-    assert "Export started on this machine&#x27;s engine." in " ".join(stages)
+    assert "Export started on this machine&#x27;s engine" in " ".join(stages)
     assert "usually takes" not in studio.log_text()
     assert any("so far, about" in v and " left" in v for v in stages), stages
 
