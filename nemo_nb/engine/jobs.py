@@ -337,10 +337,7 @@ class JobQueue:
             self._previews.pop(key, None)
         if event is not None:
             event.set()
-        if preview:
-            self._preview_queue.discard(key)
-            return self.store.finish_job_if_active(key, reason, status="cancelled")
-        self._queue.discard(key)
+        (self._preview_queue if preview else self._queue).discard(key)
         return self.store.finish_job_if_active(key, reason, status="cancelled")
 
     def stop(self, timeout: float = 5.0) -> None:
