@@ -67,22 +67,19 @@ class Progress:
             self(1.0)
 
 
-def _default_out(images: Sequence[str]) -> Path:
-    first = images[0].rstrip("/").rsplit("/", 1)[-1]
-    return Path(f"{Path(first).stem or 'nemo-nb'}-nemo.mp4")
-
-
 async def render(
     images: Sequence[str],
     prompts: Sequence[str],
-    out: Path,
+    out: Path | None = None,
     *,
     skill: str | None = None,
     aspect: str | None = None,
     backend: str = "auto",
     stream: TextIO = sys.stdout,
 ) -> Path:
-    """Run the whole session and return the MP4's path; raises :class:`RenderFailed`."""
+    """Run the whole session and return the MP4's path (``out``, by default a readable name in
+    the working directory such as ``grace_hopper-jiggle-bounce.mp4``); raises
+    :class:`RenderFailed`."""
     from nemo_nb._connect import connect
     from nemo_nb.api import NemoError
     from nemo_nb.conversation import Conversation
@@ -93,7 +90,7 @@ async def render(
     client = await connect(backend, skill=skill)
     async with client:
         print(f"Connected to {_where(client)}.", file=stream, flush=True)
-        conv = Conversation(client)
+        conv = Conversation(client, front_end="cli")  # it exports by itself
         uploaded = await conv.upload(*images)
         if uploaded.kind == "error":
             raise RenderFailed(uploaded.text)
@@ -106,7 +103,7 @@ async def render(
                 raise RenderFailed(f"The agent did not change the video to {aspect}.")
         progress = Progress(stream)
         try:
-            path = await conv.export(on_progress=progress, dest=out)
+            path = await conv.export(on_progress=progress, dest=out or Path.cwd())
         except NemoError as exc:
             raise RenderFailed(str(exc)) from None
         progress.done()
@@ -147,7 +144,12 @@ def build_parser(prog: str = "nemo-nb render") -> argparse.ArgumentParser:
     )
     parser.add_argument("--aspect", choices=ASPECTS, default=None, help="final aspect ratio")
     parser.add_argument(
-        "-o", "--out", type=Path, default=None, help="MP4 to write (default: IMAGE-nemo.mp4)"
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="MP4 to write (default: named after the photo and effects, e.g. "
+        "portrait-jiggle-bounce.mp4, in this folder)",
     )
     parser.add_argument(
         "--backend",
@@ -161,7 +163,7 @@ def build_parser(prog: str = "nemo-nb render") -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nemo-nb render``: 0 on success, 1 with one sentence on failure."""
     args = build_parser().parse_args(argv)
-    out: Path = args.out or _default_out(args.images)
+    out: Path | None = args.out
     started = time.perf_counter()
     try:
         path = asyncio.run(

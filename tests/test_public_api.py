@@ -131,6 +131,7 @@ LAYERS: dict[str, int] = {
     "_threads": 0,  # a thread's scheduling priority (the renderer's producer, the engine's workers)
     "_webp": 0,  # WebP's first frame decoded at the size a fit needs (engine and render read it)
     "_html": 0,  # escaping for every HTML view (imports _unicode)
+    "_theme": 0,  # the colours of every HTML view (imports nothing)
     "skills": 0,
     "render": 1,
     "engine": 2,

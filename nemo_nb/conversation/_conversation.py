@@ -33,7 +33,7 @@ from nemo_nb.conversation._export import (
     NothingToExportError,
     PendingRenders,
 )
-from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
+from nemo_nb.conversation._gui import ACTION_LABELS, PHRASES, FrontEnd, translate_gui
 from nemo_nb.conversation._history import HistoryStore, HistoryTurn, history_frame
 from nemo_nb.conversation._landing import LandingCheck
 from nemo_nb.conversation._local import (
@@ -43,6 +43,7 @@ from nemo_nb.conversation._local import (
     state_update,
     upload_help,
 )
+from nemo_nb.conversation._names import default_export_dir, export_stem, unique_path
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._reply_stream import STILL_WORKING, ReplyReader, parse_draft
 from nemo_nb.conversation._routing import Action, route
@@ -89,6 +90,12 @@ class Conversation:
     ``poll_intervals``, ``clock`` and ``sleep`` exist so tests need not wait for real minutes;
     ``data_dir`` overrides the data dir (history and pending renders live there).
 
+    ``front_end`` says who shows the replies, so the agent's "click Export" becomes what works
+    there: ``"code"`` (the default: 'say "export" or `await conv.export()`'), ``"studio"`` (its
+    Export button), ``"cli"`` (which exports by itself: nothing) or ``"magic"`` (``%nemo export``).
+    Exports go to ``renders_dir``, by default ``nemo-exports/`` beside the notebook, under
+    readable names (``astronaut-jiggle-bounce.mp4``, then ``-2``, …).
+
     When a reply stream drops, the turn ends within seconds; whether the edit landed is then
     checked in the background, and that outcome goes to :attr:`on_late_update` when set, else it
     is yielded at the start of the next :meth:`send`.
@@ -104,6 +111,7 @@ class Conversation:
         skill: str | Skill | None = None,
         session_id: str | None = None,
         language: str = "en",
+        front_end: FrontEnd = "code",
         renders_dir: str | Path | None = None,
         data_dir: str | Path | None = None,
         heartbeat_notice_after: float = HEARTBEAT_NOTICE_AFTER_S,
@@ -115,12 +123,16 @@ class Conversation:
         self.client = client
         self.skill: Skill = get_skill(skill if skill is not None else client.skill)
         self.language = language
+        if front_end not in PHRASES:
+            raise ValueError(f"front_end must be one of {', '.join(PHRASES)}, not {front_end!r}.")
+        #: Who shows the replies (see the class docstring).
+        self.front_end: FrontEnd = front_end
         self._session_id = session_id
         #: Where history (``history/<session>.jsonl``) and pending renders are kept.
         self.data_dir: Path = Path(data_dir) if data_dir is not None else _paths.data_dir()
-        #: Where exports are downloaded.
+        #: Where exports are downloaded (``nemo-exports/`` in the working directory by default).
         self.renders_dir: Path = (
-            Path(renders_dir) if renders_dir is not None else self.data_dir / "renders"
+            Path(renders_dir).expanduser() if renders_dir is not None else default_export_dir()
         )
         self.heartbeat_notice_after = heartbeat_notice_after
         self.poll_intervals = tuple(poll_intervals)
@@ -294,6 +306,7 @@ class Conversation:
             clock=self._clock,
             notice_after=self.heartbeat_notice_after,
             started=started,
+            front_end=self.front_end,
         )
         try:
             async for update in reader.read(self.client.chat(sid, text)):
@@ -477,7 +490,8 @@ class Conversation:
         ``on_progress(fraction)`` is called as the render advances (0..1); ``on_update(update)``
         with every :class:`Update` of the export (notices, progress, errors, the result), as
         :meth:`send` would yield them for "export". ``dest`` is a directory or file (default
-        :attr:`renders_dir`). Raises :class:`NothingToExportError` when the timeline is empty,
+        :attr:`renders_dir`); in a directory the file is named after the photo and its effects
+        (``astronaut-jiggle-bounce.mp4``, then ``-2``, …). Raises :class:`NothingToExportError` when the timeline is empty,
         or the client's error (e.g. ``RenderError``) otherwise.
         """
         path: Path | None = None
@@ -515,15 +529,29 @@ class Conversation:
             return
         assert self._session_id is not None  # refresh() returned a draft
         turn.draft_before = turn.draft_after = draft.to_json()
+        target = Path(dest).expanduser() if dest is not None else self.renders_dir
+        if not target.suffix:  # a folder: the file gets a readable name no export has taken
+            target = unique_path(target, export_stem(draft))
         async for update in self._exporter.render(
             self._session_id,
             draft,
-            Path(dest) if dest is not None else self.renders_dir,
+            target,
             export_time=self.skill.export_time,
             quality=quality,
             on_progress=on_progress,
         ):
             yield update
+
+    @property
+    def exporting(self) -> bool:
+        """Whether an export is following its render job now (it can be cancelled)."""
+        return self._exporter.rendering
+
+    async def cancel_export(self) -> bool:
+        """Cancel the running export's render job on the server; the export then ends with
+        "Export cancelled: …" (:class:`RenderError` from :meth:`export`). ``False`` when no
+        export is rendering."""
+        return await self._exporter.cancel()
 
     async def resume_pending(self, on_progress: ProgressCallback | None = None) -> list[Path]:
         """Finish exports left running by an earlier kernel (this session's, or all on this

@@ -8,7 +8,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -19,6 +18,7 @@ from nemo_nb import _paths
 from nemo_nb._html import escape
 from nemo_nb._mediatype import is_url
 from nemo_nb._unicode import valid_text
+from nemo_nb.conversation import export_stem, unique_path
 from nemo_nb.display import VideoPreview, show_video
 from nemo_nb.lab._cards import CARD_WIDTH, card_html, grid_html
 from nemo_nb.lab._runner import run_variant
@@ -381,11 +381,13 @@ class PromptLab:
         for v in self.variants:
             mp4 = poster = None
             if v.path and Path(v.path).is_file():
-                stem = f"{v.index + 1:02d}-{_slug(v.prompt)}-{_slug(v.skill)}"
-                mp4, poster = f"{stem}.mp4", f"{stem}.png"
-                source, target = Path(v.path), folder / mp4
-                if source.resolve() != target.resolve():
+                source = Path(v.path)
+                if source.resolve().parent == folder.resolve():  # saved here before
+                    target = source
+                else:  # named as every export is: the photo and its effects, never overwriting
+                    target = unique_path(folder, export_stem(v.parsed_draft()))
                     shutil.copy2(source, target)
+                mp4, poster = target.name, f"{target.stem}.png"
                 preview = self._preview(v)
                 if preview is not None and preview.poster is not None:
                     (folder / poster).write_bytes(preview.poster)
@@ -475,8 +477,3 @@ def _texts(value: str | Sequence[str], what: str, *, allow_empty: bool = False) 
     if not texts and not allow_empty:
         raise ValueError(f"Give the lab at least one {what}.")
     return texts
-
-
-def _slug(text: str, limit: int = 32) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "variant"

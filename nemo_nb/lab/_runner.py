@@ -47,7 +47,11 @@ async def run_variant(
     the user's, so the lab's turns take turns to know what each variant cost. Agent turns are
     short next to renders, which still overlap."""
     conv = Conversation(
-        client, skill=variant.skill, data_dir=work_dir, renders_dir=work_dir / "renders"
+        client,
+        skill=variant.skill,
+        data_dir=work_dir,
+        renders_dir=work_dir / "renders",
+        front_end="cli",  # the lab exports by itself, as the command line does: nothing to say
     )
     variant.status, variant.stage = "running", "Uploading…"
     changed(variant)

@@ -94,8 +94,9 @@ _plates_lock = threading.Lock()
 
 #: The anchor the agent writes by default: with a subject, its base is used instead.
 _DEFAULT_ANCHOR = (0.5, 0.92)
-#: A cover crop is centred on the subject when it keeps less than this much of a side.
-_CROP_FOCUS_BELOW = 0.8
+#: A cover crop is framed on the subject when it keeps less than this much of a side (a
+#: centred 1:1 crop of a 5:6 portrait already cuts the top of the head).
+_CROP_FOCUS_BELOW = 0.95
 
 
 class StillSegment:
@@ -123,7 +124,9 @@ class StillSegment:
         margin, scale = _plate_room(seg, width, height)
         found = self._subject(seg, width, height, notes)
         subject = found if found is not None and found.ok else None  # one that can move alone
-        plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject)
+        # a face frames the crop even when the mask around it is not a subject to move
+        focus = found.crop_focus(width, height, margin) if found is not None else (0.5, 0.5)
+        plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject, focus)
         self._to_plate = plate.frame_to_plate()
         body = None
         self._layers: tuple[np.ndarray, np.ndarray] | None = None
@@ -284,10 +287,12 @@ def _fit_plate(
     margin: float,
     scale: float,
     subject: Subject | None,
+    focus: tuple[float, float] = (0.5, 0.5),
 ) -> tuple[Plate, Callable[[Subject], np.ndarray]]:
-    """The segment's plate (RGB), fitted around the subject, and the map from a subject
-    analysis' pixels to frame pixels (3x3), for placing its mask on the plate."""
-    focus = subject.focus if subject is not None else (0.5, 0.5)
+    """The segment's plate (RGB), fitted around the subject (``focus``, the picture's point
+    the crop centres on: see ``Subject.crop_focus``; one kept from an earlier render is shared,
+    read only), and the map from a subject analysis' pixels to frame pixels (3x3), for placing
+    its mask on the plate."""
     anchor = _anchor(seg, subject)
     stat = seg.path.stat()
     key = (

@@ -80,7 +80,7 @@ async def test_reply_streams_chunk_by_chunk_then_is_translated(tmp_path: Path) -
     assert updates[0].text == "Applying motion…"
     assert [u.text for u in updates[1:3]] == [
         "Done! See the timeline summary, ",
-        'then say "export".',
+        'then say "export" or `await conv.export()`.',
     ]
     assert "".join(u.data["raw"] for u in updates[1:3]) == (
         "Done! Preview it in the Timeline, then click Export."
