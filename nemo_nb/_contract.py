@@ -10,10 +10,23 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["draft_is_exportable", "lenient_number", "is_loopback", "LOOPBACK_HOSTS"]
+__all__ = [
+    "draft_is_exportable",
+    "lenient_number",
+    "is_loopback",
+    "LOOPBACK_HOSTS",
+    "RENDER_QUALITIES",
+    "PREVIEW",
+]
 
 #: Host names that mean "this machine": a server there is the embedded engine (or a local serve).
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+#: An export's ``output.quality`` (contract §3): the cloud's "high" and the engine's extension.
+RENDER_QUALITIES = ("high", "preview")
+#: The engine's extension: the same draft rendered small and fast (360 px on the short side).
+#: Nothing says the cloud accepts it, so it is never sent there.
+PREVIEW = "preview"
 
 
 def draft_is_exportable(draft: Any) -> bool:

@@ -181,9 +181,11 @@ class Client:
         """See :meth:`NemoClient.state`."""
         return _run(self._client.state(session_id))
 
-    def start_render(self, session_id: str, draft: Any, render_id: str | None = None) -> RenderJob:
+    def start_render(
+        self, session_id: str, draft: Any, render_id: str | None = None, *, quality: str = "high"
+    ) -> RenderJob:
         """See :meth:`NemoClient.start_render`."""
-        return _run(self._client.start_render(session_id, draft, render_id))
+        return _run(self._client.start_render(session_id, draft, render_id, quality=quality))
 
     def render_status(self, render_id: str | RenderJob) -> RenderJob:
         """See :meth:`NemoClient.render_status`."""

@@ -33,12 +33,12 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nemo_nb._contract import draft_is_exportable
+from nemo_nb._contract import PREVIEW, RENDER_QUALITIES, draft_is_exportable
 from nemo_nb._mediatype import sniff_file
 from nemo_nb._version import __version__
 from nemo_nb.engine import _sse
 from nemo_nb.engine.agent import AgentReply, MediaRef
-from nemo_nb.engine.jobs import JobQueue, Renderer
+from nemo_nb.engine.jobs import PREVIEW_RETRY_AFTER_S, PREVIEWS_PER_USER, JobQueue, Renderer
 from nemo_nb.engine.media import (
     Incoming,
     MediaError,
@@ -683,7 +683,38 @@ def _missing_attribution(request: Request) -> JSONResponse | None:
     )
 
 
+def _output_quality(body: dict[str, Any]) -> str | JSONResponse:
+    """``output.quality`` of an export request ("high" when absent), or the refusal to send."""
+    output = body.get("output")
+    if output is None:
+        return "high"
+    if not isinstance(output, dict):
+        return render_fail(
+            400, "The render's “output” must be an object, e.g. {“quality”: “high”}."
+        )
+    quality = output.get("quality", "high")
+    if quality not in RENDER_QUALITIES:
+        named = json.dumps(quality)[:40]
+        return render_fail(
+            400,
+            f"The output quality {named} is not one this engine renders; "
+            f"use {' or '.join(f'“{q}”' for q in RENDER_QUALITIES)}.",
+        )
+    return str(quality)
+
+
+def _previews_full() -> JSONResponse:
+    response = render_fail(
+        429,
+        f"You have {PREVIEWS_PER_USER} previews waiting already; ask again once one is ready.",
+    )
+    response.headers["Retry-After"] = str(PREVIEW_RETRY_AFTER_S)
+    return response
+
+
 async def render_submit(request: Request) -> JSONResponse:
+    """Queue an export (``output.quality`` "high") or, an engine extension, a preview ("preview":
+    the same draft small and fast, in a lane of its own; docs/contract.md §3)."""
     e = _engine(request)
     refused = _missing_attribution(request)
     if refused is not None:
@@ -695,6 +726,9 @@ async def render_submit(request: Request) -> JSONResponse:
     job_id = str(body.get("id") or f"render_{uuid.uuid4().hex}")
     if not _JOB_ID.match(job_id):
         return render_fail(400, "A render id may use only letters, digits, “_”, “-” and “.”.")
+    quality = _output_quality(body)
+    if isinstance(quality, JSONResponse):
+        return quality
     sid = _pick(body, "sessionId", "session_id")
     if sid is not None and e.store.session(str(sid), user.user_id) is None:
         return render_fail(404, f"Session {sid} was not found; create a new session.")
@@ -705,7 +739,11 @@ async def render_submit(request: Request) -> JSONResponse:
         return render_fail(
             400, "The draft has nothing to render yet: it needs a track with at least one segment."
         )
-    job = e.store.add_job(job_id, user.user_id, str(sid) if sid is not None else None, draft)
+    session_id = str(sid) if sid is not None else None
+    in_the_way = e.jobs.previews_in_the_way(user.user_id, session_id) if quality == PREVIEW else 0
+    if in_the_way >= PREVIEWS_PER_USER:
+        return _previews_full()
+    job = e.store.add_job(job_id, user.user_id, session_id, draft, quality)
     if job is None:
         return render_fail(409, f"A render with id {job_id} already exists; pick a new id.")
     e.jobs.submit(job)

@@ -13,6 +13,12 @@ Two policies keep one user's trouble from becoming everyone's:
   with a sentence, and a new worker thread takes the stuck one's place. A thread stuck in native
   code cannot be stopped from Python; it is abandoned (a daemon, told to cancel) and whatever it
   returns with later is thrown away.
+
+Previews (``quality="preview"``, the engine's extension: the same draft rendered small and fast)
+have a lane of their own, so they never wait behind exports: their own queue and worker thread,
+while the export workers run a few nice levels lower (their x264 threads inherit it), so a room
+of exports slows a preview little. A session has at most one preview waiting or rendering: a
+newer one cancels it (it ends "cancelled"). A user has at most :data:`PREVIEWS_PER_USER`.
 """
 
 from __future__ import annotations
@@ -28,9 +34,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nemo_nb._contract import PREVIEW
+from nemo_nb._threads import lower_thread_priority
 from nemo_nb.engine.store import INTERRUPTED, Job, JobKey, Store
 
-__all__ = ["JobQueue", "FairQueue", "media_id_from_src", "Renderer", "STALLED"]
+__all__ = [
+    "JobQueue",
+    "FairQueue",
+    "media_id_from_src",
+    "Renderer",
+    "STALLED",
+    "PREVIEWS_PER_USER",
+    "PREVIEW_RETRY_AFTER_S",
+    "REPLACED",
+]
 
 log = logging.getLogger("nemo_nb.engine")
 
@@ -38,6 +55,19 @@ log = logging.getLogger("nemo_nb.engine")
 Renderer = Callable[..., Any]
 
 CANCELLED = "The render was cancelled."
+
+# --- the preview lane's limits ----------------------------------------------------------------
+#: Previews one user may have waiting or rendering at once, over all their sessions: a Studio and
+#: a Prompt Lab with its two variants in flight fit; a script that floods the lane is told to wait.
+PREVIEWS_PER_USER = 4
+#: Seconds a preview refused by that cap is told to wait before asking again (``Retry-After``).
+PREVIEW_RETRY_AFTER_S = 1
+#: Nice levels the export workers run below the preview worker (Linux; their x264 threads and
+#: frame threads inherit it). At +10 a preview running beside an export gets ~90 % of the CPU the
+#: scheduler shares between them; alone, an export runs as fast as before.
+EXPORT_NICENESS = 10
+#: What a preview a newer one of its session replaced says.
+REPLACED = "A newer preview of this session replaced this one."
 #: What a job the watchdog stopped says (``{seconds}`` is filled in).
 STALLED = (
     "The render made no progress for {seconds:g} seconds and was stopped; export again, "
@@ -158,12 +188,14 @@ class _Running:
 
     key: JobKey
     cancel: threading.Event
+    lane: str  # "export" or "preview": the kind of worker that replaces a stuck one
     beat: float = field(default_factory=time.monotonic)
     abandoned: bool = False
 
 
 class JobQueue:
-    """Render jobs served by ``workers`` threads from a :class:`FairQueue`, under a watchdog."""
+    """Render jobs under a watchdog: exports served by ``workers`` threads from a
+    :class:`FairQueue`, previews by a thread of their own from another."""
 
     def __init__(
         self,
@@ -179,7 +211,10 @@ class JobQueue:
         self._n_workers = max(1, workers)
         self._progress_interval = progress_interval
         self.stall_timeout = stall_timeout
-        self._queue = FairQueue()
+        self._queue = FairQueue()  # exports
+        self._preview_queue = FairQueue()
+        #: Previews waiting or rendering -> their session (at most one a session).
+        self._previews: dict[JobKey, str | None] = {}
         self._cancels: dict[JobKey, threading.Event] = {}
         self._running: dict[int, _Running] = {}  # worker number -> its job
         self._lock = threading.Lock()
@@ -199,31 +234,69 @@ class JobQueue:
         for job in requeue:
             self.submit(job)
         for _ in range(self._n_workers):
-            self._start_worker()
+            self._start_worker("export")
+        self._start_worker("preview")
         self._watchdog = threading.Thread(target=self._watch, name="nemo-render-watchdog",
                                           daemon=True)  # fmt: skip
         self._watchdog.start()
 
-    def _start_worker(self) -> None:
+    def _start_worker(self, lane: str) -> None:
         n = next(self._worker_numbers)
-        t = threading.Thread(target=self._work, args=(n,), name=f"nemo-render-{n}", daemon=True)
+        name = f"nemo-render-{n}" if lane == "export" else f"nemo-preview-{n}"
+        t = threading.Thread(target=self._work, args=(n, lane), name=name, daemon=True)
         with self._lock:
             self._threads.append(t)
         t.start()
 
     def submit(self, job: Job) -> None:
+        """Queue a pending job: a preview in the preview lane, where it replaces the one its
+        session has waiting or rendering; anything else as an export."""
         with self._lock:
             self._cancels[job.key] = threading.Event()
-        self._queue.put(job.user_id, job.session_id, job.id)
+        if job.quality != PREVIEW:
+            self._queue.put(job.user_id, job.session_id, job.id)
+            return
+        if job.session_id is not None:
+            with self._lock:
+                older = [
+                    key
+                    for key, sid in self._previews.items()
+                    if key[0] == job.user_id and sid == job.session_id
+                ]
+            for key in older:
+                self._end(key, REPLACED)
+        with self._lock:
+            self._previews[job.key] = job.session_id
+        self._preview_queue.put(job.user_id, job.session_id, job.id)
+
+    def previews_in_the_way(self, user_id: str, session_id: str | None) -> int:
+        """How many of the user's previews a new one for ``session_id`` would sit beside (its
+        session's own would be replaced): at :data:`PREVIEWS_PER_USER`, it is refused."""
+        with self._lock:
+            return sum(
+                1
+                for (user, _), sid in self._previews.items()
+                if user == user_id and (session_id is None or sid != session_id)
+            )
 
     def cancel(self, key: JobKey) -> bool:
         """Cancel a pending or running job; ``False`` if it had already finished."""
+        return self._end(key, CANCELLED)
+
+    def _end(self, key: JobKey, reason: str) -> bool:
+        """Stop a pending or running job; it ends with ``reason``: "cancelled" for a preview,
+        "failed" for an export (the contract's statuses). ``False`` if it had finished."""
         with self._lock:
             event = self._cancels.get(key)
+            preview = key in self._previews
+            self._previews.pop(key, None)
         if event is not None:
             event.set()
+        if preview:
+            self._preview_queue.discard(key)
+            return self.store.finish_job_if_active(key, reason, status="cancelled")
         self._queue.discard(key)
-        return self.store.finish_job_if_active(key, CANCELLED)
+        return self.store.finish_job_if_active(key, reason)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the workers. A job being rendered ends failed (the user can export again); jobs
@@ -234,6 +307,7 @@ class JobQueue:
                 event.set()
             threads = list(self._threads)
         self._queue.close()
+        self._preview_queue.close()
         deadline = time.monotonic() + timeout
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
@@ -259,33 +333,38 @@ class JobQueue:
                     r.abandoned = True
                     r.cancel.set()
                     del self._running[n]
+                    self._previews.pop(r.key, None)  # no longer holds a place in the lane
             for _, r in stalled:
                 log.warning("render %s made no progress for %.0f s; stopped", r.key[1],
                             self.stall_timeout)  # fmt: skip
                 self.store.finish_job_if_active(r.key, STALLED.format(seconds=self.stall_timeout))
-                self._start_worker()  # the stuck thread's replacement
+                self._start_worker(r.lane)  # the stuck thread's replacement
 
     # --- worker side ---------------------------------------------------------------------------
 
-    def _work(self, n: int) -> None:
+    def _work(self, n: int, lane: str) -> None:
         me = threading.current_thread()
+        queue = self._preview_queue if lane == "preview" else self._queue
+        if lane == "export":
+            lower_thread_priority(EXPORT_NICENESS)  # previews and the event loop go first
         while not self._stopping.is_set():
-            key = self._queue.get()
+            key = queue.get()
             if key is None:
                 break
             running = None
             try:
-                running = self._run(n, key)
+                running = self._run(n, key, lane)
             except Exception:  # never let one job kill the worker
                 log.exception("render worker error")
             finally:
                 with self._lock:
                     self._cancels.pop(key, None)
+                    self._previews.pop(key, None)
                     if self._running.get(n) is running:
                         self._running.pop(n, None)
-                    busy = bool(self._running)
+                    busy = any(r.lane == lane for r in self._running.values())
                 if not busy:
-                    self._queue.idle()
+                    queue.idle()
             if running is not None and running.abandoned:
                 break  # a replacement took this worker's place
         with self._lock:
@@ -304,7 +383,7 @@ class JobQueue:
 
         return resolve
 
-    def _run(self, n: int, key: JobKey) -> _Running | None:
+    def _run(self, n: int, key: JobKey, lane: str) -> _Running | None:
         job = self.store.job(key[1], key[0])
         with self._lock:
             cancel = self._cancels.get(key) or threading.Event()
@@ -312,7 +391,7 @@ class JobQueue:
             return None
         if not self.store.start_job(key):
             return None
-        running = _Running(key, cancel)
+        running = _Running(key, cancel, lane)
         with self._lock:
             self._running[n] = running
         out = self.store.render_path(key)
@@ -334,6 +413,7 @@ class JobQueue:
                 resolve=self._resolver(job.user_id),
                 on_progress=on_progress,
                 cancel=cancel,
+                quality=job.quality,
             )
         except Exception as exc:
             out.unlink(missing_ok=True)

@@ -113,14 +113,21 @@ CREATE TABLE IF NOT EXISTS jobs (
     completed_at REAL,
     started_at REAL,
     notes TEXT,
+    quality TEXT NOT NULL DEFAULT 'high',
     PRIMARY KEY (user_id, id)
 );
 """
 #: ``PRAGMA user_version`` of the schema above. 1: render ids are scoped to their user (they were
 #: global, so one user could learn or claim another's id). 2: jobs keep when they started and the
 #: renderer's notes (why a photo moves whole), so a status shows render time apart from queueing.
-_VERSION = 2
-_ADDED_IN_2 = {"started_at": "REAL", "notes": "TEXT"}
+#: 3: jobs keep their output quality ("high", or "preview": the engine's small, fast render).
+_VERSION = 3
+#: Columns added since version 1, added to an older data dir's jobs table when missing.
+_ADDED_SINCE_1 = {
+    "started_at": "REAL",
+    "notes": "TEXT",
+    "quality": "TEXT NOT NULL DEFAULT 'high'",
+}
 _MIGRATE_TO_1 = """
 ALTER TABLE jobs RENAME TO jobs_v0;
 CREATE TABLE jobs (
@@ -223,6 +230,8 @@ class Job:
     started_at: float | None = None
     #: The renderer's remarks, e.g. why a photo moves as a whole (``RenderResult.notes``).
     notes: tuple[str, ...] = ()
+    #: ``"high"`` (an export) or ``"preview"`` (the engine's quick, small render).
+    quality: str = "high"
 
     @property
     def key(self) -> JobKey:
@@ -258,9 +267,9 @@ class Store:
             if version < 1 and old is not None and "PRIMARY KEY (user_id, id)" not in old[0]:
                 for statement in _MIGRATE_TO_1.split(";")[:-1]:
                     db.execute(statement)
-            if version < 2 and old is not None:
+            if version < _VERSION and old is not None:
                 have = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
-                for column, kind in _ADDED_IN_2.items():
+                for column, kind in _ADDED_SINCE_1.items():
                     if column not in have:
                         db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
         self._db.executescript(_SCHEMA)
@@ -472,14 +481,21 @@ class Store:
         d["notes"] = tuple(json.loads(d["notes"])) if d.get("notes") else ()
         return Job(**d)
 
-    def add_job(self, job_id: str, user_id: str, session_id: str | None, draft: dict) -> Job | None:
+    def add_job(
+        self,
+        job_id: str,
+        user_id: str,
+        session_id: str | None,
+        draft: dict,
+        quality: str = "high",
+    ) -> Job | None:
         """A new pending job, or ``None`` if this user already has one with that id."""
         try:
             with self._tx() as db:
                 db.execute(
-                    "INSERT INTO jobs (id, user_id, session_id, draft, status, created_at) "
-                    "VALUES (?, ?, ?, ?, 'pending', ?)",
-                    (job_id, user_id, session_id, json.dumps(draft), time.time()),
+                    "INSERT INTO jobs (id, user_id, session_id, draft, status, created_at, "
+                    "quality) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                    (job_id, user_id, session_id, json.dumps(draft), time.time(), quality),
                 )
         except sqlite3.IntegrityError:
             return None
@@ -534,13 +550,14 @@ class Store:
             )
             return cur.rowcount == 1
 
-    def finish_job_if_active(self, key: JobKey, error: str) -> bool:
-        """Mark a pending/processing job failed with ``error``; ``False`` if it had finished."""
+    def finish_job_if_active(self, key: JobKey, error: str, status: str = "failed") -> bool:
+        """End a pending/processing job with ``error`` (``status``: ``"failed"``, or
+        ``"cancelled"`` for a preview a newer one replaced); ``False`` if it had finished."""
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE jobs SET status = 'failed', error = ?, completed_at = ? "
+                "UPDATE jobs SET status = ?, error = ?, completed_at = ? "
                 "WHERE user_id = ? AND id = ? AND status IN ('pending', 'processing')",
-                (error, time.time(), *key),
+                (status, error, time.time(), *key),
             )
             return cur.rowcount == 1
 

@@ -24,16 +24,29 @@ For callers (the engine's render jobs):
   per second) is the only thing held for the whole clip.
 - ``m.width``/``m.height`` in the draft, when both are present, win over ``m.aspect``: tests use
   that to render small.
+- ``quality="preview"`` (:data:`QUALITIES`) renders the same draft at 360 px on the short side
+  (360x640 for 9:16), 30 fps, x264 superfast, music included: the export's picture scaled down
+  (the same subject, crop and motion), several times faster. A :class:`RenderQuality` of one's own
+  sets the frame size and encoder settings directly.
 
 - Pictures with a subject (a face, or a clear object) get subject-aware motion: the analysis runs
   once per picture (well under a second at reduced size) and is cached by content hash under
   ``<data dir>/cache/subjects`` (``NEMO_NB_SUBJECT_CACHE`` overrides it). A picture without one
   moves whole, and ``RenderResult.notes`` says why in one sentence per picture.
 
-Imports nothing of nemo_nb but ``_mediatype`` and ``_paths`` (the data dir, for that cache).
+Imports nothing of nemo_nb but ``_mediatype``, ``_paths`` (the data dir, for that cache) and
+``_threads``.
 """
 
+from ._encode import QUALITIES, RenderQuality
 from ._errors import RenderCancelled, RenderInputError, RenderResult
 from ._pipeline import render_draft
 
-__all__ = ["render_draft", "RenderResult", "RenderCancelled", "RenderInputError"]
+__all__ = [
+    "render_draft",
+    "RenderResult",
+    "RenderCancelled",
+    "RenderInputError",
+    "RenderQuality",
+    "QUALITIES",
+]

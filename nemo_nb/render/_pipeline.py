@@ -25,6 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from nemo_nb._threads import lower_thread_priority
+
 from . import _yuv as yuv
 from ._audio import mix_soundtrack
 from ._draft import Plan, TextSegment, VisualSegment, plan_draft
@@ -32,13 +34,15 @@ from ._effects import (
     PLATE_SCALE,
     SUBJECT_EFFECTS,
     Body,
+    Composed,
+    Motion,
     compose,
     composed_margin,
     make_motion,
 )
-from ._encode import Encoder
+from ._encode import QUALITIES, Encoder, RenderQuality
 from ._errors import RenderCancelled, RenderInputError, RenderResult
-from ._fit import build_plate
+from ._fit import Plate, build_plate
 from ._media import (
     VideoClip,
     check_picture,
@@ -103,58 +107,17 @@ class StillSegment:
         buffers shared with the track's other segments (made one frame at a time); frames
         come from ``pool`` when given."""
         self._pool = pool or yuv.FramePool(width, height, keep=0)
-        effects = seg.effects
-        margin = composed_margin([(fx.type, fx.strength) for fx in effects], (width, height))
-        scale = max(PLATE_SCALE.get(fx.type, 1.0) for fx in effects)
-        need = (
-            math.ceil(width * (1 + 2 * margin) * scale),
-            math.ceil(height * (1 + 2 * margin) * scale),
-        )
-        subject = self._subject(seg, width, height, notes)
-        focus = subject.focus if subject is not None and subject.ok else (0.5, 0.5)
-        anchor_uv = seg.anchor
-        if subject is not None and subject.ok and seg.anchor == _DEFAULT_ANCHOR:
-            x0, _, x1, y1 = subject.box
-            fx_ = subject.face
-            anchor_uv = ((fx_[0] + fx_[2]) / 2 if fx_ else subject.centroid[0], y1)
-        source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
-        (u0, v0, u1, v1), ih, iw = box, *source.shape[:2]
-
-        def in_source(u: float, v: float) -> tuple[float, float]:
-            # whole picture -> the loaded part (the source may be the shown region only)
-            return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
-
-        plate = build_plate(
-            source,
-            width,
-            height,
-            seg.fit,
-            in_source(*anchor_uv),
-            margin_frac=margin,
-            scale=scale,
-            focus=in_source(*focus),
-        )
-        del source
         self.size = (width, height)
+        margin, scale = _plate_room(seg, width, height)
+        found = self._subject(seg, width, height, notes)
+        subject = found if found is not None and found.ok else None  # one that can move alone
+        plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject)
         self._to_plate = plate.frame_to_plate()
-        moving = (
-            subject is not None and subject.ok and any(fx.type in SUBJECT_EFFECTS for fx in effects)
-        )
         body = None
         self._layers: tuple[np.ndarray, np.ndarray] | None = None
         self._alpha: np.ndarray | None = None  # the subject's uint8 alpha on the plate (tests)
-        if moving:
-            assert subject is not None and plate.source_to_frame is not None
-            # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
-            sh, sw = subject.mask.shape
-            small_to_source = np.array(
-                [
-                    [iw / ((u1 - u0) * sw), 0, (0.5 / sw - u0) * iw / (u1 - u0) - 0.5],
-                    [0, ih / ((v1 - v0) * sh), (0.5 / sh - v0) * ih / (v1 - v0) - 0.5],
-                    [0, 0, 1],
-                ]
-            )
-            small_to_frame = np.vstack([plate.source_to_frame, [0, 0, 1]]) @ small_to_source
+        if subject is not None and any(fx.type in SUBJECT_EFFECTS for fx in seg.effects):
+            small_to_frame = analysis_to_frame(subject)
             body = _body(subject, small_to_frame)
             background, self._alpha = _layers(
                 plate.image, subject, self._to_plate @ small_to_frame, seg.fit
@@ -162,23 +125,14 @@ class StillSegment:
             self._layers = (yuv.to_i420(background), yuv.half_alpha(self._alpha))
         # converted once: every per-frame warp then runs on the encoder's own planes
         self.plate = dataclasses.replace(plate, image=yuv.to_i420(plate.image))
-        self.motion = compose(
-            [
-                make_motion(
-                    fx.type,
-                    fx.strength,
-                    fx.speed,
-                    fx.loops,
-                    seg.duration,
-                    (width, height),
-                    self.plate.anchor,
-                    fx.direction,
-                    body,
-                )
-                for fx in effects
-            ]
-        )
-        self._static = all(fx.type == "none" for fx in effects) and margin == 0 and scale == 1.0
+        self.motion = _segment_motion(seg, width, height, self.plate.anchor, body)
+        self._static = all(fx.type == "none" for fx in seg.effects) and margin == 0 and scale == 1.0
+        self._prepare_warps(scratch)
+
+    def _prepare_warps(self, scratch: dict[str, np.ndarray] | None) -> None:
+        """Set up what :meth:`frame` runs: the plate's warp and, with a subject, the
+        background's (or the background made once, when it holds still)."""
+        width, height = self.size
         alpha_c = self._layers[1] if self._layers is not None else None
         self._still_background: np.ndarray | None = None
         if self._layers is not None and np.allclose(self.motion.background_affine(0.37), np.eye(3)):
@@ -293,6 +247,100 @@ def _at_half_size(seg: VisualSegment, width: int, height: int) -> bool:
     ratios = (width / pw, height / ph)
     shown = max(ratios) if seg.fit == "cover" else min(ratios)
     return shown >= _HALF_SIZE_UPSCALE
+
+
+def _plate_room(seg: VisualSegment, width: int, height: int) -> tuple[float, float]:
+    """(margin, scale) of the segment's plate: the picture kept beyond each side of the frame
+    (a fraction of it) for the motion to pull into view, and plate pixels per frame pixel."""
+    margin = composed_margin([(fx.type, fx.strength) for fx in seg.effects], (width, height))
+    return margin, max(PLATE_SCALE.get(fx.type, 1.0) for fx in seg.effects)
+
+
+def _anchor(seg: VisualSegment, subject: Subject | None) -> tuple[float, float]:
+    """The point the motion pins (fractions of the picture): the draft's, unless it is the
+    agent's default and there is a subject, whose base (under the face) is used instead."""
+    if subject is None or seg.anchor != _DEFAULT_ANCHOR:
+        return seg.anchor
+    face, (_, _, _, bottom) = subject.face, subject.box
+    return ((face[0] + face[2]) / 2 if face else subject.centroid[0], bottom)
+
+
+def _fit_plate(
+    seg: VisualSegment,
+    width: int,
+    height: int,
+    margin: float,
+    scale: float,
+    subject: Subject | None,
+) -> tuple[Plate, Callable[[Subject], np.ndarray]]:
+    """Load the picture (only the part the fit shows, centred on the subject) and fit it into
+    the segment's plate. Also returns the map from a subject analysis' pixels to frame pixels
+    (3x3), for placing its mask on the plate."""
+    need = (
+        math.ceil(width * (1 + 2 * margin) * scale),
+        math.ceil(height * (1 + 2 * margin) * scale),
+    )
+    focus = subject.focus if subject is not None else (0.5, 0.5)
+    source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
+    (u0, v0, u1, v1), (ih, iw) = box, source.shape[:2]
+
+    def in_source(u: float, v: float) -> tuple[float, float]:
+        # whole picture -> the loaded part (the source may be the shown region only)
+        return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
+
+    plate = build_plate(
+        source,
+        width,
+        height,
+        seg.fit,
+        in_source(*_anchor(seg, subject)),
+        margin_frac=margin,
+        scale=scale,
+        focus=in_source(*focus),
+    )
+    del source
+
+    def analysis_to_frame(analysed: Subject) -> np.ndarray:
+        # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
+        assert plate.source_to_frame is not None
+        sh, sw = analysed.mask.shape
+        small_to_source = np.array(
+            [
+                [iw / ((u1 - u0) * sw), 0, (0.5 / sw - u0) * iw / (u1 - u0) - 0.5],
+                [0, ih / ((v1 - v0) * sh), (0.5 / sh - v0) * ih / (v1 - v0) - 0.5],
+                [0, 0, 1],
+            ]
+        )
+        return np.vstack([plate.source_to_frame, [0, 0, 1]]) @ small_to_source
+
+    return plate, analysis_to_frame
+
+
+def _segment_motion(
+    seg: VisualSegment,
+    width: int,
+    height: int,
+    anchor: tuple[float, float],
+    body: Body | None,
+) -> Motion | Composed:
+    """The segment's effects as one motion, pinned at ``anchor`` (frame pixels); with a
+    ``body`` the subject effects move the subject alone."""
+    return compose(
+        [
+            make_motion(
+                fx.type,
+                fx.strength,
+                fx.speed,
+                fx.loops,
+                seg.duration,
+                (width, height),
+                anchor,
+                fx.direction,
+                body,
+            )
+            for fx in seg.effects
+        ]
+    )
 
 
 def _body(subject: Subject, small_to_frame: np.ndarray) -> Body:
@@ -503,21 +551,9 @@ def _check_media(plan: Plan) -> None:
             check_stream(seg.source, "audio", seg.label)
 
 
-def _lower_own_priority(by: int) -> None:
-    """Lower the calling thread's CPU priority by ``by`` nice levels, on Linux, where the nice
-    value belongs to the thread (elsewhere it is the whole process's: left alone)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
-    except OSError:  # a sandbox may forbid it: the render is only slower
-        pass
-
-
 def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threading.Event) -> None:
     """Producer thread: compose and queue every frame (I420); errors go to the queue."""
-    _lower_own_priority(_PRODUCER_NICENESS)
+    lower_thread_priority(_PRODUCER_NICENESS)
 
     def put(item: Any) -> bool:
         while not stop.is_set():
@@ -549,14 +585,17 @@ def render_draft(
     resolve: Callable[[str], Path],
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
-    preset: str = "veryfast",
-    crf: int = 21,
+    quality: str | RenderQuality = "high",
+    preset: str | None = None,
+    crf: int | None = None,
 ) -> RenderResult:
     """Render ``draft`` (docs/draft-schema.md) to an MP4 at ``out_path``.
 
     H.264 High yuv420p with faststart, the draft's size (``m.width`` x ``m.height``, else from
     ``m.aspect``) at ``m.fps`` (30), exactly ``round(d / 1000 * fps)`` frames, plus AAC audio when
-    the draft has audio segments.
+    the draft has audio segments. At ``quality="preview"`` the frame is scaled down to 360 px on
+    its short side (360x640 for 9:16) at 30 fps and encoded fast: the same picture, made smaller
+    (the subject, crop and motion are worked out the same way), in a fraction of the time.
 
     Args:
         draft: the draft dict; unknown keys and track types are ignored.
@@ -566,101 +605,44 @@ def render_draft(
             calling thread; it reaches exactly 1.0 once the file is in place.
         cancel: when set, rendering stops, the partial file is removed and
             :class:`RenderCancelled` is raised (checked every frame).
-        preset, crf: libx264 speed preset and quality.
+        quality: ``"high"`` (the export), ``"preview"``, or a :class:`RenderQuality` of one's
+            own (frame size, frame rate, encoder settings).
+        preset, crf: override the quality's libx264 speed preset and constant-rate factor.
 
     Raises:
         RenderInputError: a bad draft or unreadable media (one sentence naming the segment).
         RenderCancelled: ``cancel`` was set.
+        ValueError: an unknown quality name or a crf outside 1..51.
     """
-    if not 1 <= crf <= 51:  # crf 0 is lossless, which H.264 High cannot carry
-        raise ValueError(f"crf must be 1..51, not {crf!r}")
+    settings = _settings(quality, preset, crf)
     cancel = cancel or threading.Event()
     if cancel.is_set():
         raise RenderCancelled("The render was cancelled before it started.")
-    plan = plan_draft(draft, resolve)
+    plan = _at_quality(plan_draft(draft, resolve), settings)
     _check_media(plan)
-    sprites = {
-        index: [
-            rasterise(seg, plan.width, plan.height) for seg in segs if isinstance(seg, TextSegment)
-        ]
-        for index, (kind, segs) in enumerate(plan.layers)
-        if kind == "text"
-    }
-    total_samples = round(plan.frames * SAMPLE_RATE / plan.fps)
-    soundtrack = mix_soundtrack(plan.audio, total_samples)
-
+    sprites = _text_sprites(plan)
+    soundtrack = mix_soundtrack(plan.audio, round(plan.frames * SAMPLE_RATE / plan.fps))
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
-    try:
-        encoder = Encoder(
-            partial,
-            plan.width,
-            plan.height,
-            plan.fps,
-            preset=preset,
-            crf=crf,
-            audio=soundtrack is not None,
-        )
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    frames: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
-    stop = threading.Event()
+    encoder = _open_encoder(partial, plan, settings, audio=soundtrack is not None)
+    report = _Progress(on_progress)
     pool = yuv.FramePool(plan.width, plan.height)
     compositor = Compositor(plan, sprites, pool)
-    producer = threading.Thread(
-        target=_produce,
-        args=(compositor, plan, frames, stop),
-        name="nemo-render-frames",
-        daemon=True,
-    )
-    last_report = 0.0
-
-    def report(fraction: float, force: bool = False) -> None:
-        nonlocal last_report
-        now = time.monotonic()
-        if on_progress is not None and (force or now - last_report >= _PROGRESS_INTERVAL):
-            last_report = now
-            on_progress(fraction)
-
     try:
         report(0.0, force=True)
-        producer.start()
-        audio_sent = 0
-        while True:
-            if cancel.is_set():
-                raise RenderCancelled("The render was cancelled.")
-            try:
-                kind, index, payload = frames.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if kind == "error":
-                raise index
-            if kind == "done":
-                break
-            encoder.add_video(payload, index)
-            pool.give(payload)  # the encoder has copied it
-            if soundtrack is not None:  # keep audio interleaved with the video it belongs to
-                upto = round((index + 1) * SAMPLE_RATE / plan.fps)
-                encoder.add_audio(soundtrack[audio_sent:upto])
-                audio_sent = upto
-            report(0.99 * (index + 1) / plan.frames)
+        _encode_frames(plan, compositor, pool, encoder, soundtrack, cancel, report)
         if cancel.is_set():
             raise RenderCancelled("The render was cancelled.")
         encoder.finish()
         os.replace(partial, out_path)
     except BaseException:
-        stop.set()
         encoder.abort()
         partial.unlink(missing_ok=True)
         raise
     finally:
-        stop.set()
-        if producer.ident is not None:
-            producer.join(timeout=10)
         notes = tuple(dict.fromkeys(compositor.notes))
-        del frames, compositor, pool  # the plates, buffers and spare frames
+        del compositor, pool  # the plates, buffers and spare frames
         release_freed_memory()  # a server renders again and again: give the buffers back now
     report(1.0, force=True)
     return RenderResult(
@@ -676,4 +658,122 @@ def render_draft(
     )
 
 
-__all__ = ["render_draft", "RenderInputError", "RenderCancelled", "RenderResult"]
+def _settings(quality: str | RenderQuality, preset: str | None, crf: int | None) -> RenderQuality:
+    """The quality asked for (by name or as settings), with the overrides applied."""
+    if isinstance(quality, str):
+        if quality not in QUALITIES:
+            names = " or ".join(repr(name) for name in QUALITIES)
+            raise ValueError(f"quality must be {names}, not {quality!r}")
+        quality = QUALITIES[quality]
+    if preset is not None:
+        quality = dataclasses.replace(quality, preset=preset)
+    if crf is not None:
+        quality = dataclasses.replace(quality, crf=crf)
+    if not 1 <= quality.crf <= 51:  # crf 0 is lossless, which H.264 High cannot carry
+        raise ValueError(f"crf must be 1..51, not {quality.crf!r}")
+    return quality
+
+
+def _at_quality(plan: Plan, quality: RenderQuality) -> Plan:
+    """The plan at the quality's frame size and rate (the same clip: its length is kept)."""
+    width, height = quality.frame_size(plan.width, plan.height)
+    fps = quality.frame_rate(plan.fps)
+    if (width, height, fps) == (plan.width, plan.height, plan.fps):
+        return plan
+    frames = max(1, round(plan.frames * fps / plan.fps))
+    return dataclasses.replace(plan, width=width, height=height, fps=fps, frames=frames)
+
+
+def _text_sprites(plan: Plan) -> dict[int, list[TextSprite]]:
+    """Every text track's segments laid out and drawn once, by layer index."""
+    return {
+        index: [
+            rasterise(seg, plan.width, plan.height) for seg in segs if isinstance(seg, TextSegment)
+        ]
+        for index, (kind, segs) in enumerate(plan.layers)
+        if kind == "text"
+    }
+
+
+def _open_encoder(path: Path, plan: Plan, quality: RenderQuality, *, audio: bool) -> Encoder:
+    try:
+        return Encoder(
+            path,
+            plan.width,
+            plan.height,
+            plan.fps,
+            preset=quality.preset,
+            crf=quality.crf,
+            audio=audio,
+            audio_bitrate=quality.audio_bitrate,
+            aac_coder=quality.aac_coder,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+class _Progress:
+    """Hands the fraction done to ``on_progress``, at most every :data:`_PROGRESS_INTERVAL`
+    seconds (always when forced)."""
+
+    def __init__(self, on_progress: Callable[[float], None] | None) -> None:
+        self._on_progress = on_progress
+        self._last = 0.0
+
+    def __call__(self, fraction: float, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._on_progress is not None and (force or now - self._last >= _PROGRESS_INTERVAL):
+            self._last = now
+            self._on_progress(fraction)
+
+
+def _encode_frames(
+    plan: Plan,
+    compositor: Compositor,
+    pool: yuv.FramePool,
+    encoder: Encoder,
+    soundtrack: np.ndarray | None,
+    cancel: threading.Event,
+    report: _Progress,
+) -> None:
+    """Encode every frame as the producer thread makes it, with the audio that goes with it.
+
+    The producer is started here and joined before returning or raising; ``cancel`` is checked
+    every frame."""
+    frames: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
+    stop = threading.Event()
+    producer = threading.Thread(
+        target=_produce,
+        args=(compositor, plan, frames, stop),
+        name="nemo-render-frames",
+        daemon=True,
+    )
+    try:
+        producer.start()
+        audio_sent = 0
+        while True:
+            if cancel.is_set():
+                raise RenderCancelled("The render was cancelled.")
+            try:
+                kind, index, payload = frames.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "error":
+                raise index
+            if kind == "done":
+                return
+            encoder.add_video(payload, index)
+            pool.give(payload)  # the encoder has copied it
+            if soundtrack is not None:  # keep audio interleaved with the video it belongs to
+                upto = round((index + 1) * SAMPLE_RATE / plan.fps)
+                encoder.add_audio(soundtrack[audio_sent:upto])
+                audio_sent = upto
+            report(0.99 * (index + 1) / plan.frames)
+    finally:
+        stop.set()
+        if producer.ident is not None:
+            producer.join(timeout=10)
+
+
+__all__ = ["render_draft", "RenderInputError", "RenderCancelled", "RenderResult", "RenderQuality"]

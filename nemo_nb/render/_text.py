@@ -262,14 +262,18 @@ def rasterise(seg: TextSegment, width: int, height: int) -> TextSprite:
     alpha = body_a + shadow_a * (1 - body_a)
     color = body_rgba[..., :3] * body_a / np.maximum(alpha, 1e-6) * 255  # shadow colour is black
 
-    # even position and size: the chroma planes are half size
-    x = 2 * round((width - box_w) / 4)
+    x = round((width - box_w) / 2)
     y = {
         "top": round(0.07 * height) - pad,
         "center": round((height - box_h) / 2),
         "bottom": round(0.9 * height) - box_h + pad,
     }[seg.pos]
-    y -= y % 2
+    # even position and size, as the chroma planes are half size: an odd side gets a clear row or
+    # column first, so the text lands where it was laid out (a preview is the export scaled down)
+    grow = ((y % 2, 0), (x % 2, 0), (0, 0))
+    color, alpha = np.pad(color, grow), np.pad(alpha, grow)
+    x, y = x - x % 2, y - y % 2
+    box_h, box_w = alpha.shape[:2]
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(width, x + box_w), min(height, y + box_h)
     x1, y1 = x1 - (x1 - x0) % 2, y1 - (y1 - y0) % 2

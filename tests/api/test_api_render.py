@@ -3,9 +3,10 @@ and where the bearer token may (and may not) go."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from nemo_nb.api import NemoError, RenderError, RenderJob
+from nemo_nb.api import NemoClient, NemoError, RenderError, RenderJob
 
 DRAFT = {
     "d": 3000,
@@ -86,6 +87,40 @@ async def test_empty_timeline_is_refused_before_sending(client, fake):
     with pytest.raises(RenderError) as info:
         await client.start_render(session.session_id, {"t": [{"tt": 0, "sg": []}]})
     assert "nothing to export" in str(info.value)
+    assert fake.count("POST", "/api/render") == 0
+
+
+async def test_the_cloud_is_never_asked_for_a_preview():
+    sent: list[httpx.Request] = []
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    async with NemoClient(
+        "https://api.nemovideo.example", transport=httpx.MockTransport(cloud)
+    ) as client:
+        assert not client.is_local
+        with pytest.raises(RenderError) as info:
+            await client.start_render("s1", DRAFT, quality="preview")
+    assert str(info.value) == (
+        "Previews are rendered by the local engine only; on the cloud, export instead."
+    )
+    assert isinstance(info.value, NemoError) and sent == []  # not even a token was fetched
+
+
+async def test_a_server_on_this_machine_gets_the_preview_quality(client, fake):
+    # the fake listens on loopback, as the engine does: a preview goes out as output.quality
+    _, job = await started(client, quality="preview")
+    assert fake.render_submits[0]["output"] == {"format": "mp4", "quality": "preview"}
+    assert job.status == "pending"
+
+
+async def test_an_unknown_quality_is_refused_before_sending(client, fake):
+    session = await client.create_session()
+    with pytest.raises(RenderError) as info:
+        await client.start_render(session.session_id, DRAFT, quality="ultra")
+    assert str(info.value) == "The render quality must be 'high' or 'preview', not 'ultra'."
     assert fake.count("POST", "/api/render") == 0
 
 

@@ -31,6 +31,14 @@ def full_flow(base: str, sleeps, tmp_path):
         return events, state, path
 
 
+def test_sync_client_passes_the_quality(fake, sleeps):
+    with nemo_nb.sync.Client(fake.api_base, sleep=sleeps) as client:
+        session = client.create_session()
+        draft = {"d": 1000, "t": [{"tt": 0, "sg": [{"id": "s", "st": 0, "d": 1000, "src": "x"}]}]}
+        client.start_render(session.session_id, draft, quality="preview")
+    assert fake.render_submits[-1]["output"]["quality"] == "preview"
+
+
 def test_sync_client_from_plain_code(fake, sleeps, tmp_path):
     events, state, path = full_flow(fake.api_base, sleeps, tmp_path)
     assert [e.kind for e in events] == ["tool_call", "tool_result", "text"]

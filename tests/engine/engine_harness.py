@@ -102,9 +102,15 @@ class Api:
         return self.http.post(f"/api/upload-video/nemo_agent/me/{sid}",
                               files=[("files", (n, b)) for n, b in files])  # fmt: skip
 
-    def render(self, draft: dict | None, sid: str | None = None, job_id: str | None = None):
+    def render(
+        self,
+        draft: dict | None,
+        sid: str | None = None,
+        job_id: str | None = None,
+        quality: str = "high",
+    ):
         body: dict[str, Any] = {"id": job_id or f"render_{uuid.uuid4().hex}",
-                                "output": {"format": "mp4", "quality": "high"}}  # fmt: skip
+                                "output": {"format": "mp4", "quality": quality}}  # fmt: skip
         if draft is not None:
             body["draft"] = draft
         if sid is not None:
@@ -120,7 +126,7 @@ class Api:
         deadline = time.monotonic() + timeout
         while True:
             data = self.job(job_id)
-            if data["status"] in ("completed", "failed"):
+            if data["status"] in ("completed", "failed", "cancelled"):
                 return data
             assert time.monotonic() < deadline, f"job stuck: {data}"
             time.sleep(0.05)
