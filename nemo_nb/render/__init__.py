@@ -33,11 +33,14 @@ For callers (the engine's render jobs):
   once per picture (well under a second at reduced size) and is cached by content hash under
   ``<data dir>/cache/subjects`` (``NEMO_NB_SUBJECT_CACHE`` overrides it). A picture without one
   moves whole, and ``RenderResult.notes`` says why in one sentence per picture.
+  :func:`subject_in_frame` gives that subject's alpha placed in the frame at rest (for measuring
+  how much of a clip's motion is on the subject).
 
 Imports nothing of nemo_nb but ``_mediatype``, ``_paths`` (the data dir, for that cache) and
 ``_threads``.
 """
 
+from ._at_rest import subject_in_frame
 from ._encode import QUALITIES, RenderQuality
 from ._errors import RenderCancelled, RenderInputError, RenderResult
 from ._pipeline import render_draft
@@ -49,4 +52,5 @@ __all__ = [
     "RenderInputError",
     "RenderQuality",
     "QUALITIES",
+    "subject_in_frame",
 ]
