@@ -1,5 +1,6 @@
 """The Studio's log: the user's messages, the agent's reply growing in place, one activity line
-per turn, notices, change summaries, errors, and buttons for the actions a reply offers.
+per turn, notices, change summaries, errors, buttons for the actions a reply offers, and the
+preview of what a turn made (``_preview.PreviewCard``).
 
 Every entry is its own small widget, updated by trait assignment; the box scrolls itself to the
 newest entry (a ``column-reverse`` flex box keeps its scroll position pinned to the bottom).
@@ -39,8 +40,14 @@ HINT = (
 class _Entry:
     kind: str
     text: str
-    widget: widgets.HTML
+    widget: widgets.Widget
     parts: list[str] = field(default_factory=list)  # activity: the distinct steps so far
+    live: Callable[[], str] | None = None  # an entry whose text changes (a preview's)
+
+    @property
+    def line(self) -> str:
+        """The entry as plain text, as it is now."""
+        return self.live() if self.live is not None else self.text
 
 
 def _html(kind: str, text: str) -> str:
@@ -84,6 +91,7 @@ class ChatLog:
         self._entries: list[_Entry] = []
         self._children: list[widgets.Widget] = []
         self._reply: _Entry | None = None
+        self._last_reply: _Entry | None = None  # the latest turn's reply (a preview goes under it)
         self._activity: _Entry | None = None
         self.redraw = Coalescer(self._draw_reply)
 
@@ -92,13 +100,15 @@ class ChatLog:
         """A finished entry (``user``, ``notice``, ``summary``, ``info``, ``error``)."""
         if kind != "agent":
             self.end_reply()
+        if kind == "user":
+            self._last_reply = None
         entry = _Entry(kind, text, widgets.HTML(_html(kind, text)))
         self._append(entry)
 
     def stream(self, chunk: str) -> None:
         """Append ``chunk`` to the agent's reply being streamed (drawn at most ~20 times a second)."""
         if self._reply is None:
-            self._reply = _Entry("agent", "", widgets.HTML(_html("agent", "")))
+            self._reply = self._last_reply = _Entry("agent", "", widgets.HTML(_html("agent", "")))
             self._append(self._reply)
         self._reply.text += chunk
         self.redraw.request()
@@ -140,6 +150,19 @@ class ChatLog:
         self._inner.children = tuple(self._children)
         return buttons
 
+    def under_reply(self, kind: str, widget: widgets.Widget, text: Callable[[], str]) -> None:
+        """An entry that is a widget of its own (a preview), its plain text read from ``text``:
+        right under the latest turn's reply, or last when that turn had none."""
+        self.end_reply()
+        entry = _Entry(kind, "", widget, live=text)
+        if self._last_reply is None or self._last_reply not in self._entries:
+            self._append(entry)
+            return
+        at = self._entries.index(self._last_reply) + 1
+        self._entries.insert(at, entry)
+        self._children.insert(at, widget)
+        self._inner.children = tuple(self._children)
+
     def _append(self, entry: _Entry) -> None:
         self._entries.append(entry)
         self._children.append(entry.widget)
@@ -155,15 +178,16 @@ class ChatLog:
         lines = []
         for e in self._entries:
             prefix = _STYLES[e.kind][0] if e.kind in _STYLES else ""
-            lines.append(f"{prefix}{e.text}")
+            lines.append(f"{prefix}{e.line}")
         return "\n".join(lines)
 
     def last(self, kind: str) -> str | None:
         """The text of the newest entry of ``kind`` (e.g. the last reply)."""
-        return next((e.text for e in reversed(self._entries) if e.kind == kind), None)
+        return next((e.line for e in reversed(self._entries) if e.kind == kind), None)
 
     def clear(self) -> None:
         """Empty the log."""
         self.end_turn()
         self._entries, self._children = [], []
+        self._last_reply = None
         self._inner.children = (self._hint,)
