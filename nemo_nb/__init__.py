@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from nemo_nb import _errors
 from nemo_nb._version import __version__
 
 # public name -> module that defines it
@@ -23,22 +24,11 @@ _EXPORTS: dict[str, str] = {
     "ChatEvent": "nemo_nb.api",
     "RenderJob": "nemo_nb.api",
     "UploadedFile": "nemo_nb.api",
-    "NemoError": "nemo_nb.api",
-    "AuthError": "nemo_nb.api",
-    "SessionNotFoundError": "nemo_nb.api",
-    "CreditsError": "nemo_nb.api",
-    "UnsupportedMediaError": "nemo_nb.api",
-    "FileTooLargeError": "nemo_nb.api",
-    "PlanError": "nemo_nb.api",
-    "RateLimitError": "nemo_nb.api",
-    "ServerError": "nemo_nb.api",
-    "MalformedResponseError": "nemo_nb.api",
-    "NemoConnectionError": "nemo_nb.api",
-    "StreamInterruptedError": "nemo_nb.api",
     "Session": "nemo_nb.api",
     "SessionState": "nemo_nb.api",
     "Credits": "nemo_nb.api",
-    "RenderError": "nemo_nb.api",
+    # the error tree (a light leaf module, listed once there)
+    **dict.fromkeys(_errors.__all__, "nemo_nb._errors"),
     # backend selection
     "connect": "nemo_nb._connect",
     # timeline and conversation
@@ -79,27 +69,15 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nemo_nb._connect import connect
+    from nemo_nb._errors import *  # noqa: F403
     from nemo_nb._samples import sample_photo
     from nemo_nb.api import (
-        AuthError,
         ChatEvent,
         Credits,
-        CreditsError,
-        FileTooLargeError,
-        MalformedResponseError,
         NemoClient,
-        NemoConnectionError,
-        NemoError,
-        PlanError,
-        RateLimitError,
-        RenderError,
         RenderJob,
-        ServerError,
         Session,
-        SessionNotFoundError,
         SessionState,
-        StreamInterruptedError,
-        UnsupportedMediaError,
         UploadedFile,
     )
     from nemo_nb.conversation import Conversation, Reply, Update, route

@@ -121,6 +121,8 @@ LAYERS: dict[str, int] = {
     # leaves: facts every layer may read (no nemo_nb import beyond other leaves)
     "_version": 0,
     "_samples": 0,
+    "_secrets": 0,
+    "_errors": 0,
     "_paths": 0,
     "_mediatype": 0,
     "_contract": 0,
@@ -188,3 +190,128 @@ def test_the_version_is_stated_alike_in_the_package_and_pyproject():
     pyproject = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
     stated = re.search(r'^\[project\][^\[]*?^version = "([^"]+)"', pyproject, re.M | re.S)
     assert stated is not None and stated.group(1) == __version__ == nemo_nb.__version__
+
+
+# Exception classes that never reach a person as such, each with where it turns into something else.
+NOT_NEMO_ERRORS = {
+    "nemo_nb.engine.media.MediaError": "the engine answers it as HTTP 4001/4002/400",
+    "nemo_nb.engine.store.OutOfCredits": "the engine answers it as code 2001",
+    "nemo_nb._render_cli.RenderFailed": "`nemo-nb render` prints it as its error line, exit 1",
+}
+
+
+def _exception_classes() -> dict[str, type]:
+    """Every exception class defined anywhere in the package, by dotted name."""
+    import importlib
+
+    found = {}
+    for path in _all_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [n.name for n in tree.body if isinstance(n, ast.ClassDef) and n.bases]
+        if not names:
+            continue
+        module = importlib.import_module(_module_name(path))
+        for name in names:
+            cls = getattr(module, name)
+            if isinstance(cls, type) and issubclass(cls, BaseException):
+                found[f"{module.__name__}.{name}"] = cls
+    return found
+
+
+def test_every_error_a_user_can_meet_is_a_nemo_error():
+    classes = _exception_classes()
+    assert {"nemo_nb.engine.launcher.EngineStartError", "nemo_nb.timeline._model.DraftError",
+            "nemo_nb.render._errors.RenderInputError", "nemo_nb.render._errors.RenderCancelled",
+            "nemo_nb.conversation._export.NothingToExportError"} <= set(classes)  # fmt: skip
+    outside = {name for name, cls in classes.items() if not issubclass(cls, nemo_nb.NemoError)}
+    assert outside == set(NOT_NEMO_ERRORS)
+    # They keep the built-in bases their callers catch.
+    from nemo_nb.engine.launcher import EngineStartError
+    from nemo_nb.render import RenderInputError
+    from nemo_nb.timeline import DraftError
+
+    assert issubclass(DraftError, ValueError) and issubclass(RenderInputError, ValueError)
+    assert issubclass(EngineStartError, RuntimeError)
+
+
+def test_the_error_names_are_listed_once_and_exported_alike():
+    import nemo_nb._errors
+    import nemo_nb.api
+
+    names = nemo_nb._errors.__all__
+    classes = {
+        name
+        for name, value in vars(nemo_nb._errors).items()
+        if isinstance(value, type) and issubclass(value, nemo_nb.NemoError)
+    }
+    assert set(names) == classes  # every error of the tree is in the list, and nothing else
+    for name in names:
+        error = getattr(nemo_nb._errors, name)
+        assert getattr(nemo_nb, name) is error and getattr(nemo_nb.api, name) is error
+        assert name in nemo_nb.__all__ and name in nemo_nb.api.__all__
+
+
+# Import circles (type-only imports count: they tie the modules together for a reader too), each
+# with why it stays. A package's __init__ re-exporting its own modules is not a circle.
+CIRCLES_WITH_REASON = {
+    frozenset({"nemo_nb.engine._agent_draft", "nemo_nb.engine._agent_words"}): (
+        "_agent_words names _agent_draft's Combo in an annotation only"
+    ),
+    frozenset(
+        {
+            "nemo_nb.timeline._model",
+            "nemo_nb.timeline._frame",
+            "nemo_nb.timeline._gantt",
+            "nemo_nb.timeline._summary",
+        }
+    ): (
+        "Draft's table, chart and summary methods import their modules when called; those name "
+        "Draft in annotations only"
+    ),
+}
+
+
+def _circles() -> list[frozenset[str]]:
+    """Strongly connected groups of two or more modules in the import graph (Tarjan)."""
+    graph: dict[str, set[str]] = {}
+    for path in _all_files():
+        source = _module_name(path)
+        own = path.name == "__init__.py"
+        graph[source] = {
+            t
+            for t in _imported(path)
+            if t.startswith("nemo_nb") and t != source and not (own and t.startswith(source + "."))
+        }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[frozenset[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(frozenset(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    """E.g. the conversation's exporter and local commands must not import the conversation."""
+    assert {c for c in _circles() if c not in CIRCLES_WITH_REASON} == set()

@@ -5,23 +5,9 @@
 ...     session = await client.create_session()
 """
 
+from nemo_nb import _errors
+from nemo_nb._errors import *  # noqa: F403 - the error tree, listed once in _errors.__all__
 from nemo_nb.api._client import DEFAULT_BASE_URL, ChatStream, NemoClient
-from nemo_nb.api._errors import (
-    AuthError,
-    CreditsError,
-    FileTooLargeError,
-    MalformedResponseError,
-    MediaFileNotFoundError,
-    NemoConnectionError,
-    NemoError,
-    PlanError,
-    RateLimitError,
-    RenderError,
-    ServerError,
-    SessionNotFoundError,
-    StreamInterruptedError,
-    UnsupportedMediaError,
-)
 from nemo_nb.api._identity import detect_platform, load_client_id
 from nemo_nb.api._models import (
     ChatEvent,
@@ -46,18 +32,5 @@ __all__ = [
     "draft_is_exportable",
     "detect_platform",
     "load_client_id",
-    "NemoError",
-    "AuthError",
-    "SessionNotFoundError",
-    "CreditsError",
-    "UnsupportedMediaError",
-    "FileTooLargeError",
-    "MediaFileNotFoundError",
-    "PlanError",
-    "RateLimitError",
-    "ServerError",
-    "MalformedResponseError",
-    "NemoConnectionError",
-    "StreamInterruptedError",
-    "RenderError",
 ]
+__all__ += _errors.__all__

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from nemo_nb._contract import PREVIEW, RENDER_QUALITIES, draft_is_exportable
-from nemo_nb.api._errors import NemoConnectionError, NemoError, RenderError, ServerError
+from nemo_nb._errors import NemoConnectionError, NemoError, RenderError, ServerError
 from nemo_nb.api._models import RenderJob, _mapping
 from nemo_nb.api._transport import Recovery, _Connection, _int_code
 
@@ -58,6 +58,12 @@ def _draft_dict(draft: Any) -> dict[str, Any]:
             if isinstance(value, Mapping):
                 return dict(value)
     raise RenderError("The draft to export must be a timeline dict (the state's draft).")
+
+
+def _file_stem(render_id: str) -> str:
+    """A file name made from a server's render id, which may hold ``/``, ``\\`` or ``..``."""
+    stem = re.sub(r"[^\w.-]+", "_", render_id.replace("\\", "/").rsplit("/", 1)[-1]).strip(".")
+    return stem or "render"
 
 
 def _job_id(job: str | RenderJob) -> str:
@@ -211,7 +217,8 @@ class _Renders(_Connection):
         """
         if isinstance(job_or_url, RenderJob):
             url = job_or_url.output_url or f"/api/render/proxy/{job_or_url.id}/download"
-            default_name = f"{job_or_url.id}.mp4"
+            # the id is the server's: only its last path part may name a file here
+            default_name = f"{_file_stem(job_or_url.id)}.mp4"
         else:
             url = str(job_or_url)
             default_name = ""

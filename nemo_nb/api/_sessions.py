@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import httpx
 
-from nemo_nb.api._errors import (
+from nemo_nb._errors import (
     MalformedResponseError,
     NemoConnectionError,
     ServerError,

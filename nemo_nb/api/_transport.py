@@ -21,9 +21,7 @@ from typing import Any, Literal
 import httpx
 
 from nemo_nb._contract import is_loopback, lenient_number
-from nemo_nb._mediatype import CLOUD_TYPES
-from nemo_nb._unicode import valid_json
-from nemo_nb.api._errors import (
+from nemo_nb._errors import (
     AuthError,
     CreditsError,
     FileTooLargeError,
@@ -36,9 +34,11 @@ from nemo_nb.api._errors import (
     SessionNotFoundError,
     UnsupportedMediaError,
 )
+from nemo_nb._mediatype import CLOUD_TYPES
+from nemo_nb._secrets import install_log_filter, register_secret
+from nemo_nb._unicode import valid_json
 from nemo_nb.api._identity import attribution_headers, detect_platform, load_client_id
 from nemo_nb.api._identity import new_client_id as _new_client_id
-from nemo_nb.api._secrets import install_log_filter, register_secret
 from nemo_nb.skills import Skill, get_skill
 
 log = logging.getLogger("nemo_nb.api")

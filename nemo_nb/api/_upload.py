@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nemo_nb._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
 from nemo_nb._mediatype import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_MB,
@@ -22,7 +23,6 @@ from nemo_nb._mediatype import (
     sniff_file,
 )
 from nemo_nb._unicode import valid_text
-from nemo_nb.api._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
 from nemo_nb.api._models import UploadedFile
 from nemo_nb.api._transport import APP_NAME, _Connection
 

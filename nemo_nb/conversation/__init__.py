@@ -17,10 +17,13 @@ from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._conversation import NOTHING_CHANGED, STILL_WORKING, Conversation
 from nemo_nb.conversation._export import NothingToExportError, PendingRender, PendingRenders
 from nemo_nb.conversation._gui import ACTION_LABELS, GuiAction, Translation, translate_gui
-from nemo_nb.conversation._history import Turn, history_frame
+from nemo_nb.conversation._history import HistoryTurn, history_frame
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
 from nemo_nb.conversation._update import Update, UpdateKind
+
+#: The earlier name of :class:`HistoryTurn`, kept so existing imports work.
+Turn = HistoryTurn
 
 __all__ = [
     "ACTION_LABELS",
@@ -35,7 +38,7 @@ __all__ = [
     "PendingRenders",
     "Reply",
     "Translation",
-    "Turn",
+    "HistoryTurn",
     "Update",
     "UpdateKind",
     "activity_label",

@@ -3,8 +3,8 @@ summaries, recovery from dropped streams and lost sessions) and history.
 
 Its collaborators know nothing of it: :class:`~._reply_stream.ReplyReader` reads one reply stream,
 :class:`~._export.Exporter` renders and downloads, :class:`~._preview.Previewer` keeps previews,
-``_local`` answers "status", "credits" and "upload", and each :class:`~._history.Turn` records
-itself.
+``_local`` answers "status", "credits" and "upload", and each :class:`~._history.HistoryTurn`
+records itself.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from nemo_nb.api import (
     CreditsError,
     NemoError,
     SessionNotFoundError,
+    StreamInterruptedError,
 )
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._export import (
@@ -33,7 +34,7 @@ from nemo_nb.conversation._export import (
     PendingRenders,
 )
 from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
-from nemo_nb.conversation._history import HistoryStore, Turn, history_frame
+from nemo_nb.conversation._history import HistoryStore, HistoryTurn, history_frame
 from nemo_nb.conversation._landing import LandingCheck
 from nemo_nb.conversation._local import (
     credits_update,
@@ -139,7 +140,7 @@ class Conversation:
             pending,
             Path(previews_dir) if previews_dir is not None else self.data_dir / "previews",
         )
-        self.turns: list[Turn] = self._history.load(session_id) if session_id else []
+        self.turns: list[HistoryTurn] = self._history.load(session_id) if session_id else []
         self._landing: LandingCheck | None = None  # the check after the last dropped stream
         self._late_updates: list[Update] = []
 
@@ -224,9 +225,9 @@ class Conversation:
         return history_frame(self.turns)
 
     @contextlib.contextmanager
-    def _recording(self, prompt: str, action: str) -> Iterator[Turn]:
+    def _recording(self, prompt: str, action: str) -> Iterator[HistoryTurn]:
         """A new turn, closed and saved to the history when the block ends (however it ends)."""
-        turn = Turn(
+        turn = HistoryTurn(
             session_id=self._session_id,
             prompt=prompt,
             action=action,
@@ -288,7 +289,7 @@ class Conversation:
                 turn.record(update)
                 yield update
 
-    def _dispatch(self, action: Action, text: str, turn: Turn) -> AsyncIterator[Update]:
+    def _dispatch(self, action: Action, text: str, turn: HistoryTurn) -> AsyncIterator[Update]:
         """The updates of one routed message: a local command's, the export's or the agent's."""
         if action == "export":
             return self._export(turn)
@@ -300,7 +301,7 @@ class Conversation:
             return self._upload_command(text)
         return self._agent_turn(text, turn)
 
-    async def _agent_turn(self, text: str, turn: Turn) -> AsyncIterator[Update]:
+    async def _agent_turn(self, text: str, turn: HistoryTurn) -> AsyncIterator[Update]:
         """One message to the agent: note the timeline, stream the reply, then say what changed
         (after a dropped stream, once the edit has landed)."""
         started = time.perf_counter()
@@ -327,18 +328,7 @@ class Conversation:
                 yield update
             return
         if reader.interrupted is not None:
-            self._landing = LandingCheck(
-                reader.interrupted,
-                before,
-                landed=self._landed,
-                session_lost=self._session_lost,
-                session_id=lambda: self._session_id,
-                deliver=self._deliver_late,
-                sleep=self._sleep,
-                drop_checks=self.drop_checks,
-                poll_intervals=self.poll_intervals,
-            )
-            async for update in self._landing.within_turn():
+            async for update in self._check_after_drop(reader.interrupted, before):
                 yield update
             if self._session_id != sid or self._draft == before:  # replaced, or not landed yet
                 return
@@ -347,6 +337,25 @@ class Conversation:
             after = await self._draft_after_reply(reader.draft)
         async for update in self._wrap_up(reader.text, before, after, reader.failed):
             yield update
+
+    def _check_after_drop(
+        self, drop: StreamInterruptedError, before: Draft | None
+    ) -> AsyncIterator[Update]:
+        """Never resend: see whether the edit landed, within the turn and then in the background
+        (a landed draft is left in :attr:`draft`; its outcome, if late, goes to
+        :attr:`on_late_update`)."""
+        self._landing = LandingCheck(
+            drop,
+            before,
+            landed=self._landed,
+            session_lost=self._session_lost,
+            session_id=lambda: self._session_id,
+            deliver=self._deliver_late,
+            sleep=self._sleep,
+            drop_checks=self.drop_checks,
+            poll_intervals=self.poll_intervals,
+        )
+        return self._landing.within_turn()
 
     async def _draft_after_reply(self, streamed: Draft | None) -> Draft | None:
         """The timeline after a reply: read from the server, else the one the stream carried."""
@@ -506,7 +515,7 @@ class Conversation:
 
     async def _export(
         self,
-        turn: Turn,
+        turn: HistoryTurn,
         *,
         dest: str | Path | None = None,
         quality: str = "high",

@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     from nemo_nb.timeline import Draft
 from nemo_nb._unicode import valid_text
 
-__all__ = ["Turn", "HistoryStore", "history_frame"]
+__all__ = ["HistoryTurn", "HistoryStore", "history_frame"]
 
 log = logging.getLogger("nemo_nb.conversation")
 
 
 @dataclass
-class Turn:
+class HistoryTurn:
     """One turn of a conversation, as recorded for prompt experiments."""
 
     session_id: str | None
@@ -88,7 +88,7 @@ class Turn:
         return {**dataclasses.asdict(self), "credits_used": self.credits_used}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Turn:
+    def from_json(cls, data: dict[str, Any]) -> HistoryTurn:
         """Read a line written by :meth:`to_json` (unknown keys are ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
@@ -105,7 +105,7 @@ class HistoryStore:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in session_id)
         return self.root / f"{safe}.jsonl"
 
-    def append(self, turn: Turn) -> None:
+    def append(self, turn: HistoryTurn) -> None:
         """Append ``turn`` to its session's file (turns without a session stay in memory only)."""
         if not turn.session_id:
             return
@@ -117,7 +117,7 @@ class HistoryStore:
         except OSError as exc:  # history is a convenience: never fail a turn over it
             log.warning("could not write the history file %s: %s", path, exc)
 
-    def load(self, session_id: str) -> list[Turn]:
+    def load(self, session_id: str) -> list[HistoryTurn]:
         """The recorded turns of ``session_id`` (a damaged line is skipped)."""
         path = self.path(session_id)
         if not path.exists():
@@ -125,7 +125,7 @@ class HistoryStore:
         turns = []
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
-                turns.append(Turn.from_json(json.loads(line)))
+                turns.append(HistoryTurn.from_json(json.loads(line)))
             except (ValueError, TypeError):
                 log.warning("skipping a damaged line in %s", path)
         return turns
@@ -139,7 +139,7 @@ HISTORY_COLUMNS = [
 ]  # fmt: skip
 
 
-def history_frame(turns: list[Turn]) -> pd.DataFrame:
+def history_frame(turns: list[HistoryTurn]) -> pd.DataFrame:
     """One row per turn; list columns are joined so the frame reads well in a notebook."""
     rows = []
     for turn in turns:

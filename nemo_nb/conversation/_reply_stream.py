@@ -14,7 +14,7 @@ from nemo_nb.api._events import GARBLED_CODE
 from nemo_nb.conversation._activity import activity_label
 from nemo_nb.conversation._client import AgentClient, ReplyStream
 from nemo_nb.conversation._gui import GuiStream
-from nemo_nb.conversation._history import Turn
+from nemo_nb.conversation._history import HistoryTurn
 from nemo_nb.conversation._update import Update, credits_error_update
 from nemo_nb.timeline import Draft, DraftError
 
@@ -50,7 +50,7 @@ class ReplyReader:
     def __init__(
         self,
         client: AgentClient,
-        turn: Turn,
+        turn: HistoryTurn,
         *,
         clock: Clock,
         notice_after: float,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nemo_nb._errors import NemoError
 from nemo_nb._paths import data_dir, make_private_dir
 
 __all__ = [
@@ -55,8 +56,9 @@ OWNERS_DIR = "engine-owners"
 LOG_FILE = "engine.log"
 
 
-class EngineStartError(RuntimeError):
-    """The engine child process did not come up."""
+class EngineStartError(NemoError, RuntimeError):
+    """The engine child process did not come up (``connect()`` raises it; the message says why
+    and where the engine's log is)."""
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,10 @@ async def _export(
 
     try:
         path = await conv.export(on_update=follow)
-    except NemoError:
-        return None  # follow() marked the variant failed, with the error's sentence
+    except NemoError as exc:
+        if variant.status != "failed":  # else follow() marked it, with the error's sentence
+            variant.fail(str(exc))
+        return None
     variant.quality, variant.path, variant.export_path = "high", str(path), str(path)
     variant.size_bytes = path.stat().st_size
     job = finished[-1] if finished else None

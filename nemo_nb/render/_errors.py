@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nemo_nb._errors import NemoError
 
-class RenderInputError(ValueError):
+
+class RenderInputError(NemoError, ValueError):
     """The draft or one of its media files cannot be rendered; ``str()`` names the segment and field."""
 
 
-class RenderCancelled(Exception):
+class RenderCancelled(NemoError):
     """The render was cancelled through its ``cancel`` event; the partial output was removed."""
 
 

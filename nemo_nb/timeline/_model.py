@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from nemo_nb._contract import draft_is_exportable, lenient_number
+from nemo_nb._errors import NemoError
 
 __all__ = ["Draft", "DraftError", "Segment", "Track", "TRACK_KINDS"]
 
@@ -34,7 +35,7 @@ _SEGMENT_META_KEYS = {
 }  # fmt: skip
 
 
-class DraftError(ValueError):
+class DraftError(NemoError, ValueError):
     """A draft whose shape is wrong; the message names the bad field."""
 
 

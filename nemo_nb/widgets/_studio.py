@@ -421,10 +421,9 @@ class Studio:
                 self._log.end_turn()
                 self._log.add("notice", STOPPED)
                 self._export_tab.finished(None, None, "Stopped.")
-            except NemoError:
-                pass  # its error update is in the log already
             except Exception as exc:
-                self._log.add("error", _sentence(exc, "exporting"))
+                if not (isinstance(exc, NemoError) and reply.errors):  # else the log has it
+                    self._log.add("error", _sentence(exc, "exporting"))
             finally:
                 self._log.end_turn()
                 if reply.path is None and self._export_tab.button.disabled:

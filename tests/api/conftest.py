@@ -18,7 +18,8 @@ sys.path.insert(
 
 from fake_cloud import OWN_TOKENS, Cdn, FakeCloud, ServerThread  # noqa: E402
 
-from nemo_nb.api import NemoClient, _secrets  # noqa: E402
+from nemo_nb import _secrets  # noqa: E402
+from nemo_nb.api import NemoClient  # noqa: E402
 from nemo_nb.api._renders import CLOUD_POLL  # noqa: E402
 
 

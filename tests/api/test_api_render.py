@@ -264,3 +264,18 @@ def test_render_job_reads_when_rendering_started():
                                "startedAt": 1773423610000, "completedAt": 1773423641222})  # fmt: skip
     assert (job.completed_at - job.started_at).total_seconds() == pytest.approx(31.222)
     assert (job.started_at - job.created_at).total_seconds() == 10  # queued behind others
+
+
+async def test_a_render_id_from_the_server_never_names_a_path_outside_the_folder(
+    client, fake, cdn, tmp_path
+):
+    _, job = await started(client)
+    done = await client.wait_render(job.id)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    for hostile in ("../../escaped", "..\\..\\escaped", "a/../../escaped", ".."):
+        forged = RenderJob(id=hostile, status="completed", output_url=done.output_url)
+        path = await client.download(forged, folder)
+        assert path.parent == folder, hostile
+        assert path.read_bytes() == fake.mp4
+    assert not list(tmp_path.glob("escaped*"))

@@ -1,5 +1,8 @@
 """Keep bearer tokens out of reprs, messages and logs.
 
+A leaf module: the client registers its tokens here, and every error message passes through
+:func:`redact` (:mod:`nemo_nb._errors`).
+
 Every token a client holds is registered here; :func:`redact` replaces any registered token (and any
 ``Bearer …`` value) with ``[redacted]``. A logging filter applies it to the httpx/httpcore/nemo_nb
 loggers, whose debug output could otherwise show request headers.

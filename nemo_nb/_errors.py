@@ -1,7 +1,12 @@
 """The error tree. Every error's ``str()`` is one sentence a person understands, plus the code.
 
-Messages never contain the bearer token: anything that came from the server is passed through
-:func:`nemo_nb.api._secrets.redact` before it is stored.
+A leaf module, so that every layer can raise a :class:`NemoError`: the client's errors are here,
+and the renderer's, the engine's and the timeline's subclass :class:`NemoError` where they are
+defined. ``__all__`` is the one list of these names; ``nemo_nb.api`` and the package root
+re-export it.
+
+Messages never contain the bearer token: every message and detail is passed through
+:func:`nemo_nb._secrets.redact` before it is stored.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from nemo_nb._mediatype import MAX_UPLOAD_MB
-from nemo_nb.api._secrets import redact
+from nemo_nb._secrets import redact
 
 __all__ = [
     "NemoError",
@@ -32,7 +37,7 @@ __all__ = [
 
 
 class NemoError(Exception):
-    """Base class of every error nemo-nb's client raises.
+    """Base class of every error nemo-nb raises for a person to read (and of no other).
 
     ``str(err)`` is one sentence for a person (with the code in parentheses when there is one);
     ``err.code`` is the contract code (e.g. ``2001``) or the HTTP status; ``err.detail`` is what
