@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -189,7 +190,9 @@ class PromptLab:
         preview = self._previews.get(variant.index)
         path = variant.path if variant.status == "done" else None
         if preview is None and path and Path(path).is_file():
-            preview = self._previews[variant.index] = show_video(path, width=CARD_WIDTH)
+            preview = self._previews[variant.index] = show_video(
+                path, width=CARD_WIDTH, label=_label(variant)
+            )
         return preview
 
     def html(self) -> str:
@@ -479,7 +482,9 @@ class PromptLab:
                     # both off the event loop, side by side (each decodes the clip)
                     variant.scores, self._previews[variant.index] = await asyncio.gather(
                         asyncio.to_thread(score_render, path, variant.draft, variant.images),
-                        asyncio.to_thread(show_video, path, width=CARD_WIDTH),
+                        asyncio.to_thread(
+                            show_video, path, width=CARD_WIDTH, label=_label(variant)
+                        ),
                     )
                     variant.status, variant.stage, variant.progress = "done", "Done", 1.0
         except asyncio.CancelledError:
@@ -588,9 +593,7 @@ class PromptLab:
                 preview = self._preview(v)
                 if preview is not None and preview.poster is not None:
                     (folder / poster).write_bytes(preview.poster)
-                    self._previews[v.index] = VideoPreview(
-                        target, preview.preview, preview.width, preview.poster
-                    )
+                    self._previews[v.index] = dataclasses.replace(preview, path=target)
                 v.path = str(target)
             entries.append(v.to_manifest(mp4, poster, export))
         manifest = {
@@ -637,6 +640,11 @@ class PromptLab:
         )
         lab.elapsed_s = manifest.get("elapsed_s")
         return lab
+
+
+def _label(variant: Variant) -> str:
+    """What a card's clip is, in its caption."""
+    return "preview" if variant.quality == PREVIEW else "full quality"
 
 
 def _copy(source: Path, target: Path) -> Path:
