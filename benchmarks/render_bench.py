@@ -88,7 +88,6 @@ def bench_overhead(workdir: Path, photo: Path, label: str, pairs: int = 9) -> No
             plan.fps,
             preset=PRESET,
             crf=CRF,
-            audio=False,
         )
         for index, frame in enumerate(frames):
             encoder.add_video(frame, index)

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,18 @@ _PRODUCER_NICENESS = 5
 _HALF_SIZE_UPSCALE = 2.0
 #: ... in frames at least this large on their short side (a small frame costs little anyway).
 _HALF_SIZE_MIN_SIDE = 720
+
+#: Plates fitted for a small frame (a preview's) are kept for the next render of the same photo
+#: at the same size, fit and motion margin (the next turn's preview, mostly): decoding a 12 MP
+#: JPEG, even reduced, and fitting it take ~50-80 ms, three times over for a slideshow of three,
+#: of a preview's ~0.5 s. At most this many, each at most this large (an export's are not kept).
+_PLATES_KEEP = 8
+_PLATE_MAX_BYTES = 3 << 20
+#: key -> (the RGB plate, the loaded part of the picture (u0, v0, u1, v1), its size (h, w))
+_plates: OrderedDict[tuple, tuple[Plate, tuple[float, float, float, float], tuple[int, int]]] = (
+    OrderedDict()
+)
+_plates_lock = threading.Lock()
 
 #: The anchor the agent writes by default: with a subject, its base is used instead.
 _DEFAULT_ANCHOR = (0.5, 0.92)
@@ -274,31 +287,51 @@ def _fit_plate(
     subject: Subject | None,
 ) -> tuple[Plate, Callable[[Subject], np.ndarray]]:
     """Load the picture (only the part the fit shows, centred on the subject) and fit it into
-    the segment's plate. Also returns the map from a subject analysis' pixels to frame pixels
-    (3x3), for placing its mask on the plate."""
+    the segment's plate (RGB; one kept from an earlier render is shared, read only). Also
+    returns the map from a subject analysis' pixels to frame pixels (3x3), for placing its mask
+    on the plate."""
     need = (
         math.ceil(width * (1 + 2 * margin) * scale),
         math.ceil(height * (1 + 2 * margin) * scale),
     )
     focus = subject.focus if subject is not None else (0.5, 0.5)
-    source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
-    (u0, v0, u1, v1), (ih, iw) = box, source.shape[:2]
-
-    def in_source(u: float, v: float) -> tuple[float, float]:
-        # whole picture -> the loaded part (the source may be the shown region only)
-        return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
-
-    plate = build_plate(
-        source,
-        width,
-        height,
-        seg.fit,
-        in_source(*_anchor(seg, subject)),
-        margin_frac=margin,
-        scale=scale,
-        focus=in_source(*focus),
+    anchor = _anchor(seg, subject)
+    stat = seg.path.stat()
+    key = (
+        *(str(seg.path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns),
+        *(width, height, seg.fit, margin, scale, focus, anchor),
     )
-    del source
+    with _plates_lock:
+        kept = _plates.get(key)
+        if kept is not None:
+            _plates.move_to_end(key)
+    if kept is None:
+        source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
+        (u0, v0, u1, v1) = box
+
+        def in_source(u: float, v: float) -> tuple[float, float]:
+            # whole picture -> the loaded part (the source may be the shown region only)
+            return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
+
+        plate = build_plate(
+            source,
+            width,
+            height,
+            seg.fit,
+            in_source(*anchor),
+            margin_frac=margin,
+            scale=scale,
+            focus=in_source(*focus),
+        )
+        kept = (plate, box, source.shape[:2])
+        del source
+        if plate.image.nbytes <= _PLATE_MAX_BYTES:
+            plate.image.flags.writeable = False  # shared with the next render: read only
+            with _plates_lock:
+                _plates[key] = kept
+                while len(_plates) > _PLATES_KEEP:
+                    _plates.popitem(last=False)
+    plate, (u0, v0, u1, v1), (ih, iw) = kept
 
     def analysis_to_frame(analysed: Subject) -> np.ndarray:
         # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
@@ -625,13 +658,13 @@ def render_draft(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
-    encoder = _open_encoder(partial, plan, settings, audio=soundtrack is not None)
+    encoder = _open_encoder(partial, plan, settings, soundtrack)
     report = _Progress(on_progress)
     pool = yuv.FramePool(plan.width, plan.height)
     compositor = Compositor(plan, sprites, pool)
     try:
         report(0.0, force=True)
-        _encode_frames(plan, compositor, pool, encoder, soundtrack, cancel, report)
+        _encode_frames(plan, compositor, pool, encoder, cancel, report)
         if cancel.is_set():
             raise RenderCancelled("The render was cancelled.")
         encoder.finish()
@@ -695,7 +728,9 @@ def _text_sprites(plan: Plan) -> dict[int, list[TextSprite]]:
     }
 
 
-def _open_encoder(path: Path, plan: Plan, quality: RenderQuality, *, audio: bool) -> Encoder:
+def _open_encoder(
+    path: Path, plan: Plan, quality: RenderQuality, soundtrack: np.ndarray | None
+) -> Encoder:
     try:
         return Encoder(
             path,
@@ -704,7 +739,7 @@ def _open_encoder(path: Path, plan: Plan, quality: RenderQuality, *, audio: bool
             plan.fps,
             preset=quality.preset,
             crf=quality.crf,
-            audio=audio,
+            soundtrack=soundtrack,
             audio_bitrate=quality.audio_bitrate,
             aac_coder=quality.aac_coder,
         )
@@ -733,11 +768,11 @@ def _encode_frames(
     compositor: Compositor,
     pool: yuv.FramePool,
     encoder: Encoder,
-    soundtrack: np.ndarray | None,
     cancel: threading.Event,
     report: _Progress,
 ) -> None:
-    """Encode every frame as the producer thread makes it, with the audio that goes with it.
+    """Encode every frame as the producer thread makes it (the encoder adds the audio that
+    goes with it).
 
     The producer is started here and joined before returning or raising; ``cancel`` is checked
     every frame."""
@@ -751,7 +786,6 @@ def _encode_frames(
     )
     try:
         producer.start()
-        audio_sent = 0
         while True:
             if cancel.is_set():
                 raise RenderCancelled("The render was cancelled.")
@@ -765,10 +799,6 @@ def _encode_frames(
                 return
             encoder.add_video(payload, index)
             pool.give(payload)  # the encoder has copied it
-            if soundtrack is not None:  # keep audio interleaved with the video it belongs to
-                upto = round((index + 1) * SAMPLE_RATE / plan.fps)
-                encoder.add_audio(soundtrack[audio_sent:upto])
-                audio_sent = upto
             report(0.99 * (index + 1) / plan.frames)
     finally:
         stop.set()

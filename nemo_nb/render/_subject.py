@@ -21,6 +21,7 @@ moving the whole frame.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -279,12 +280,15 @@ def analyse(path: Path) -> Subject:
     except (OSError, KeyError, ValueError):
         pass
     subject = analyse_pixels(_upright_small(path))
+    mask = np.round(subject.mask * 255).astype(np.uint8)
+    # as the cache gives it back: a photo is framed and moved the same, cached or not
+    subject = dataclasses.replace(subject, mask=mask.astype(np.float32) / 255)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.part.npz")
         np.savez_compressed(
             partial,
-            mask=np.round(subject.mask * 255).astype(np.uint8),
+            mask=mask,
             background=subject.background,
             face=np.array(subject.face or (), np.float64),
             reason=np.array(subject.reason),

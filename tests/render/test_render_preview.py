@@ -24,7 +24,7 @@ from render_helpers import (
 )
 
 from nemo_nb._contract import RENDER_QUALITIES
-from nemo_nb.render import QUALITIES, RenderQuality, _subject, render_draft
+from nemo_nb.render import QUALITIES, RenderQuality, _encode, _pipeline, _subject, render_draft
 
 PORTRAIT = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))  # 512x600
 
@@ -177,3 +177,59 @@ def test_a_quality_of_ones_own(media, tmp_path: Path) -> None:
     render_draft(portrait_draft(1.0), out, resolve=media.resolve, quality=own)
     got = probe(out)
     assert (got.width, got.height, got.frames) == (90, 160, 10)
+
+
+def test_the_next_turns_preview_reuses_the_encoded_music(
+    media, tmp_path: Path, monkeypatch
+) -> None:
+    encoded: list[int] = []
+    real = _encode.Encoder._encode_audio
+
+    def counting(self: _encode.Encoder, block: np.ndarray | None) -> None:
+        encoded.append(0 if block is None else block.shape[1])
+        real(self, block)
+
+    monkeypatch.setattr(_encode.Encoder, "_encode_audio", counting)
+    monkeypatch.setattr(_encode, "_ENCODED_AUDIO", type(_encode._ENCODED_AUDIO)())
+    media.add("portrait", PORTRAIT)
+    d = portrait_draft(1.0)
+    render_draft(d, tmp_path / "a.mp4", resolve=media.resolve, quality="preview")
+    assert sum(encoded) == 48_000  # the second's samples, encoded once
+    d["t"][0]["sg"][0]["m"]["fx"]["strength"] = 0.9  # the next turn moves the photo differently
+    render_draft(d, tmp_path / "b.mp4", resolve=media.resolve, quality="preview")
+    assert sum(encoded) == 48_000  # the same music: its packets were reused
+    first, second = decode_audio(tmp_path / "a.mp4"), decode_audio(tmp_path / "b.mp4")
+    assert first.shape == second.shape and np.array_equal(first, second)
+    assert probe(tmp_path / "b.mp4").frames == 30
+
+    d["t"][1]["sg"][0]["src"] = "builtin:upbeat"  # other music: encoded afresh
+    render_draft(d, tmp_path / "c.mp4", resolve=media.resolve, quality="preview")
+    assert sum(encoded) == 2 * 48_000
+    assert not np.array_equal(decode_audio(tmp_path / "c.mp4"), first)
+
+
+def test_the_next_turns_preview_does_not_decode_the_photo_again(
+    media, tmp_path: Path, monkeypatch
+) -> None:
+    decoded: list[str] = []
+    real = _pipeline.load_picture_region
+
+    def counting(path: Path, *args: object, **kwargs: object) -> object:
+        decoded.append(path.name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(_pipeline, "load_picture_region", counting)
+    src = media.picture("photo.jpg", textured(1200, 1600), quality=90)
+    d = draft(
+        500, [image_segment(src, 500, fx="kenburns")], width=720, height=1280
+    )  # a 360x640 preview
+    render_draft(d, tmp_path / "a.mp4", resolve=media.resolve, quality="preview")
+    d["t"][0]["sg"][0]["m"]["fx"]["speed"] = 2.0  # the next turn
+    render_draft(d, tmp_path / "b.mp4", resolve=media.resolve, quality="preview")
+    assert decoded == ["photo.jpg"]  # once: the next preview reuses it
+    before = decode_frames(tmp_path / "b.mp4", [0])[0]
+
+    media.picture("photo.jpg", textured(1200, 1600, seed=7)[::-1].copy(), quality=90)  # replaced
+    render_draft(d, tmp_path / "c.mp4", resolve=media.resolve, quality="preview")
+    assert decoded == ["photo.jpg", "photo.jpg"]
+    assert mean_abs_diff(decode_frames(tmp_path / "c.mp4", [0])[0], before) > 10
