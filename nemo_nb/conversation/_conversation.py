@@ -45,7 +45,12 @@ from nemo_nb.conversation._local import (
 )
 from nemo_nb.conversation._preview import Previewer, renders_previews
 from nemo_nb.conversation._reply import Reply
-from nemo_nb.conversation._reply_stream import STILL_WORKING, ReplyReader, parse_draft
+from nemo_nb.conversation._reply_stream import (
+    STILL_WORKING,
+    EditCallback,
+    ReplyReader,
+    parse_draft,
+)
 from nemo_nb.conversation._routing import Action, route
 from nemo_nb.conversation._update import Update, credits_error_update, error_update
 from nemo_nb.skills import Skill, get_skill
@@ -99,6 +104,9 @@ class Conversation:
 
     #: Called with each late :class:`Update` (the outcome of a check after a dropped stream).
     on_late_update: LateUpdateCallback | None = None
+    #: Called with the new timeline as soon as the reply stream says the agent changed it,
+    #: before the reply's text has streamed (the ``draft`` update still ends the turn).
+    on_edit: EditCallback | None = None
 
     def __init__(
         self,
@@ -319,6 +327,7 @@ class Conversation:
             clock=self._clock,
             notice_after=self.heartbeat_notice_after,
             started=started,
+            on_edit=self.on_edit,
         )
         try:
             async for update in reader.read(self.client.chat(sid, text)):

@@ -92,6 +92,7 @@ class ChatLog:
         self._children: list[widgets.Widget] = []
         self._reply: _Entry | None = None
         self._last_reply: _Entry | None = None  # the latest turn's reply (a preview goes under it)
+        self._waiting: list[_Entry] = []  # entries under a reply that has not started yet
         self._activity: _Entry | None = None
         self.redraw = Coalescer(self._draw_reply)
 
@@ -101,15 +102,23 @@ class ChatLog:
         if kind != "agent":
             self.end_reply()
         if kind == "user":
-            self._last_reply = None
+            self._last_reply, self._waiting = None, []
         entry = _Entry(kind, text, widgets.HTML(_html(kind, text)))
+        if kind == "summary" and self._waiting:  # what changed, when the agent said nothing
+            self._insert(self._entries.index(self._waiting[0]), entry)
+            self._waiting = []
+            return
         self._append(entry)
 
     def stream(self, chunk: str) -> None:
         """Append ``chunk`` to the agent's reply being streamed (drawn at most ~20 times a second)."""
         if self._reply is None:
             self._reply = self._last_reply = _Entry("agent", "", widgets.HTML(_html("agent", "")))
-            self._append(self._reply)
+            if self._waiting:  # a preview came before the reply's first words: go above it
+                self._insert(self._entries.index(self._waiting[0]), self._reply)
+                self._waiting = []
+            else:
+                self._append(self._reply)
         self._reply.text += chunk
         self.redraw.request()
 
@@ -152,15 +161,21 @@ class ChatLog:
 
     def under_reply(self, kind: str, widget: widgets.Widget, text: Callable[[], str]) -> None:
         """An entry that is a widget of its own (a preview), its plain text read from ``text``:
-        right under the latest turn's reply, or last when that turn had none."""
-        self.end_reply()
+        right under the latest turn's reply (or, when the turn has said nothing yet, where its
+        reply or change summary will go above it)."""
         entry = _Entry(kind, "", widget, live=text)
         if self._last_reply is None or self._last_reply not in self._entries:
+            self._waiting.append(entry)
             self._append(entry)
             return
         at = self._entries.index(self._last_reply) + 1
+        while at < len(self._entries) and self._entries[at].live is not None:
+            at += 1  # after the previews already under it
+        self._insert(at, entry)
+
+    def _insert(self, at: int, entry: _Entry) -> None:
         self._entries.insert(at, entry)
-        self._children.insert(at, widget)
+        self._children.insert(at, entry.widget)
         self._inner.children = tuple(self._children)
 
     def _append(self, entry: _Entry) -> None:
@@ -189,5 +204,5 @@ class ChatLog:
         """Empty the log."""
         self.end_turn()
         self._entries, self._children = [], []
-        self._last_reply = None
+        self._last_reply, self._waiting = None, []
         self._inner.children = (self._hint,)

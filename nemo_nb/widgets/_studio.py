@@ -124,6 +124,7 @@ class Studio:
         self._submitted = False  # Enter pressed, its text not sent yet
         self._chip_buttons: list[widgets.Button] = []
         self._previews: list[PreviewCard] = []  # this session's, oldest first
+        self._previewing: Any = None  # the timeline this turn's preview was started for
         self._told_no_previews = False
 
         #: The panel itself (a VBox); the Studio displays as this widget.
@@ -338,6 +339,8 @@ class Studio:
             conv.previews_dir = Path.cwd() / PREVIEWS_FOLDER
         # A background check (after a dropped stream) reports here when it is done.
         conv.on_late_update = self._late_update
+        # The edit is in while the reply still streams: its preview can start now.
+        conv.on_edit = self._auto_preview
         self._backend.value = self._backend_text(backend_label(conv.client))
         self._refresh_history()
         self._spawn(self._refresh_credits(), "reading your credits")
@@ -381,6 +384,7 @@ class Studio:
         self._set_status("Thinking…")
         started = time.monotonic()
         conv: Conversation | None = None
+        self._previewing = None
         try:
             conv = await self._ready()
             async for update in conv.send(reply.prompt):
@@ -473,8 +477,8 @@ class Studio:
             if kind == "state":
                 self._log.add("info", text)
             self._timeline.show(data.get("draft"))
-            if kind == "draft" and self.auto_preview:  # a turn that changed the timeline
-                self._spawn(self._preview(), "making the preview")
+            if kind == "draft":  # a turn that changed the timeline
+                self._auto_preview(data.get("draft"))
         elif kind == "error":
             self._log.add("error", text)
         elif kind == "progress":
@@ -504,6 +508,12 @@ class Studio:
         )
         self._log.add("info", f"Your video is ready: {path}")
         self._tabs.selected_index = _TAB_EXPORT
+
+    def _auto_preview(self, draft: Any) -> None:
+        """Preview a timeline the turn changed (when on, once per timeline a turn)."""
+        if self.auto_preview and draft is not None and draft != self._previewing:
+            self._previewing = draft
+            self._spawn(self._preview(), "making the preview")
 
     async def _preview(self) -> Path | None:
         """A preview card in the log, filled once the engine has made the preview; the ones

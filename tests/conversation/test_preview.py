@@ -130,3 +130,27 @@ async def test_a_newer_timeline_replaces_a_preview_still_rendering(engine, conv)
 async def test_an_empty_timeline_has_no_preview(conv) -> None:
     with pytest.raises(NothingToExportError):
         await conv.preview()
+
+
+async def test_on_edit_hears_of_the_new_timeline_before_the_reply_text(tmp_path: Path) -> None:
+    from .fakes import ENGINE_DRAFT, FakeClient, SetDraft, result, text, tool
+
+    client = FakeClient(ENGINE_DRAFT)
+    changed = copy.deepcopy(ENGINE_DRAFT)
+    changed["t"][0]["sg"][0]["m"]["fx"]["strength"] = 0.3
+    client.scripts += [
+        [tool("apply_motion"), SetDraft(changed), result("apply_motion", changed),
+         text("Done, it is subtler now.")],
+        [tool("apply_motion"), result("apply_motion", changed), text("It already is.")],
+    ]  # fmt: skip
+    conv = Conversation(client, data_dir=tmp_path)
+    heard: list[tuple[Draft, int]] = []
+    texts: list[str] = []
+    conv.on_edit = lambda draft: heard.append((draft, len(texts)))
+    async for update in conv.send("make it subtler"):
+        if update.kind == "text":
+            texts.append(update.text)
+    assert heard == [(Draft.from_json(changed), 0)]  # before any of the reply's text
+    async for _ in conv.send("make it subtler"):  # the same timeline again: nothing to hear
+        pass
+    assert len(heard) == 1
