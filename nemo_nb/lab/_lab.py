@@ -135,6 +135,7 @@ class PromptLab:
         self.quality = quality
         self._order: list[int] = list(range(len(variants)))  # the grid's order (sort_by)
         self._syncing_menu = False
+        self._snapshot: Any = None  # the display of the grid's static copy (from run())
         #: Where this lab's sessions keep history and pending renders, and its MP4s land.
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         self.work_dir: Path = _paths.data_dir() / "labs" / stamp
@@ -229,11 +230,12 @@ class PromptLab:
         if menu is not None:  # the menu says what the grid is sorted by (or "lab order")
             self._syncing_menu = True
             try:
-                menu.value = column if column in SORTABLE else None
+                menu.value = column if column in SORTABLE else ""  # "": the lab's order
             finally:
                 self._syncing_menu = False
         self._place_cards()
         self._changed(None)
+        self._update_snapshot()
         return frame.iloc[self._order]
 
     def widget(self) -> Any:
@@ -253,8 +255,8 @@ class PromptLab:
         bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="240px"))
         status = w.HTML(escape(self.headline()))
         sort = w.Dropdown(
-            options=[("lab order", None)] + [(label, c) for c, label in SORTABLE.items()],
-            value=None, description="Sort", layout=w.Layout(width="210px"),
+            options=[("lab order", "")] + [(label, c) for c, label in SORTABLE.items()],
+            value="", description="Sort", layout=w.Layout(width="210px"),
             style={"description_width": "34px"},
         )  # fmt: skip
         sort.add_class("nemo-lab-sort")
@@ -286,7 +288,7 @@ class PromptLab:
 
     def _on_sort_menu(self, change: dict[str, Any]) -> None:
         if not self._syncing_menu:
-            self.sort_by(change["new"])
+            self.sort_by(change["new"] or None)
 
     def _place_cards(self) -> None:
         if self._widgets.get("grid") is not None:
@@ -369,8 +371,8 @@ class PromptLab:
                 raise
         finally:
             self._flush()
-            if handle is not None:
-                handle.update(self._snapshot_bundle(), raw=True)
+            self._snapshot = handle
+            self._update_snapshot()
 
     def start(self) -> asyncio.Task[None]:
         """Start :meth:`run` in the background (what the Run button does); returns its task."""
@@ -400,6 +402,11 @@ class PromptLab:
 
         task.add_done_callback(report)
         return task
+
+    def _update_snapshot(self) -> None:
+        """Bring the grid's static copy up to date (after a run, a sort, an export)."""
+        if self._snapshot is not None:
+            self._snapshot.update(self._snapshot_bundle(), raw=True)
 
     def _display_live(self) -> Any:
         """Show the live grid in the running cell (in IPython), then its static copy (hidden
@@ -546,6 +553,7 @@ class PromptLab:
             for client in clients.values():
                 with contextlib.suppress(Exception):
                     await client.aclose()
+            self._update_snapshot()
         return paths
 
     def _variant_at(self, row: int | Variant) -> Variant:

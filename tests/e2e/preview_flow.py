@@ -214,9 +214,9 @@ def lab_previews(page, url: str, root: Path, shots: Path, app: str) -> dict:
     ], app)  # fmt: skip
     started = time.monotonic()
     _run_cell(page, 0)
-    page.wait_for_selector(".nemo-card", timeout=60_000)
+    page.wait_for_selector(".widget-gridbox .nemo-card", timeout=60_000)
     page.wait_for_function(
-        """() => [...document.querySelectorAll('.nemo-card video')]
+        """() => [...document.querySelectorAll('.widget-gridbox .nemo-card video')]
                  .filter(v => v.readyState >= 2).length === 6""",
         timeout=240_000,
     )
@@ -239,7 +239,7 @@ def lab_previews(page, url: str, root: Path, shots: Path, app: str) -> dict:
     # The Sort menu orders the cards, the liveliest first.
     page.select_option(".nemo-lab-sort select", label="motion")
     page.wait_for_function(
-        """n => { const t = [...document.querySelectorAll('.nemo-card')].map(c =>
+        """n => { const t = [...document.querySelectorAll('.widget-gridbox .nemo-card')].map(c =>
                   c.querySelector('div').textContent);
                   return t.length === 6 && t[0].startsWith('#' + n + ' '); }""",
         arg=motion.index(max(motion)) + 1,

@@ -96,7 +96,9 @@ async def test_six_previews_fill_the_grid_with_scores_then_two_are_exported(tmp_
         frame.sort_values("seam", kind="stable").index
     )
     lab.sort_by(None)
-    assert list(grid.children) == lab._widgets["boxes"] and lab._widgets["sort"].value is None
+    assert (
+        list(grid.children) == lab._widgets["boxes"] and lab._widgets["sort"].label == "lab order"
+    )
 
     # Full quality for two of them: lab.export, then a card's button.
     [first] = await lab.export(0)
