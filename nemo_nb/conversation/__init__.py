@@ -18,6 +18,7 @@ from nemo_nb.conversation._conversation import NOTHING_CHANGED, STILL_WORKING, C
 from nemo_nb.conversation._export import NothingToExportError, PendingRender, PendingRenders
 from nemo_nb.conversation._gui import ACTION_LABELS, GuiAction, Translation, translate_gui
 from nemo_nb.conversation._history import HistoryTurn, history_frame
+from nemo_nb.conversation._preview import renders_previews
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
 from nemo_nb.conversation._update import Update, UpdateKind
@@ -44,6 +45,7 @@ __all__ = [
     "activity_label",
     "history_frame",
     "media_references",
+    "renders_previews",
     "route",
     "translate_gui",
 ]

@@ -25,7 +25,7 @@ from nemo_nb._unicode import valid_text
 from nemo_nb.display import VideoPreview, show_video
 from nemo_nb.lab._cards import CARD_WIDTH, card_html, grid_html
 from nemo_nb.lab._runner import export_variant, run_variant
-from nemo_nb.lab._scores import SCORE_COLUMNS, score_render
+from nemo_nb.lab._scores import SCORE_COLUMNS, MotionScores, score_render
 from nemo_nb.lab._variant import COLUMNS, Variant
 from nemo_nb.skills import Skill, get_skill
 
@@ -466,9 +466,11 @@ class PromptLab:
 
     def _quality_on(self, client: Any) -> str:
         """What this run makes: the lab's quality, else previews where the server makes them."""
+        from nemo_nb.conversation import renders_previews
+
         if self.quality is not None:
             return self.quality
-        return PREVIEW if getattr(client, "is_local", False) else "high"
+        return PREVIEW if renders_previews(client) else "high"
 
     async def _run_one(
         self,
@@ -488,7 +490,7 @@ class PromptLab:
                     self._changed(variant)
                     # both off the event loop, side by side (each decodes the clip)
                     variant.scores, self._previews[variant.index] = await asyncio.gather(
-                        asyncio.to_thread(score_render, path, variant.draft, variant.images),
+                        asyncio.to_thread(_measured, path, variant),
                         asyncio.to_thread(
                             show_video, path, width=CARD_WIDTH, label=_label(variant)
                         ),
@@ -648,6 +650,16 @@ class PromptLab:
         )
         lab.elapsed_s = manifest.get("elapsed_s")
         return lab
+
+
+def _measured(path: Path, variant: Variant) -> MotionScores | None:
+    """The clip's motion scores (blocking); ``None``, logged, when they cannot be measured: a
+    variant is done without them."""
+    try:
+        return score_render(path, variant.draft, variant.images)
+    except Exception as exc:
+        log.warning("prompt lab variant %d: no motion scores (%s)", variant.index, exc)
+        return None
 
 
 def _label(variant: Variant) -> str:

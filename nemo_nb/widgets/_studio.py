@@ -334,6 +334,7 @@ class Studio:
 
     def _attach(self, conv: Conversation) -> None:
         self._conv = conv
+        self._auto.disabled = not conv.previews_available  # (the log says why, once)
         if conv.previews_available and file_href(conv.previews_dir) is None:
             # where the notebook's server can serve them to the log's <video>
             conv.previews_dir = Path.cwd() / PREVIEWS_FOLDER
@@ -511,7 +512,8 @@ class Studio:
 
     def _auto_preview(self, draft: Any) -> None:
         """Preview a timeline the turn changed (when on, once per timeline a turn)."""
-        if self.auto_preview and draft is not None and draft != self._previewing:
+        exportable = getattr(draft, "exportable", False)
+        if self.auto_preview and exportable and draft != self._previewing:
             self._previewing = draft
             self._spawn(self._preview(), "making the preview")
 

@@ -225,11 +225,11 @@ def test_render_seconds_leave_out_the_time_queued_behind_other_renders() -> None
 
 
 def test_the_quality_follows_the_backend_unless_asked():
-    class Engine:
-        is_local = True
+    class Engine:  # what connect() hands back: only the address matters here
+        base_url = "http://127.0.0.1:8765"
 
-    class Cloud:  # what connect() hands back for the cloud
-        is_local = False
+    class Cloud:
+        base_url = "https://mega-api-prod.nemovideo.ai"
 
     default = PromptLab(PHOTO, "jiggle it")
     assert default.quality is None
