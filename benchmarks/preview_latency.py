@@ -13,8 +13,10 @@ ends and stops when the MP4 is on disk. Prints p50/p95 over ``--turns`` turns (a
    the whole time (<= 2.0 s);
 
 and the preview ÷ export render time of the portrait's 6 s loop (the engine's own clock, from
-start to completion; expect <= 0.2). A contact sheet of one preview of each kind goes to
-``--sheets`` (look at it). A script, not a test; on a shared machine the numbers are noisy::
+start to completion; expect <= 0.2). Each case also prints the engine's render time and the engine
+process's CPU seconds a turn (reply and preview), which hardly depend on what else the machine
+runs. A contact sheet of one preview of each kind goes to ``--sheets`` (look at it). A script,
+not a test; on a shared machine the times are noisy::
 
     python benchmarks/preview_latency.py [--turns 20] [--sheets artifacts/preview_latency]
 """
@@ -32,6 +34,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 
 TARGETS = {"portrait": 1.0, "12mp_first": 1.5, "12mp_cached": 1.0, "slideshow": 2.5}
@@ -93,6 +96,19 @@ async def _preview(client: Any, sid: str, draft: dict, dest: Path) -> tuple[floa
 
 #: The engine's render time of every preview timed, by case (its start to its completion).
 RENDERS: dict[str, list[float]] = {}
+#: The engine process's CPU seconds for every turn timed (reply and preview), by case: unlike
+#: the times, this hardly changes with what else the machine runs.
+CPU: dict[str, list[float]] = {}
+ENGINE_PID: list[int] = []
+
+
+def _engine_cpu() -> float:
+    """CPU seconds the engine process has used (all its threads; Linux), else 0."""
+    try:
+        fields = Path(f"/proc/{ENGINE_PID[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _previewed_turns(
@@ -102,12 +118,14 @@ async def _previewed_turns(
     latencies: list[float] = []
     last = None
     for text in itertools.islice(itertools.cycle(prompts), 4 * turns):
+        cpu = _engine_cpu()
         draft, replied = await _turn(client, sid, text)
         if draft is None:
             continue  # nothing changed: the Studio shows no new preview
         ready, job, last = await _preview(client, sid, draft, dest)
         latencies.append(ready - replied)
         RENDERS.setdefault(case, []).append(_render_s(job))
+        CPU.setdefault(case, []).append(_engine_cpu() - cpu)
         if len(latencies) == turns:
             break
     return latencies, last
@@ -125,12 +143,14 @@ async def _opening(
     """The turns that make a session's first draft (previewed, timed apart from the rest)."""
     times = []
     for text in prompts:
+        cpu = _engine_cpu()
         draft, replied = await _turn(client, sid, text)
         assert draft is not None, f"{text!r} left the draft unchanged"
         ready, job, _ = await _preview(client, sid, draft, dest)
         times.append(ready - replied)
         if case:
             RENDERS.setdefault(case, []).append(_render_s(job))
+            CPU.setdefault(case, []).append(_engine_cpu() - cpu)
     return times
 
 
@@ -141,10 +161,11 @@ def _render_s(job: Any) -> float:
 def _line(label: str, times: list[float], target: float, case: str) -> str:
     p50, p95 = np.percentile(times, [50, 95])
     aim = f"target p95 <= {target:.1f} s{'' if p95 <= target else ': MISSED'}"
-    render = np.percentile(RENDERS[case], 50)
+    render, cpu = np.percentile(RENDERS[case], 50), np.percentile(CPU[case], 50)
     return (
-        f"  {label:<40} n={len(times):<3} p50 {p50:5.2f} s  p95 {p95:5.2f} s  "
-        f"(render p50 {render:4.2f} s; {aim})"
+        f"  {label:<40} n={len(times):<3} p50 {p50:5.2f} s  p95 {p95:5.2f} s  {aim}\n"
+        f"  {'':<40} render on the engine p50 {render:4.2f} s; engine CPU a turn p50 {cpu:4.2f} s"
+        + (" (the export's included)" if case == "beside" else "")
     )
 
 
@@ -170,6 +191,7 @@ async def _main(turns: int, sheets: Path) -> None:
     portrait, copies, slides = _sample_photos(work, turns)
     print(f"{turns} previewed turns a case; load average {os.getloadavg()[0]:.1f} at the start")
     async with await nemo_nb.connect("local") as client:
+        ENGINE_PID.append(int(httpx.get(f"{client.base_url}/healthz").json()["pid"]))
         out = work / "previews"
         rows = []
 
@@ -235,8 +257,9 @@ async def _main(turns: int, sheets: Path) -> None:
             await exporting
         rows.append(_line("portrait while another session exports", times, TARGET_BESIDE_EXPORT,
                           "beside"))  # fmt: skip
-        rows.append(f"    (the slideshow's full exports meanwhile: "
-                    f"{', '.join(f'{s:.1f}' for s in exports)} s finished, one more cancelled)")  # fmt: skip
+        finished = ", ".join(f"{s:.1f} s" for s in exports) or "none"
+        rows.append(f"    (the slideshow's full exports that finished meanwhile: {finished}; "
+                    "the one still rendering was cancelled)")  # fmt: skip
 
         # 5. preview ÷ export render time, the portrait's 6 s loop, in turn
         draft = (await client.state(portrait_sid)).draft

@@ -30,7 +30,7 @@ PREVIEW = "preview"
 
 
 def draft_is_exportable(draft: Any) -> bool:
-    """A draft is exportable iff some track has a non-empty ``sg`` (contract §5)."""
+    """A draft is exportable iff some track has a non-empty ``sg`` (docs/contract.md §5)."""
     if not isinstance(draft, Mapping):
         return False
     tracks = draft.get("t")

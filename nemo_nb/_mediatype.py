@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "MediaType",
@@ -26,6 +27,10 @@ __all__ = [
     "MAX_JPEG_PIXELS",
     "image_size_problem",
     "is_url",
+    "MAX_PNG_TEXT_BYTES",
+    "allow_png_metadata",
+    "png_text_problem",
+    "exif_orientation",
 ]
 
 #: The contract's upload limit, in MB (error messages and skills say it in these units).
@@ -69,6 +74,72 @@ def image_size_problem(width: int, height: int, fmt: str | None = None) -> str |
     return None
 
 
+#: The text metadata (XMP, comments, editing history) a PNG may carry. Pillow stops at 1 MB in one
+#: compressed chunk, which some editors pass; this much is read, more is refused with a sentence.
+MAX_PNG_TEXT_BYTES = 16 * 1024 * 1024
+_PNG_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+
+
+def allow_png_metadata() -> None:
+    """Let Pillow read up to :data:`MAX_PNG_TEXT_BYTES` of PNG text, per chunk and in all (its
+    own limits: 1 MB a compressed chunk, 64 MB in all). Idempotent."""
+    from PIL import PngImagePlugin
+
+    PngImagePlugin.MAX_TEXT_CHUNK = MAX_PNG_TEXT_BYTES
+    PngImagePlugin.MAX_TEXT_MEMORY = MAX_PNG_TEXT_BYTES
+
+
+def png_text_problem(path: str | os.PathLike[str] | None = None, error: Any = None) -> str | None:
+    """Why a PNG's text metadata cannot be read, as a clause that completes "The file ...", or
+    ``None``: from the sizes of its text chunks (``path``: read before Pillow, which would hold
+    all of one in memory before checking it) or from Pillow's ``error`` about them."""
+    too_much = (
+        f"carries more than {MAX_PNG_TEXT_BYTES // (1024 * 1024)} MB of text metadata, more "
+        "than can be read safely"
+    )
+    if error is not None:
+        return too_much if "MAX_TEXT" in str(error) else None
+    if path is None:
+        return None
+    total = 0
+    with Path(path).open("rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            return None
+        while (header := fh.read(8)) and len(header) == 8:
+            length, kind = int.from_bytes(header[:4], "big"), header[4:]
+            if kind in _PNG_TEXT_CHUNKS:
+                total += length
+                if total > MAX_PNG_TEXT_BYTES:
+                    return too_much
+            if kind == b"IEND":
+                break
+            fh.seek(length + 4, os.SEEK_CUR)  # the data and its CRC
+    return None
+
+
+def exif_orientation(source: Any) -> int:
+    """The EXIF orientation (1-8; 1 when none) of a Pillow image or of raw EXIF bytes, read
+    without decoding pixels (a PNG's ``getexif()`` decodes the whole picture to look for an
+    eXIf chunk after it)."""
+    from PIL import Image
+
+    try:
+        if source is None or isinstance(source, (bytes, bytearray)):
+            exif = Image.Exif()
+            if source:
+                exif.load(bytes(source))
+        elif source.format == "PNG":
+            exif = Image.Exif()
+            if source.info.get("exif"):
+                exif.load(source.info["exif"])
+        else:
+            exif = source.getexif()
+        value = exif.get(0x0112, 1)
+    except Exception:  # unreadable EXIF: the picture as stored
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
 @dataclass(frozen=True)
 class MediaType:
     """A recognised media type: canonical extension, kind and MIME type."""
@@ -99,7 +170,7 @@ _T = {
     )
 }
 
-#: Types the NemoVideo cloud accepts (contract §3; HEIC is converted to JPEG before upload).
+#: Types the NemoVideo cloud accepts (docs/contract.md §3; HEIC is converted to JPEG before upload).
 CLOUD_TYPES: frozenset[str] = frozenset(
     ["mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac"]
 )

@@ -1,6 +1,6 @@
 """The five seed skills as presets.
 
-Each preset is plain data taken from its seed file (``shared/seeds/*.txt``): the name sent as
+Each preset is plain data taken from its seed file (``tests/data/seeds/*.txt``): the name sent as
 ``X-Skill-Source``, the version sent as ``X-Skill-Version``, the prompts the seed suggests
 ("Try saying…"), its tips, the inputs it accepts and how long its operations are expected to take.
 It imports only the leaf module ``_mediatype`` (for the upload limit), so every layer may use it;

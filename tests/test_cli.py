@@ -57,6 +57,7 @@ def test_every_help_text_is_plain_text(command):
         assert markup not in out.stdout, (markup, out.stdout)
 
 
+@pytest.mark.slow
 def test_demo_check_reports_a_working_install():
     out = _run("demo", "--check")
     assert out.returncode == 0, out.stderr
@@ -153,6 +154,7 @@ def _assert_one_sentence_error(out: subprocess.CompletedProcess[str], expected: 
     assert lines[0].startswith("error: ") and expected in lines[0]
 
 
+@pytest.mark.slow
 def test_render_a_disguised_file_exits_with_the_sentence(tmp_path):
     fake = tmp_path / "holiday.jpg"
     fake.write_text("#!/bin/sh\necho this is not a photo\n")
@@ -161,6 +163,7 @@ def test_render_a_disguised_file_exits_with_the_sentence(tmp_path):
     assert not (tmp_path / "x.mp4").exists()
 
 
+@pytest.mark.slow
 def test_render_an_empty_timeline_exits_with_the_sentence(tmp_path):
     out = _run(
         "render",
@@ -213,6 +216,7 @@ def test_progress_is_a_redrawn_bar_on_a_terminal_and_lines_when_piped():
 # ---- doctor ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_doctor_passes_on_this_install():
     out = _run("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
@@ -233,6 +237,7 @@ def _read_only_folder(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["read-only folder", "path under a file"])
 def test_doctor_names_an_unwritable_data_dir(tmp_path, monkeypatch, where):
     if where == "read-only folder":
@@ -266,6 +271,7 @@ def test_doctor_names_a_missing_chinese_font(monkeypatch, capsys):
     assert "ok  data dir:" in out and "ok  local engine:" in out
 
 
+@pytest.mark.slow
 def test_doctor_checks_the_cloud_only_with_a_token_and_never_shows_it(monkeypatch):
     secret = "nmv_usr_doctor-test-secret-0123456789"
     monkeypatch.setenv("NEMO_TOKEN", secret)

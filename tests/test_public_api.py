@@ -127,6 +127,7 @@ LAYERS: dict[str, int] = {
     "_mediatype": 0,
     "_contract": 0,
     "_unicode": 0,
+    "_webp": 0,  # WebP's first frame decoded at the size a fit needs (engine and render read it)
     "_html": 0,  # escaping for every HTML view (imports _unicode)
     "skills": 0,
     "render": 1,
@@ -197,6 +198,8 @@ NOT_NEMO_ERRORS = {
     "nemo_nb.engine.media.MediaError": "the engine answers it as HTTP 4001/4002/400",
     "nemo_nb.engine.store.OutOfCredits": "the engine answers it as code 2001",
     "nemo_nb._render_cli.RenderFailed": "`nemo-nb render` prints it as its error line, exit 1",
+    "nemo_nb.engine.export.DraftRefused": "the export route answers it as a 400 with its sentence",
+    "nemo_nb._webp.WebPError": "the engine answers it as MediaError, the renderer as RenderInputError",
 }
 
 

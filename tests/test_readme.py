@@ -138,7 +138,7 @@ def _parsers() -> dict[str, Any]:
     }
 
 
-def test_every_shell_command_is_real():
+def test_every_shell_command_is_real(pytestconfig):
     parsers = _parsers()
     seen = set()
     for block in (b for b in BLOCKS if b.lang == "bash"):
@@ -152,9 +152,22 @@ def test_every_shell_command_is_real():
                     assert (ROOT / command[1]).is_file(), command
                 elif command[:2] == ["pip", "install"]:
                     assert command[2:] == ["-e", "."], command
+                elif command[0] == "pytest":
+                    _check_pytest_options(command[1:], pytestconfig)
                 else:
                     raise AssertionError(f"README.md line {block.line}: unknown command {raw!r}")
     assert seen == set(parsers), seen  # every subcommand is shown at least once
+
+
+def _check_pytest_options(options: list[str], config: pytest.Config) -> None:
+    """A ``-m`` expression names only markers pyproject declares; ``-n`` needs pytest-xdist."""
+    declared = {line.split(":")[0].strip() for line in config.getini("markers")}
+    for option, value in zip(options, options[1:], strict=False):
+        if option == "-m":
+            names = set(re.findall(r"\w+", value)) - {"not", "and", "or"}
+            assert names and names <= declared, (value, declared)
+        elif option == "-n":
+            assert value.isdigit() and config.pluginmanager.hasplugin("xdist"), value
 
 
 def _split_and(words: list[str]) -> list[list[str]]:

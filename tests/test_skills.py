@@ -9,14 +9,16 @@ import pytest
 
 from nemo_nb.skills import DEFAULT_SKILL, SKILLS, get_skill
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+#: The five seed skill files, verbatim (tests/data/seeds/README.md).
+SEEDS = Path(__file__).parent / "data" / "seeds"
 
 
 def _seed_text(name: str) -> str:
-    path = SEEDS / f"{name}.txt"
-    if not path.exists():
-        pytest.skip(f"seed files not found beside the checkout ({SEEDS})")
-    return path.read_text(encoding="utf-8")
+    return (SEEDS / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def test_every_seed_file_has_its_preset():
+    assert {p.stem for p in SEEDS.glob("*.txt")} == set(SKILLS)
 
 
 def test_there_are_exactly_the_five_seed_skills():

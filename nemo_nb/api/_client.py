@@ -41,9 +41,9 @@ class NemoClient(_Sessions, _Uploads, _Renders):
     status polls: by default gentle for the cloud (1 s, ×1.5, 30 s) and quick for a server on this
     machine (0.05 s up to 0.15 s), so a local export returns as soon as its render is done.
 
-    Every request recovers the same way (contract §1): an expired anonymous token is renewed once,
-    a 429 waited out once, a refused server brought back once; reads and downloads are retried
-    with back-off after a 5xx or a broken connection; a message is never sent twice.
+    Every request recovers the same way (docs/contract.md §1): an expired anonymous token is
+    renewed once, a 429 waited out once, a refused server brought back once; reads and downloads
+    are retried with back-off after a 5xx or a broken connection; a message is never sent twice.
     """
 
     async def __aenter__(self) -> NemoClient:

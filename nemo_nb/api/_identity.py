@@ -1,4 +1,4 @@
-"""Who is calling: the persisted client id and the attribution headers (contract §2)."""
+"""Who is calling: the persisted client id and the attribution headers (docs/contract.md §2)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def new_client_id(*, persist: bool = True) -> str:
 def load_client_id() -> tuple[str, str]:
     """Return ``(client_id, source)``; source is ``"env"``, ``"file"`` or ``"new"``.
 
-    Order (contract §2): ``NEMO_CLIENT_ID``, else the file ``~/.config/nemovideo/client_id`` (which
-    holds only the id), else a new uuid4 written there.
+    Order (docs/contract.md §2): ``NEMO_CLIENT_ID``, else the file
+    ``~/.config/nemovideo/client_id`` (which holds only the id), else a new uuid4 written there.
     """
     env = os.environ.get("NEMO_CLIENT_ID", "").strip()
     if env:

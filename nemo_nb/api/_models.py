@@ -129,7 +129,7 @@ class SessionState:
 
     @property
     def exportable(self) -> bool:
-        """True when some track has at least one segment (contract §5)."""
+        """True when some track has at least one segment (docs/contract.md §5)."""
         return draft_is_exportable(self.draft)
 
     @classmethod

@@ -149,7 +149,7 @@ class _Renders(_Connection):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def render_status(self, render_id: str | RenderJob) -> RenderJob:
-        """Poll a render job (shapes A, B and C of contract §3 are all understood)."""
+        """Poll a render job (shapes A, B and C of docs/contract.md §3 are all understood)."""
         rid = _job_id(render_id)
         try:
             body = await self._call(

@@ -20,7 +20,7 @@ from nemo_nb.api._transport import APP_NAME, Recovery, _Connection
 
 log = logging.getLogger("nemo_nb.api")
 
-TURN_TIMEOUT = 15 * 60.0  # contract §4: a turn may take up to 15 minutes
+TURN_TIMEOUT = 15 * 60.0  # docs/contract.md §4: a turn may take up to 15 minutes
 # Heartbeats (every few seconds to a minute) reset httpx's read timeout, so a long tool call is
 # fine; five silent minutes means the stream is dead.
 CHAT_READ_TIMEOUT = 5 * 60.0

@@ -1,5 +1,6 @@
 """The one request path of :class:`~nemo_nb.api.NemoClient`: identity and token, the send primitive
-:meth:`_Connection._send`, and the contract's recovery table (§1) as one policy, :class:`Recovery`.
+:meth:`_Connection._send`, and the contract's recovery table (docs/contract.md §1) as one policy,
+:class:`Recovery`.
 
 Every call, chat message and download goes through ``_send`` with a ``Recovery``; the endpoint
 mixins (sessions and chat, uploads, renders) only build requests and read answers.
@@ -45,7 +46,7 @@ log = logging.getLogger("nemo_nb.api")
 
 DEFAULT_BASE_URL = "https://mega-api-prod.nemovideo.ai"
 APP_NAME = "nemo_agent"
-RATE_LIMIT_WAIT = 30.0  # contract §1, when the server sends no Retry-After
+RATE_LIMIT_WAIT = 30.0  # docs/contract.md §1, when the server sends no Retry-After
 MAX_RATE_LIMIT_WAIT = 300.0  # a longer Retry-After is reported rather than slept through
 GET_RETRIES = 3  # backed-off retries of an idempotent request after a 5xx or a broken connection
 
@@ -125,7 +126,7 @@ class Answer:
 
 
 class Recovery:
-    """The contract's recovery table (§1) for one logical request.
+    """The contract's recovery table (docs/contract.md §1) for one logical request.
 
     Each at most once: renew a rejected anonymous token (same client id), wait out a 429
     (``Retry-After`` or 30 s), let ``reconnect`` bring a refused server back, replace a client id
@@ -174,7 +175,7 @@ class Recovery:
         if isinstance(err, ServerError):
             return await self._backoff(resp)
         if self.auth == "client_id" and resp.status_code == 400 and not self.new_client_id:
-            # contract §1: HTTP 400 here means a missing or invalid X-Client-Id
+            # docs/contract.md §1: HTTP 400 here means a missing or invalid X-Client-Id
             self.new_client_id = True
             self._conn._replace_client_id()
             return True
@@ -372,7 +373,7 @@ class _Connection:
         return NemoError(f"The server refused the request{what}.", **kw)
 
     def _unwrap(self, resp: httpx.Response, body: Any, path: str) -> Any:
-        """Contract §1: ``code`` envelope, ``success`` envelope, or the raw body."""
+        """docs/contract.md §1: ``code`` envelope, ``success`` envelope, or the raw body."""
         status = resp.status_code
         if isinstance(body, Mapping):
             if "code" in body and _int_code(body["code"]) is not None:
@@ -428,8 +429,9 @@ class _Connection:
     ) -> Answer:
         """Send one logical request, recovering as ``recovery`` allows; return its :class:`Answer`.
 
-        A JSON or error answer is read, unwrapped (contract §1) and, if refused, raised as a typed
-        error. With ``stream``, any other successful answer is handed back unread (``streaming``).
+        A JSON or error answer is read, unwrapped (docs/contract.md §1) and, if refused, raised as a
+        typed error. With ``stream``, any other successful answer is handed back unread
+        (``streaming``).
         ``files`` builds the multipart list anew for each attempt (streamed from disk, closed
         after). ``accept(body)`` true returns a successful body as it is, before unwrapping.
         """

@@ -61,11 +61,11 @@ __all__ = ["Conversation", "STILL_WORKING", "NOTHING_CHANGED"]
 log = logging.getLogger("nemo_nb.conversation")
 
 NOTHING_CHANGED = "The agent finished without a reply, and nothing changed on the timeline."
-#: Heartbeats-only time before each "still working" notice (contract §4: every 2 minutes).
+#: Heartbeats-only time before each "still working" notice (docs/contract.md §4: every 2 minutes).
 HEARTBEAT_NOTICE_AFTER_S = 120.0
 #: After a dropped stream, checks within the turn (~3 s): an edit that landed shows up at once.
 DROP_CHECKS_S: tuple[float, ...] = (1.0, 2.0)
-#: Then, in the background: 30 s, 60 s, … — about 5 minutes in all (contract §4).
+#: Then, in the background: 30 s, 60 s, … — about 5 minutes in all (docs/contract.md §4).
 POLL_INTERVALS_S: tuple[float, ...] = (30.0, 60.0, 60.0, 60.0, 90.0)
 
 Sleep = Callable[[float], Awaitable[Any]]

@@ -1,5 +1,5 @@
-"""ADK-shaped events as SSE frames (API contract §4): ``data: <camelCase JSON>`` and a blank line,
-null fields omitted, no ``event:``/``id:`` fields and no done frame."""
+"""ADK-shaped events as SSE frames (docs/contract.md §4): ``data: <camelCase JSON>`` and a blank
+line, null fields omitted, no ``event:``/``id:`` fields and no done frame."""
 
 from __future__ import annotations
 

@@ -18,9 +18,10 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,12 +34,18 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nemo_nb._contract import PREVIEW, RENDER_QUALITIES, draft_is_exportable
+from nemo_nb._contract import PREVIEW, RENDER_QUALITIES
 from nemo_nb._mediatype import sniff_file
 from nemo_nb._version import __version__
 from nemo_nb.engine import _sse
 from nemo_nb.engine.agent import AgentReply, MediaRef
+from nemo_nb.engine.export import DraftRefused, check_export
 from nemo_nb.engine.jobs import PREVIEW_RETRY_AFTER_S, PREVIEWS_PER_USER, JobQueue, Renderer
+from nemo_nb.engine.limits import (
+    MAX_WAITING_EXPORTS,
+    QUEUE_FULL_RETRY_AFTER_S,
+    render_time_ceiling,
+)
 from nemo_nb.engine.media import (
     Incoming,
     MediaError,
@@ -46,10 +53,19 @@ from nemo_nb.engine.media import (
     name_from_url,
     new_media_id,
     probe,
-    safe_name,
     save_multipart,
+    stored_name,
 )
-from nemo_nb.engine.store import Job, Media, OutOfCredits, Session, Store, User
+from nemo_nb.engine.store import (
+    DISK_FULL,
+    Job,
+    Media,
+    OutOfCredits,
+    Session,
+    Store,
+    User,
+    is_disk_full,
+)
 
 __all__ = ["EngineConfig", "Engine", "Interpreter", "create_app", "LOOPBACK_HOSTS"]
 
@@ -78,7 +94,8 @@ class EngineConfig:
     ``serve_beyond_loopback`` it also answers to any IP address. ``allow_private_urls``: let URL
     uploads fetch loopback, private and link-local addresses (off: a web page or a student could
     otherwise make the engine probe the machine and its network). ``render_stall_timeout``:
-    seconds without render progress before the watchdog fails the job.
+    seconds without render progress before the watchdog fails the job; ``render_time_ceiling``:
+    seconds a render of a clip that many seconds long may take in all (``limits``).
     """
 
     data_dir: Path
@@ -94,6 +111,7 @@ class EngineConfig:
     serve_beyond_loopback: bool = False
     allow_private_urls: bool = False
     render_stall_timeout: float = 90.0
+    render_time_ceiling: Callable[[float], float] = render_time_ceiling
 
 
 class Engine:
@@ -107,6 +125,7 @@ class Engine:
             renderer=config.renderer,
             workers=config.workers,
             stall_timeout=config.render_stall_timeout,
+            time_ceiling=config.render_time_ceiling,
         )
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -118,6 +137,10 @@ class Engine:
 
             self.config.interpret = interpret
         return self.config.interpret
+
+    def disk_full(self) -> str:
+        """The one sentence every route answers when the data dir's disk is full."""
+        return DISK_FULL.format(where=self.store.root)
 
     def session_lock(self, session_id: str) -> asyncio.Lock:
         return self._session_locks.setdefault(session_id, asyncio.Lock())
@@ -188,7 +211,7 @@ async def _json(request: Request) -> dict[str, Any] | None:
         return {}
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser goes: not our JSON
         return None
     return data if isinstance(data, dict) else None
 
@@ -521,6 +544,8 @@ async def run_sse(request: Request) -> Response:
         exc = task.exception()
         if isinstance(exc, OutOfCredits):
             yield _sse.error_frame("You are out of credits; register to get more, then try again.")
+        elif is_disk_full(exc):  # nothing of the turn was stored
+            yield _sse.error_frame(e.disk_full())
         elif exc is not None:
             log.warning("agent turn failed: %s: %s", type(exc).__name__, exc)
             yield _sse.error_frame(f"The agent could not handle that message: {exc}")
@@ -553,7 +578,7 @@ async def _store_uploads(
         for inc in incoming:
             inc.check()
             p = await asyncio.to_thread(probe, inc.part, inc.filename)
-            name = safe_name(inc.filename, p.ext)
+            name = stored_name(inc.filename, p.ext)
             path = inc.dir / name
             inc.part.rename(path)
             records.append(
@@ -574,12 +599,13 @@ async def _store_uploads(
                     created_at=time.time(),
                 )
             )
-    except MediaError as err:
+        e.store.add_media(*records)
+    except BaseException as err:
         for inc in incoming:
             inc.discard()
-        return err
-    for m in records:
-        e.store.add_media(m)
+        if isinstance(err, MediaError):
+            return err
+        raise
     return records
 
 
@@ -619,11 +645,15 @@ async def upload(request: Request) -> Response:
                 await fetch_url(url, inc, allow_private=e.config.allow_private_urls)
         else:
             incoming = await save_multipart(ctype, request.stream(), new_incoming)
-    except MediaError as err:
+        result = await _store_uploads(e, s, incoming)
+    except (MediaError, OSError) as err:
         for inc in incoming:
             inc.discard()
-        return fail(_UPLOAD_STATUS.get(err.code, 400), err.code, err.message)
-    result = await _store_uploads(e, s, incoming)
+        if isinstance(err, MediaError):
+            return fail(_UPLOAD_STATUS.get(err.code, 400), err.code, err.message)
+        if not is_disk_full(err):
+            raise
+        return fail(507, 507, e.disk_full())
     if isinstance(result, MediaError):
         return fail(_UPLOAD_STATUS.get(result.code, 400), result.code, result.message)
     origin = _origin(request)
@@ -665,7 +695,7 @@ def _job_data(request: Request, job: Job) -> dict[str, Any]:
     return data
 
 
-#: The attribution headers (contract §2) the cloud requires on export.
+#: The attribution headers (docs/contract.md §2) the cloud requires on export.
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
 
@@ -735,19 +765,37 @@ async def render_submit(request: Request) -> JSONResponse:
     draft = body.get("draft")
     if draft is None and sid is not None:
         draft = e.store.draft(str(sid))
-    if not isinstance(draft, dict) or not draft_is_exportable(draft):
+    if draft is None:
         return render_fail(
             400, "The draft has nothing to render yet: it needs a track with at least one segment."
         )
+    try:  # in a thread: a draft of hundreds of segments takes a moment to read
+        checked = await asyncio.to_thread(check_export, draft)
+    except DraftRefused as refused:
+        return render_fail(400, str(refused))
     session_id = str(sid) if sid is not None else None
-    in_the_way = e.jobs.previews_in_the_way(user.user_id, session_id) if quality == PREVIEW else 0
-    if in_the_way >= PREVIEWS_PER_USER:
-        return _previews_full()
-    job = e.store.add_job(job_id, user.user_id, session_id, draft, quality)
+    # From here to submit nothing awaits, so concurrent requests cannot pass a cap together.
+    if quality == PREVIEW:
+        if e.jobs.previews_in_the_way(user.user_id, session_id) >= PREVIEWS_PER_USER:
+            return _previews_full()
+    elif (waiting := e.jobs.waiting(user.user_id)) >= MAX_WAITING_EXPORTS:
+        full = render_fail(
+            429,
+            f"You already have {waiting} exports waiting to render, the most one person may "
+            "have; export again once one of them has started (or cancel one).",
+        )
+        full.headers["Retry-After"] = str(QUEUE_FULL_RETRY_AFTER_S)
+        return full
+    job = e.store.add_job(
+        job_id, user.user_id, session_id, checked.draft, checked.notes, quality=quality
+    )
     if job is None:
         return render_fail(409, f"A render with id {job_id} already exists; pick a new id.")
     e.jobs.submit(job)
-    return render_ok({"id": job.id, "status": job.status, "progress": job.progress})
+    data: dict[str, Any] = {"id": job.id, "status": job.status, "progress": job.progress}
+    if job.notes:
+        data["notes"] = list(job.notes)
+    return render_ok(data)
 
 
 def _job_or_404(request: Request) -> Job | None:
@@ -800,6 +848,19 @@ ROUTES = [
 OPEN_PATHS = ("/healthz", "/api/auth/anonymous-token")
 
 
+async def _disk_full(request: Request, exc: Exception) -> JSONResponse:
+    """A write of any route that failed for want of space: one sentence, never the errno and
+    the path. Answered here rather than as an internal error, which would also close the
+    client's connection."""
+    if not is_disk_full(exc):
+        raise exc
+    log.error("the disk is full (%s)", request.url.path)
+    message = _engine(request).disk_full()
+    if request.url.path.startswith("/api/render/"):
+        return render_fail(507, message)
+    return fail(507, 507, message)
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("internal error on %s: %s: %s", request.url.path, type(exc).__name__, exc)
     return fail(500, 500, "The engine hit an internal error; try again.")
@@ -812,6 +873,9 @@ def create_app(config: EngineConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        removed = engine.store.remove_partial_files()
+        if removed:
+            log.warning("removed %d partial files a stopped engine left", removed)
         engine.jobs.start(engine.store.recover_jobs())
         try:
             yield
@@ -822,7 +886,11 @@ def create_app(config: EngineConfig) -> Starlette:
     app = Starlette(
         routes=ROUTES,
         lifespan=lifespan,
-        exception_handlers={Exception: _internal_error},
+        exception_handlers={
+            OSError: _disk_full,
+            sqlite3.Error: _disk_full,
+            Exception: _internal_error,
+        },
     )
     app.state.engine = engine
     app.add_middleware(BearerAuth, open_paths=OPEN_PATHS)

@@ -9,10 +9,11 @@ Two policies keep one user's trouble from becoming everyone's:
 
 - Fairness: waiting jobs are taken round-robin, across users and, within a user, across sessions
   (:class:`FairQueue`), so five queued exports of one student do not delay another's first.
-- A watchdog: a job whose renderer reports no progress for ``stall_timeout`` seconds is failed
-  with a sentence, and a new worker thread takes the stuck one's place. A thread stuck in native
-  code cannot be stopped from Python; it is abandoned (a daemon, told to cancel) and whatever it
-  returns with later is thrown away.
+- A watchdog: a job whose renderer reports no progress for ``stall_timeout`` seconds, or that
+  runs longer than its ceiling (``limits.render_time_ceiling`` of the clip's length, however
+  steadily it progresses), is failed with a sentence, and a new worker thread takes the stuck
+  one's place. A thread stuck in native code cannot be stopped from Python; it is abandoned (a
+  daemon, told to cancel) and whatever it returns with later is thrown away.
 
 Previews (``quality="preview"``, the engine's extension: the same draft rendered small and fast)
 have a lane of their own, so they never wait behind exports: their own queue and worker thread,
@@ -36,7 +37,9 @@ from typing import Any
 
 from nemo_nb._contract import PREVIEW
 from nemo_nb._threads import lower_thread_priority
-from nemo_nb.engine.store import INTERRUPTED, Job, JobKey, Store
+from nemo_nb.engine.export import clip_seconds
+from nemo_nb.engine.limits import render_time_ceiling
+from nemo_nb.engine.store import DISK_FULL, INTERRUPTED, Job, JobKey, Store, is_disk_full
 
 __all__ = [
     "JobQueue",
@@ -44,6 +47,7 @@ __all__ = [
     "media_id_from_src",
     "Renderer",
     "STALLED",
+    "OVERTIME",
     "PREVIEWS_PER_USER",
     "PREVIEW_RETRY_AFTER_S",
     "REPLACED",
@@ -73,6 +77,11 @@ STALLED = (
     "The render made no progress for {seconds:g} seconds and was stopped; export again, "
     "and if it stops again, try another picture or a shorter clip."
 )
+#: What a job the watchdog stopped at its ceiling says (``{took}``, ``{clip}`` are filled in).
+OVERTIME = (
+    "The render was stopped after {took}, far longer than a {clip:g}-second clip needs; export "
+    "again, and if it stops again, try fewer or smaller pictures."
+)
 _MEDIA_SRC = re.compile(r"/media/([A-Za-z0-9_-]+)/")
 
 
@@ -87,6 +96,19 @@ def _default_renderer() -> Renderer:
     from nemo_nb.render import render_draft
 
     return render_draft
+
+
+def _warm_up(*, music: bool) -> None:
+    """Ready the real renderer, so that a first preview does not wait for it (see
+    :func:`nemo_nb.render.warm_up`); with ``music``, at the lowest priority (a thread of its own)."""
+    if music:
+        lower_thread_priority(19)
+    try:
+        from nemo_nb.render import warm_up
+
+        warm_up(music=music)
+    except Exception as exc:  # only the first render is slower
+        log.info("could not warm the renderer up: %s: %s", type(exc).__name__, exc)
 
 
 def _says_why(exc: Exception) -> bool:
@@ -139,6 +161,11 @@ class FairQueue:
         with self._cond:
             return sum(len(f) for s in self._waiting.values() for f in s.values())
 
+    def waiting(self, user_id: str) -> int:
+        """How many of ``user_id``'s jobs wait (not yet taken by a worker)."""
+        with self._cond:
+            return sum(len(f) for f in self._waiting.get(user_id, {}).values())
+
     def get(self, timeout: float | None = None) -> JobKey | None:
         """The next job by the policy above; ``None`` once closed (or after ``timeout``)."""
         with self._cond:
@@ -189,7 +216,11 @@ class _Running:
     key: JobKey
     cancel: threading.Event
     lane: str  # "export" or "preview": the kind of worker that replaces a stuck one
+    #: ``time.monotonic()`` past which it is stopped however it progresses, and the clip's length
+    deadline: float = float("inf")
+    clip: float = 0.0
     beat: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.monotonic)
     abandoned: bool = False
 
 
@@ -205,8 +236,10 @@ class JobQueue:
         workers: int = 1,
         progress_interval: float = 0.25,
         stall_timeout: float = 90.0,
+        time_ceiling: Callable[[float], float] = render_time_ceiling,
     ) -> None:
         self.store = store
+        self.time_ceiling = time_ceiling
         self._renderer = renderer
         self._n_workers = max(1, workers)
         self._progress_interval = progress_interval
@@ -230,7 +263,14 @@ class JobQueue:
         return self._renderer
 
     def start(self, requeue: Sequence[Job] = ()) -> None:
-        """Start the workers and the watchdog; ``requeue``: pending jobs from before a restart."""
+        """Start the workers and the watchdog; ``requeue``: pending jobs from before a restart.
+        With the real renderer, its imports and face detector are loaded first (the engine
+        serves once this returns) and its music is made in a low-priority thread."""
+        if self._renderer is None:
+            _warm_up(music=False)
+            threading.Thread(
+                target=_warm_up, kwargs={"music": True}, name="nemo-render-warm-up", daemon=True
+            ).start()
         for job in requeue:
             self.submit(job)
         for _ in range(self._n_workers):
@@ -279,6 +319,10 @@ class JobQueue:
                 if user == user_id and (session_id is None or sid != session_id)
             )
 
+    def waiting(self, user_id: str) -> int:
+        """How many of ``user_id``'s exports wait for a worker."""
+        return self._queue.waiting(user_id)
+
     def cancel(self, key: JobKey) -> bool:
         """Cancel a pending or running job; ``False`` if it had already finished."""
         return self._end(key, CANCELLED)
@@ -324,21 +368,27 @@ class JobQueue:
         while not self._stopping.wait(period):
             now = time.monotonic()
             with self._lock:
-                stalled = [
-                    (n, r)
+                stopped = [
+                    (n, r, self._why_stopped(r, now))
                     for n, r in self._running.items()
-                    if now - r.beat > self.stall_timeout and not r.abandoned
+                    if not r.abandoned and (now - r.beat > self.stall_timeout or now > r.deadline)
                 ]
-                for n, r in stalled:
+                for n, r, _ in stopped:
                     r.abandoned = True
                     r.cancel.set()
                     del self._running[n]
                     self._previews.pop(r.key, None)  # no longer holds a place in the lane
-            for _, r in stalled:
-                log.warning("render %s made no progress for %.0f s; stopped", r.key[1],
-                            self.stall_timeout)  # fmt: skip
-                self.store.finish_job_if_active(r.key, STALLED.format(seconds=self.stall_timeout))
+            for _, r, why in stopped:
+                log.warning("render %s stopped by the watchdog: %s", r.key[1], why)
+                self.store.finish_job_if_active(r.key, why)
                 self._start_worker(r.lane)  # the stuck thread's replacement
+
+    def _why_stopped(self, r: _Running, now: float) -> str:
+        if now - r.beat > self.stall_timeout:
+            return STALLED.format(seconds=self.stall_timeout)
+        took = now - r.started
+        minutes = f"{took / 60:.0f} minutes" if took >= 120 else f"{took:.1f} seconds"
+        return OVERTIME.format(took=minutes, clip=round(r.clip, 1))
 
     # --- worker side ---------------------------------------------------------------------------
 
@@ -391,7 +441,9 @@ class JobQueue:
             return None
         if not self.store.start_job(key):
             return None
-        running = _Running(key, cancel, lane)
+        clip = clip_seconds(job.draft)
+        running = _Running(key, cancel, lane, clip=clip)
+        running.deadline = running.started + self.time_ceiling(clip)
         with self._lock:
             self._running[n] = running
         out = self.store.render_path(key)
@@ -421,7 +473,10 @@ class JobQueue:
                 self._stopped_or_cancelled(key)
                 return running
             msg = str(exc).strip() or type(exc).__name__
-            if not _says_why(exc):
+            if is_disk_full(exc):  # not the errno and the internal path of the file
+                msg = DISK_FULL.format(where=self.store.root)
+                log.warning("render %s failed: the disk is full", key[1])
+            elif not _says_why(exc):
                 msg = f"The render failed: {msg}"
                 log.warning("render %s failed: %s", key[1], type(exc).__name__)
             self.store.finish_job_if_active(key, msg)
@@ -431,7 +486,8 @@ class JobQueue:
             self._stopped_or_cancelled(key)
             return running
         out.chmod(0o600)
-        notes = tuple(getattr(result, "notes", ()) or ())  # an injected renderer may return None
+        # the engine's own notes (a clamped size) first, then the renderer's
+        notes = job.notes + tuple(getattr(result, "notes", ()) or ())  # may return None
         if not self.store.complete_job(key, out, notes):  # failed meanwhile (watchdog): discard
             out.unlink(missing_ok=True)
         return running

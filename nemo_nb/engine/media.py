@@ -8,6 +8,7 @@ undecodable content, 4002 too large) and one sentence naming the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import os
@@ -26,16 +27,22 @@ from nemo_nb._mediatype import (
     ENGINE_TYPES,
     HEAD_BYTES,
     MAX_UPLOAD_BYTES,
+    allow_png_metadata,
     enable_image_formats,
+    exif_orientation,
+    file_extensions,
     image_size_problem,
+    png_text_problem,
     sniff,
 )
+from nemo_nb.engine.store import is_disk_full
 
 __all__ = [
     "MediaError",
     "Probe",
     "Incoming",
     "safe_name",
+    "stored_name",
     "probe",
     "new_media_id",
     "save_multipart",
@@ -79,6 +86,19 @@ def safe_name(name: str, ext: str | None = None) -> str:
     if not suffix and ext:
         suffix = ext
     return f"{stem}.{suffix}" if suffix else stem
+
+
+def stored_name(name: str, ext: str) -> str:
+    """The name an upload is stored (and shown) under: the client's, made safe, with the
+    extension of the type its bytes show. ``"x.exe"`` holding a JPEG -> ``"x.jpg"``,
+    ``"x.jpeg"`` stays, ``"notes.final"`` -> ``"notes.final.jpg"``."""
+    base = safe_name(name)
+    stem, dot, suffix = base.rpartition(".")
+    if dot and suffix.lower() in file_extensions({ext}):
+        return base
+    if dot and suffix.isalnum() and len(suffix) <= 4:  # another type's extension: replaced
+        base = stem
+    return f"{base}.{ext}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +150,8 @@ class Incoming:
         return self._sha.hexdigest()[:32]
 
     def discard(self) -> None:
-        self.close()
+        with contextlib.suppress(OSError):  # flushing may fail again on a full disk
+            self.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def check(self) -> None:
@@ -173,32 +194,29 @@ def _size_refused(name: str, problem: str) -> MediaError:
     return MediaError(4001, f"“{name}” {problem}.")
 
 
-#: Above this many pixels a non-JPEG picture is checked without decoding its pixels (PNG: every
-#: chunk's checksum); below it, decoding it whole costs at most ~32 MB.
+#: Above this many pixels a PNG is checked without decoding its pixels (every chunk's checksum);
+#: below it, decoding it whole costs at most ~32 MB.
 _FULL_DECODE_PIXELS = 8_000_000
-
-
-def _orientation(im: Any) -> int | None:
-    """The EXIF orientation, read without decoding pixels (a PNG's ``getexif()`` would load it)."""
-    if im.format != "PNG":
-        return im.getexif().get(0x0112)
-    from PIL import Image
-
-    exif = Image.Exif()
-    if im.info.get("exif"):
-        exif.load(im.info["exif"])
-    return exif.get(0x0112)
+#: A WebP is proven to decode at this long side (libavcodec still decodes it whole, as YUV).
+_WEBP_PROOF_SIDE = 256
 
 
 def _probe_image(path: Path, name: str, ext: str) -> Probe:
     """Read the size from the header, refuse what breaks the pixel budget before decoding, then
-    prove the picture decodes: JPEG at reduced scale, big PNGs by checksum, the rest whole."""
+    prove the picture decodes: JPEG at reduced scale, big PNGs by checksum, WebP through
+    libavcodec (``nemo_nb._webp``), the rest whole."""
+    if ext == "webp":
+        return _probe_webp(path, name)
     import warnings
 
     from PIL import Image
 
     if ext in ("heic", "avif"):
         enable_image_formats()
+    allow_png_metadata()
+    problem = png_text_problem(path) if ext == "png" else None
+    if problem:
+        raise _size_refused(name, problem)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -208,7 +226,7 @@ def _probe_image(path: Path, name: str, ext: str) -> Probe:
                 if problem:
                     raise _size_refused(name, problem)
                 # EXIF orientations 5-8 rotate by 90 degrees: people see it the other way round.
-                if _orientation(im) in (5, 6, 7, 8):
+                if exif_orientation(im) in (5, 6, 7, 8):
                     width, height = height, width
                 if im.format == "JPEG":
                     im.draft("RGB", (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
@@ -216,14 +234,34 @@ def _probe_image(path: Path, name: str, ext: str) -> Probe:
                 elif im.format == "PNG" and im.size[0] * im.size[1] > _FULL_DECODE_PIXELS:
                     im.verify()
                 else:
-                    im.load()
+                    im.load()  # GIF: the first frame, in its palette (1 byte a pixel)
     except MediaError:
         raise
     except Image.DecompressionBombError:
         raise MediaError(4001, f"“{name}” has too many pixels to process safely.") from None
-    except Exception:
+    except Exception as exc:
+        problem = png_text_problem(error=exc)
+        if problem:
+            raise _size_refused(name, problem) from None
         raise _undecodable(name, "an image") from None
     return Probe("image", ext, width, height, None, None)
+
+
+def _probe_webp(path: Path, name: str) -> Probe:
+    from nemo_nb._webp import WebPError, decode_webp, read_header
+
+    try:
+        header = read_header(path)
+        width, height = header.size
+        problem = image_size_problem(width, height, "WEBP")
+        if problem:
+            raise _size_refused(name, problem)
+        decode_webp(path, _WEBP_PROOF_SIDE / max(width, height), header).close()
+    except WebPError:
+        raise _undecodable(name, "an image") from None
+    if exif_orientation(header.exif) in (5, 6, 7, 8):
+        width, height = height, width
+    return Probe("image", "webp", width, height, None, None)
 
 
 def _check_frame(name: str, width: int, height: int) -> None:
@@ -350,14 +388,18 @@ async def save_multipart(
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()
+        for p in collector.parts:
+            p.close()  # flushes: a full disk may only show here
     except Exception as exc:
         for p in collector.parts:
             p.discard()
+        if is_disk_full(exc):
+            async for _ in stream:  # read the rest, unstored, so that the answer is heard
+                pass
+            raise
         if isinstance(exc, MediaError):
             raise
         raise MediaError(400, "The upload body is not valid multipart/form-data.") from None
-    for p in collector.parts:
-        p.close()
     return collector.parts
 
 

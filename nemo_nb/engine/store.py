@@ -9,10 +9,12 @@ is small, so the lock is held for microseconds.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import threading
 import time
@@ -36,12 +38,17 @@ __all__ = [
     "hash_token",
     "make_private",
     "INTERRUPTED",
+    "DISK_FULL",
+    "is_disk_full",
     "DIR_MODE",
     "FILE_MODE",
 ]
 
 #: What a job left pending/processing by a killed engine says once the engine is back.
 INTERRUPTED = "The render was interrupted because the engine stopped; export again."
+
+#: What every route answers when a write failed for want of space (``{where}``: the data dir).
+DISK_FULL = "The engine's disk is full: free space in {where}, then try again."
 
 TOKEN_TTL_S = 7 * 24 * 3600
 FREE_CREDITS = 100
@@ -166,6 +173,29 @@ def make_private(root: Path) -> None:
             mode = DIR_MODE if path.is_dir() else FILE_MODE
             if path.stat().st_mode & 0o777 != mode:
                 path.chmod(mode)
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Did ``exc`` (or what caused it) fail for want of disk space? A file write says ENOSPC or
+    EDQUOT; SQLite says SQLITE_FULL ("database or disk is full")."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.Error) and (
+            (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == 13  # SQLITE_FULL
+            or "database or disk is full" in str(exc)
+        ):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 class OutOfCredits(Exception):
@@ -430,27 +460,15 @@ class Store:
 
     # --- media ---------------------------------------------------------------------------
 
-    def add_media(self, m: Media) -> None:
+    def add_media(self, *media: Media) -> None:
+        """Record uploaded files, all in one transaction: an upload is recorded whole or not."""
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO media VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    m.media_id,
-                    m.session_id,
-                    m.user_id,
-                    m.filename,
-                    m.kind,
-                    m.ext,
-                    str(m.path),
-                    m.width,
-                    m.height,
-                    m.duration,
-                    m.fps,
-                    m.hash,
-                    m.size,
-                    m.created_at,
-                ),
-            )
+            for m in media:
+                db.execute(
+                    "INSERT INTO media VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (m.media_id, m.session_id, m.user_id, m.filename, m.kind, m.ext, str(m.path),
+                     m.width, m.height, m.duration, m.fps, m.hash, m.size, m.created_at),
+                )  # fmt: skip
 
     @staticmethod
     def _media(row: sqlite3.Row) -> Media:
@@ -487,16 +505,19 @@ class Store:
         user_id: str,
         session_id: str | None,
         draft: dict,
+        notes: Sequence[str] = (),
         quality: str = "high",
     ) -> Job | None:
-        """A new pending job, or ``None`` if this user already has one with that id."""
+        """A new pending job, or ``None`` if this user already has one with that id. ``notes``:
+        what the engine changed in the draft before queueing it (a clamped size)."""
         try:
             with self._tx() as db:
                 db.execute(
-                    "INSERT INTO jobs (id, user_id, session_id, draft, status, created_at, "
-                    "quality) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                    (job_id, user_id, session_id, json.dumps(draft), time.time(), quality),
-                )
+                    "INSERT INTO jobs (id, user_id, session_id, draft, status, created_at, notes, "
+                    "quality) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    (job_id, user_id, session_id, json.dumps(draft), time.time(),
+                     json.dumps(list(notes)) if notes else None, quality),
+                )  # fmt: skip
         except sqlite3.IntegrityError:
             return None
         return self.job(job_id, user_id)
@@ -560,6 +581,31 @@ class Store:
                 (status, error, time.time(), *key),
             )
             return cur.rowcount == 1
+
+    def remove_partial_files(self) -> int:
+        """At start-up, before anything is served: delete what a killed engine left half-written
+        (uploads never recorded, ``media/<id>/.part``, the renderer's ``renders/.*.part.mp4``,
+        a render finished but never recorded). Returns how many entries went."""
+        known = {r["media_id"] for r in self._all("SELECT media_id FROM media")}
+        # by name: the data dir may have been reached by another path when they were recorded
+        kept = {
+            Path(r["output_path"]).name
+            for r in self._all("SELECT output_path FROM jobs WHERE status = 'completed'")
+            if r["output_path"]
+        }
+        removed = 0
+        for entry in list(self.media_dir.iterdir()):
+            if entry.name in known and entry.is_dir() and not entry.is_symlink():
+                entry = entry / ".part"  # a recorded upload: only a stray part of it
+                if not entry.exists():
+                    continue
+            _remove(entry)
+            removed += 1
+        for entry in list(self.renders_dir.iterdir()):
+            if entry.name not in kept:
+                _remove(entry)
+                removed += 1
+        return removed
 
     def recover_jobs(self) -> list[Job]:
         """After a restart: fail jobs a previous engine was rendering (their partial output is

@@ -16,12 +16,17 @@ For callers (the engine's render jobs):
 - ``cancel`` is checked every frame; a set event raises :class:`RenderCancelled` within about a
   frame's time, with the partial file removed. Output is written to a hidden temporary name
   next to ``out_path`` and renamed only when complete.
+- ``check_draft(draft)`` raises the same :class:`RenderInputError` for a bad draft without
+  opening any media (the engine checks an export with it before queueing).
 - Bad drafts and unreadable media raise :class:`RenderInputError` (one sentence naming the segment)
   before encoding starts; pixels are decoded lazily, so a file whose header is fine but whose data
   is corrupt fails mid-render with the same error (and no file left behind).
 - Memory does not grow with the clip's length (frames stream through a 3-frame queue); a 1080x1920
   render peaks around 350-400 MB, most of it x264's own buffers. The mixed soundtrack (0.4 MB
   per second) is the only thing held for the whole clip.
+- ``warm_up()`` loads the face detector and makes the built-in music now, so the first render
+  does not wait for them (the engine loads the detector before it serves and makes the music in
+  a low-priority thread).
 - ``m.width``/``m.height`` in the draft, when both are present, win over ``m.aspect``: tests use
   that to render small.
 - ``quality="preview"`` (:data:`QUALITIES`) renders the same draft at 360 px on the short side
@@ -40,13 +45,15 @@ Imports nothing of nemo_nb but ``_mediatype``, ``_paths`` (the data dir, for tha
 ``_threads``.
 """
 
-from ._at_rest import subject_in_frame
-from ._encode import QUALITIES, RenderQuality
+from typing import TYPE_CHECKING, Any
+
+from ._draft import check_draft
 from ._errors import RenderCancelled, RenderInputError, RenderResult
-from ._pipeline import render_draft
 
 __all__ = [
     "render_draft",
+    "warm_up",
+    "check_draft",
     "RenderResult",
     "RenderCancelled",
     "RenderInputError",
@@ -54,3 +61,27 @@ __all__ = [
     "QUALITIES",
     "subject_in_frame",
 ]
+
+# The pipeline (numpy, OpenCV, PyAV: about a second) loads on first use, so that checking a draft
+# (the engine, before it queues an export) does not wait for it.
+_LAZY = {
+    "render_draft": "._pipeline",
+    "warm_up": "._pipeline",
+    "RenderQuality": "._encode",
+    "QUALITIES": "._encode",
+    "subject_in_frame": "._at_rest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'nemo_nb.render' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._at_rest import subject_in_frame
+    from ._encode import QUALITIES, RenderQuality
+    from ._pipeline import render_draft, warm_up

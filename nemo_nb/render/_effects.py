@@ -7,7 +7,7 @@ evaluated on a coarse grid, which the caller resizes up (the field is smooth).
 
 Every effect repeats exactly with period ``d / loops``: sinusoids use an integer number of
 cycles per period, and the jiggle spring is the periodic steady state of a kicked damped
-oscillator, periodic for any spring frequency (shared/reference/anchors.md §1.2). ``speed``
+oscillator, periodic for any spring frequency (docs/architecture.md, "Rendering"). ``speed``
 changes the rate (spring frequency, cycles per period) without breaking that period.
 """
 
@@ -200,8 +200,8 @@ class Motion:
     def field(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Backward map on a grid: the frame point (x, y) each output point (gx, gy) shows.
 
-        The forward displacement is evaluated at the destination (the small-displacement inverse
-        of anchors.md §1.2, fine for amplitudes of a few percent).
+        The forward displacement is evaluated at the destination (the small-displacement inverse,
+        fine for amplitudes of a few percent: docs/architecture.md, "Rendering").
         """
         if self.type == "alive":
             dx, dy = self._alive(t, gx, gy)
@@ -264,7 +264,7 @@ class Motion:
 
     def _jiggle(self, t: float, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         base, top, wobble = self.jiggle_signals(t)
-        amp = 0.07 * self.strength  # anchors.md: <= ~5 % without a mask
+        amp = 0.07 * self.strength  # <= ~5 % without a mask (docs/architecture.md, "Rendering")
         upper, column, lift, spread, whip = self._jiggle_terms(gx, gy)
         # Stretch follows the base channel near the ground and the lagging one near the top, and
         # fades away from the subject's column so the frame sides stay calmer.

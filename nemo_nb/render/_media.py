@@ -6,13 +6,21 @@ import contextlib
 import math
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image
 
-from nemo_nb._mediatype import enable_image_formats, image_size_problem
+from nemo_nb._mediatype import (
+    allow_png_metadata,
+    enable_image_formats,
+    exif_orientation,
+    image_size_problem,
+    sniff_file,
+)
+from nemo_nb._webp import WebPHeader, decode_webp, read_header
 
 from ._errors import RenderInputError
 from ._fit import fit_picture
@@ -39,8 +47,46 @@ _EXIF_TRANSPOSE = {
 }
 
 
+@dataclass
+class _Picture:
+    """An opened picture: its stored size, format and EXIF orientation, from the header only."""
+
+    path: Path
+    size: tuple[int, int]
+    format: str
+    orientation: int
+    image: Image.Image | None = None  # Pillow's opened file (not for WebP)
+    webp: WebPHeader | None = None
+
+    def decode(self, fit: float) -> Image.Image:
+        """The first frame, decoded at about ``fit`` (the scale the fit needs) or larger, in the
+        picture's own mode: JPEG at the DCT scale up to :data:`_DRAFT_SHORTFALL` short of it,
+        WebP at exactly it, the rest whole (reduced afterwards, see :func:`_reduce`)."""
+        if self.webp is not None:
+            return decode_webp(self.path, min(1.0, fit), self.webp)
+        im = self.image
+        assert im is not None
+        scale = fit / _DRAFT_SHORTFALL
+        if scale < 1 and im.format == "JPEG":
+            im.draft("RGB", (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
+        im.load()
+        return im
+
+
 @contextlib.contextmanager
-def _open_picture(path: Path) -> Iterator[Image.Image]:
+def _open_picture(path: Path) -> Iterator[_Picture]:
+    """Open ``path`` reading only its header, refusing what breaks the pixel budget before any
+    decoding. WebP is not opened with Pillow at all (see ``nemo_nb._webp``)."""
+    enable_image_formats()
+    allow_png_metadata()
+    kind = sniff_file(path)
+    if kind is not None and kind.ext == "webp":
+        header = read_header(path)
+        problem = image_size_problem(*header.size, "WEBP")
+        if problem:
+            raise ValueError(f"it {problem}")
+        yield _Picture(path, header.size, "WEBP", exif_orientation(header.exif), webp=header)
+        return
     # 100 MP camera photos are normal input here: no warning (Pillow's hard limit still applies)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -48,15 +94,14 @@ def _open_picture(path: Path) -> Iterator[Image.Image]:
             problem = image_size_problem(im.width, im.height, im.format)  # before any decoding
             if problem:
                 raise ValueError(f"it {problem}")
-            yield im
+            yield _Picture(path, im.size, im.format or "", exif_orientation(im), image=im)
 
 
 def check_picture(path: Path, where: str) -> None:
-    """Fail early, before any encoding, if ``path`` is not a picture Pillow can open."""
-    enable_image_formats()
+    """Fail early, before any encoding, if ``path`` is not a picture we can open."""
     try:
-        with _open_picture(path) as im:
-            im.size  # noqa: B018 - reading the header is the check
+        with _open_picture(path):
+            pass  # reading the header is the check
     except Exception as exc:
         raise RenderInputError(
             f"The {where} picture {path.name} cannot be decoded ({exc})."
@@ -65,19 +110,19 @@ def check_picture(path: Path, where: str) -> None:
 
 def picture_size(path: Path) -> tuple[int, int]:
     """The picture's upright (width, height), from its header."""
-    enable_image_formats()
-    with _open_picture(path) as im:
-        w, h = im.size
-        return (h, w) if im.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (w, h)
+    with _open_picture(path) as picture:
+        w, h = picture.size
+        return (h, w) if picture.orientation in (5, 6, 7, 8) else (w, h)
 
 
 def load_picture(path: Path, need: tuple[int, int], fit: str, where: str) -> np.ndarray:
     """Decode ``path`` upright as RGB uint8, reduced to about what a ``fit`` into ``need`` uses.
 
     Huge pictures are never held at full size when avoidable: JPEG decodes at 1/2..1/8 scale
-    (``draft``, up to :data:`_DRAFT_SHORTFALL` short of the need) and everything else is reduced
-    by an integer factor straight after decoding.
-    GIF and other animations give their first frame; transparency is flattened onto white.
+    (``draft``, up to :data:`_DRAFT_SHORTFALL` short of the need), WebP straight to the need, and
+    everything else is reduced by an integer factor straight after decoding, converted a band of
+    rows at a time when its mode needs converting (palette, 16-bit, CMYK).
+    GIF, WebP and other animations give their first frame; transparency is flattened onto white.
     """
     return load_picture_region(path, need, fit, where, crop=False)[0]
 
@@ -94,17 +139,61 @@ _UPRIGHT_TO_STORED = {
     8: lambda u, v: (1 - v, u),
 }
 
+#: Modes reduced in one go; the rest are reduced (and converted, if the later steps need another
+#: mode) in bands, as Pillow reduces RGBA and LA through a premultiplied full-size copy.
+_REDUCED_WHOLE = ("RGB", "L")
+#: Rows converted at a time: a band of a 8000 px wide picture in RGBA is 8 MB.
+_BAND_ROWS = 256
 
-def _eight_bit_grey(im: Image.Image) -> Image.Image:
-    """A 16-bit ("I;16"), 32-bit ("I") or float ("F") greyscale picture scaled to 8 bits."""
+
+def _eight_bit_grey(im: Image.Image, peak: float) -> Image.Image:
+    """A 16-bit ("I;16"), 32-bit ("I") or float ("F") greyscale picture scaled to 8 bits, given
+    the brightest value of the whole picture (``im`` may be one band of it)."""
     values = np.asarray(im)
     if values.dtype.kind == "f":
-        scaled = values * 255.0 if float(values.max(initial=0.0)) <= 1.0 else values
-    elif im.mode.startswith("I;16") or int(values.max(initial=0)) > 255:
-        scaled = values / 257.0  # the 16-bit range onto 0..255
+        scaled = values * np.float32(255.0) if peak <= 1.0 else values
+    elif im.mode.startswith("I;16") or peak > 255:
+        scaled = values / np.float32(257.0)  # the 16-bit range onto 0..255
     else:
         scaled = values
     return Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), "L")
+
+
+def _reduce(im: Image.Image, box: tuple[int, int, int, int], factor: int) -> Image.Image:
+    """The ``box`` of ``im``, reduced ``factor`` times, as RGB, RGBA, L or LA.
+
+    Other than RGB and L, a picture is converted and reduced a band of rows at a time: whole,
+    it would take a second full-size copy (RGBA premultiplied, a palette GIF's RGBA four times
+    its size, a 16-bit PNG's floats eight times).
+    """
+    if im.mode in _REDUCED_WHOLE:
+        return im.reduce(factor, box) if factor > 1 else im.crop(box)
+    if im.mode in ("RGBA", "LA"):
+        convert = lambda band: band.copy()  # noqa: E731
+    elif im.mode.startswith(("I", "F")):  # 16/32-bit greyscale: convert() would clip it
+        extrema = im.getextrema()
+        peak = float(extrema[1] if isinstance(extrema[1], (int, float)) else 255)
+        convert = lambda band: _eight_bit_grey(band, peak)  # noqa: E731
+    else:
+        target = "RGBA" if im.mode in ("P", "PA") else "RGB"
+        convert = lambda band: band.convert(target)  # noqa: E731
+    left, top, right, bottom = box
+    rows = factor * max(1, _BAND_ROWS // factor)  # whole blocks: as if reduced in one go
+    out: Image.Image | None = None
+    for y in range(top, bottom, rows):
+        with im.crop((left, y, right, min(bottom, y + rows))) as cut:
+            band = convert(cut)
+        if factor > 1:
+            smaller = band.reduce(factor)
+            band.close()
+            band = smaller
+        if out is None:
+            size = (math.ceil((right - left) / factor), math.ceil((bottom - top) / factor))
+            out = Image.new(band.mode, size)
+        out.paste(band, (0, (y - top) // factor))
+        band.close()
+    assert out is not None
+    return out
 
 
 def load_picture_region(
@@ -121,15 +210,13 @@ def load_picture_region(
 
     Returns the picture and the kept box (u0, v0, u1, v1) as fractions of the upright image. A
     12 MP landscape photo in a 9:16 frame keeps under half its width, which halves the memory a
-    slideshow needs while the next photo loads. Intermediate images are closed as soon as the
-    next step exists, so at most two copies are ever alive.
+    slideshow needs while the next photo loads. Only the decoded picture is ever full size;
+    every later step works on the kept, reduced part and closes the one before it.
     """
-    enable_image_formats()
     box = (0.0, 0.0, 1.0, 1.0)
     try:
         with _open_picture(path) as opened:
-            im = opened
-            orientation = im.getexif().get(0x0112, 1)
+            orientation = opened.orientation
             sideways = orientation in (5, 6, 7, 8)
 
             def fit_scale(size: tuple[int, int]) -> float:
@@ -137,24 +224,12 @@ def load_picture_region(
                 fits = (need[0] / w, need[1] / h)
                 return max(fits) if fit == "cover" else min(fits)
 
-            def step(result: Image.Image) -> Image.Image:
-                nonlocal im
-                if im is not opened:
-                    im.close()  # frees the pixels of the previous step now, not at function exit
-                im = result
-                return im
-
-            scale = fit_scale(im.size) / _DRAFT_SHORTFALL
-            if scale < 1 and im.format == "JPEG":
-                im.draft("RGB", (math.ceil(im.size[0] * scale), math.ceil(im.size[1] * scale)))
-            im.load()
-            if im.mode.startswith(("I", "F")):  # 16/32-bit greyscale: convert() would clip it
-                step(_eight_bit_grey(im))
-            if im.mode not in ("RGB", "RGBA", "L", "LA"):
-                step(im.convert("RGBA" if im.mode in ("P", "PA") else "RGB"))
+            decoded = opened.decode(fit_scale(opened.size))
+            sw, sh = decoded.size
+            kept = (0, 0, sw, sh)
             if crop and fit == "cover":
-                w, h = im.size[::-1] if sideways else im.size
-                s = fit_scale(im.size)
+                w, h = (sh, sw) if sideways else (sw, sh)
+                s = fit_scale((sw, sh))
                 # the shown part, plus a few pixels so edge interpolation reads real picture
                 keep_u = min(1.0, (need[0] / s + 4) / w)
                 keep_v = min(1.0, (need[1] / s + 4) / h)
@@ -164,18 +239,29 @@ def load_picture_region(
                     box = (cu - keep_u / 2, cv - keep_v / 2, cu + keep_u / 2, cv + keep_v / 2)
                     to_stored = _UPRIGHT_TO_STORED.get(orientation, _UPRIGHT_TO_STORED[1])
                     corners = [to_stored(box[0], box[1]), to_stored(box[2], box[3])]
-                    sw, sh = im.size
-                    left = math.floor(min(c[0] for c in corners) * sw)
-                    top = math.floor(min(c[1] for c in corners) * sh)
-                    right = math.ceil(max(c[0] for c in corners) * sw)
-                    bottom = math.ceil(max(c[1] for c in corners) * sh)
-                    step(im.crop((left, top, right, bottom)))
+                    kept = (
+                        math.floor(min(c[0] for c in corners) * sw),
+                        math.floor(min(c[1] for c in corners) * sh),
+                        math.ceil(max(c[0] for c in corners) * sw),
+                        math.ceil(max(c[1] for c in corners) * sh),
+                    )
                     # the box actually kept, in upright fractions
-                    kept = (left / sw, top / sh, right / sw, bottom / sh)
-                    box = _kept_upright_box(kept, orientation)
-            factor = int(1 / fit_scale(im.size)) if fit_scale(im.size) < 1 else 1
-            if factor >= 2:  # still far larger than needed: integer reduce keeps the result >= need
-                step(im.reduce(min(factor, 64)))
+                    fractions = (kept[0] / sw, kept[1] / sh, kept[2] / sw, kept[3] / sh)
+                    box = _kept_upright_box(fractions, orientation)
+            s = fit_scale((kept[2] - kept[0], kept[3] - kept[1]))
+            # still far larger than needed: integer reduce keeps the result >= need
+            factor = min(int(1 / s), 64) if s < 1 else 1
+            try:
+                im = _reduce(decoded, kept, factor)
+            finally:
+                decoded.close()  # frees the full-size pixels now, not at function exit
+
+            def step(result: Image.Image) -> Image.Image:
+                nonlocal im
+                im.close()
+                im = result
+                return im
+
             if orientation in _EXIF_TRANSPOSE:  # after crop and reduce: rotating 12000 px is slow
                 step(im.transpose(_EXIF_TRANSPOSE[orientation]))
             if im.mode in ("RGBA", "LA"):
@@ -187,8 +273,7 @@ def load_picture_region(
             if im.mode != "RGB":
                 step(im.convert("RGB"))
             picture = np.asarray(im)
-            if im is not opened:
-                im.close()
+            im.close()
     except RenderInputError:
         raise
     except Exception as exc:

@@ -1,6 +1,6 @@
 """A fault-injecting fake of the NemoVideo cloud, served over real loopback HTTP.
 
-``FakeCloud`` is a Starlette app implementing API_CONTRACT.md; ``ServerThread`` serves any ASGI
+``FakeCloud`` is a Starlette app implementing docs/contract.md; ``ServerThread`` serves any ASGI
 app with uvicorn on 127.0.0.1 (port 0, then the bound port is read back) in a daemon thread.
 A second ``ServerThread`` plays the CDN: another origin, which records whether a request carried
 an Authorization header. Tests script the chat stream and inject faults per request.
@@ -72,7 +72,7 @@ def adk(
 
 
 def sample_draft(src: str, name: str = "photo.jpg") -> dict[str, Any]:
-    """The engine's draft schema (contract §5) with one jiggling photo."""
+    """The engine's draft schema (docs/contract.md §5) with one jiggling photo."""
     return {
         "d": 3000,
         "m": {"title": "Jiggle", "width": 1080, "height": 1920, "fps": 30, "aspect": "9:16"},

@@ -7,6 +7,7 @@ import av
 import matplotlib.cbook
 import pytest
 
+from nemo_nb._connect import connect
 from nemo_nb.api import NemoClient, SessionNotFoundError
 
 PHOTO = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
@@ -20,10 +21,7 @@ async def contract_client(request, sleeps):
         async with NemoClient(fake.api_base, sleep=sleeps) as client:
             yield client
         return
-    connect_mod = pytest.importorskip(
-        "nemo_nb._connect", reason="nemo_nb._connect (the engine launcher) is not built yet"
-    )
-    client = await connect_mod.connect("local")
+    client = await connect("local")
     try:
         yield client
     finally:
@@ -72,6 +70,9 @@ async def test_chat_edits_the_draft(contract_client):
     assert state.exportable
 
 
+@pytest.mark.parametrize(  # the engine's real render: seconds, so out of the fast loop
+    "contract_client", ["fake", pytest.param("engine", marks=pytest.mark.slow)], indirect=True
+)
 async def test_render_round_trip_to_an_mp4(contract_client, tmp_path):
     session, _events = await _edited_session(contract_client)
     # Only to keep the engine's real render short; the assertions hold either way.

@@ -1,4 +1,5 @@
-"""Every error code's reaction (contract §1): what the user sees, and exactly which retries happen."""
+"""Every error code's reaction (docs/contract.md §1): what the user sees, and exactly which retries
+happen."""
 
 from __future__ import annotations
 

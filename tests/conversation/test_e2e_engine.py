@@ -3,20 +3,13 @@ tweak, export, and decode the MP4."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from nemo_nb.conversation import Conversation, Update
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("nemo_nb._connect") is None,
-        reason="nemo_nb._connect (the engine launcher) is not built yet",
-    ),
-]
+pytestmark = pytest.mark.slow  # a real export render on the engine
 
 PROMPT = "make this photo jiggle and bounce like a looping animated video"
 

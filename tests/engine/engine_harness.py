@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,14 @@ def start_engine(data_dir: Path, **overrides: Any) -> RunningEngine:
         assert time.monotonic() < deadline, "engine did not start"
         time.sleep(0.01)
     return RunningEngine(f"http://127.0.0.1:{port}", app.state.engine, server, thread)
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    """Poll ``condition`` until it is true: tests wait for what they assert, never a fixed time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still not {what} after {timeout:g} s"
+        time.sleep(0.02)
 
 
 #: The attribution headers every call of our client carries (the engine refuses export without).

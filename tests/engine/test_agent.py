@@ -359,6 +359,7 @@ except ImportError:  # pragma: no cover - hypothesis is a test extra
 
 if given is not None:
 
+    @pytest.mark.slow
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
         words=st.lists(st.sampled_from(_WORDS), max_size=12) | st.text(max_size=40).map(str.split),

@@ -34,6 +34,7 @@ def test_smallest_allowed_picture_uploads_and_renders(api: Api) -> None:
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "content", "pixels"),
     [
@@ -59,6 +60,7 @@ def test_small_file_huge_image_is_refused_before_decoding(
     assert not list(engine.engine.store.media_dir.iterdir())
 
 
+@pytest.mark.slow
 def test_big_but_allowed_png_is_checked_without_decoding(api: Api) -> None:
     sid = api.new_session()
     ok = api.upload(sid, ("wide.png", png_declaring(6000, 4000)))  # 24 MP, under the budget
@@ -69,6 +71,7 @@ def test_big_but_allowed_png_is_checked_without_decoding(api: Api) -> None:
     assert r.json()["code"] == 4001 and "could not be decoded" in r.json()["message"]
 
 
+@pytest.mark.slow
 def test_renderer_refuses_what_upload_refuses(tmp_path: Path) -> None:
     from nemo_nb.render import RenderInputError, render_draft
 

@@ -195,10 +195,11 @@ def test_an_unknown_quality_is_refused_with_a_sentence(api: Api) -> None:
     assert api.wait_job("render_best")["status"] == "completed"
 
 
-def test_a_real_preview_and_the_cached_subject_analysis(
+def test_a_real_preview_the_cached_subject_analysis_and_the_warm_up(
     engine_factory, monkeypatch, tmp_path: Path
 ) -> None:
     from nemo_nb.render import _subject
+    from nemo_nb.render._music import music_loop
 
     monkeypatch.setenv("NEMO_NB_SUBJECT_CACHE", str(tmp_path / "subjects"))
     analysed: list[tuple[int, int]] = []
@@ -209,7 +210,14 @@ def test_a_real_preview_and_the_cached_subject_analysis(
         return real(rgb)
 
     monkeypatch.setattr(_subject, "analyse_pixels", counting)
-    e = engine_factory(renderer=None)  # the real renderer
+    monkeypatch.setattr(_subject, "_DETECTOR", None)
+    music_loop.cache_clear()
+    e = engine_factory(renderer=None)  # the real renderer: it is readied as the engine starts
+    for thread in threading.enumerate():
+        if thread.name == "nemo-render-warm-up":
+            thread.join(60)
+    assert _subject._DETECTOR is not None and music_loop.cache_info().currsize == 4
+    made = music_loop.cache_info().misses
     api = Api(e.url)
     sid = api.new_session()
     refs = _photo(api, sid, "portrait.jpg", PORTRAIT.read_bytes())
@@ -230,6 +238,7 @@ def test_a_real_preview_and_the_cached_subject_analysis(
         assert container.streams.audio[0].codec_context.name == "aac"
         assert sum(1 for _ in container.decode(video=0)) == 30
     assert len(analysed) == 1
+    assert music_loop.cache_info().misses == made  # the music was made before anyone asked
 
     draft["t"][0]["sg"][0]["m"]["fx"]["strength"] = 0.9  # the next turn's draft, same photo
     api.render(draft, sid, "second", "preview")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import _standins
 import httpx
+import pytest
 from engine_harness import HERE, Api, png_bytes
 
 from nemo_nb.engine.store import INTERRUPTED
@@ -81,6 +82,7 @@ def test_serve_prints_address_not_token_and_cleans_up(tmp_path: Path) -> None:
     print(f"engine start (spawn to listening): {eng.start_s:.2f} s")
 
 
+@pytest.mark.slow
 def test_print_token_when_asked_and_credit_cost_from_env(tmp_path: Path) -> None:
     eng = Proc(tmp_path / "data", "--print-token", env={"NEMO_NB_CREDIT_COST": "60"})
     token = re.search(r"(nmv_usr_\S+)", eng.output()).group(1)
@@ -96,6 +98,7 @@ def test_print_token_when_asked_and_credit_cost_from_env(tmp_path: Path) -> None
     eng.p.wait(10)
 
 
+@pytest.mark.slow
 def test_one_engine_per_data_dir(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = Proc(data)
@@ -110,6 +113,7 @@ def test_one_engine_per_data_dir(tmp_path: Path) -> None:
     first.p.wait(10)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_session_and_mid_render_then_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
     eng = Proc(data)
@@ -153,6 +157,7 @@ def test_sigkill_mid_session_and_mid_render_then_restart(tmp_path: Path) -> None
     _assert_no_token_anywhere([api.token, api2.token], data, text=eng.output() + again.output())
 
 
+@pytest.mark.slow
 def test_new_engine_waits_for_one_that_is_still_shutting_down(tmp_path: Path) -> None:
     from nemo_nb.engine import launcher
 
@@ -169,6 +174,7 @@ def test_new_engine_waits_for_one_that_is_still_shutting_down(tmp_path: Path) ->
     eng.p.wait(10)
 
 
+@pytest.mark.slow
 def test_graceful_stop_mid_render_fails_the_running_job_and_keeps_the_queue(tmp_path: Path) -> None:
     data = tmp_path / "data"
     eng = Proc(data)

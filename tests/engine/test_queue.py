@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import _standins
+import pytest
 from engine_harness import Api, png_bytes
 
 from nemo_nb.engine.jobs import STALLED, FairQueue
@@ -57,6 +58,7 @@ def _ref(api: Api, sid: str) -> Any:
     return type("Ref", (), {"url": files[0]["cdn_url"], "name": "p.png"})
 
 
+@pytest.mark.slow
 def test_one_worker_serves_students_round_robin(engine_factory) -> None:
     gate = threading.Event()
     started: list[str] = []

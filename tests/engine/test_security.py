@@ -209,6 +209,7 @@ def _modes(root: Path) -> dict[str, int]:
     }
 
 
+@pytest.mark.slow
 def test_data_dir_is_700_and_every_file_600(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
@@ -267,6 +268,7 @@ def test_client_id_file_is_600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+@pytest.mark.slow
 def test_serving_beyond_loopback_warns(tmp_path: Path) -> None:
     env = {
         **os.environ,

@@ -251,6 +251,7 @@ def _refusal(api: Api, sid: str, url: str) -> str:
     return r.json()["message"].replace(url, "<url>")
 
 
+@pytest.mark.slow
 def test_private_and_odd_url_targets_get_one_identical_refusal(
     api: Api, engine: RunningEngine, web
 ) -> None:
@@ -371,3 +372,95 @@ async def test_a_name_with_any_private_address_is_refused_without_connecting(
     assert connects == []
     assert media._public("93.184.216.34") and not media._public("100.64.1.1")
     assert not media._public("fd00::1") and not media._public("224.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("sent_as", "content", "stored_as"),
+    [
+        ("x.exe", lambda: png_bytes(40, 30, fmt="JPEG"), "x.jpg"),
+        ("holiday.png", lambda: png_bytes(40, 30, fmt="JPEG"), "holiday.jpg"),
+        ("scan.jpeg", lambda: png_bytes(40, 30, fmt="JPEG"), "scan.jpeg"),  # a name of its type
+        ("notes.final", lambda: png_bytes(40, 30), "notes.final.png"),
+        ("no extension", lambda: png_bytes(40, 30, fmt="WEBP"), "no extension.webp"),
+    ],
+)
+def test_a_stored_name_takes_the_extension_of_the_type_its_bytes_show(
+    api: Api, engine: RunningEngine, sent_as, content, stored_as
+) -> None:
+    sid = api.new_session()
+    r = api.upload(sid, (sent_as, content()))
+    assert r.status_code == 200, r.text
+    info = r.json()["data"]["files"][0]
+    assert info["filename"] == stored_as
+    assert info["cdn_url"].endswith("/" + stored_as.replace(" ", "%20"))
+    assert [p.name for p in engine.engine.store.media_dir.rglob("*") if p.is_file()] == [stored_as]
+    served = api.http.get(info["cdn_url"])
+    assert served.status_code == 200 and served.content == content()
+
+
+def _png_with_text(mb: float, *, compressed: bool) -> bytes:
+    """A small PNG carrying ``mb`` MB of text metadata (XMP-like), compressed (zTXt) or not."""
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    text = ("<rdf:li>edit step</rdf:li>" * 40_000)[: int(mb * 1024 * 1024)]
+    info.add_text("XML:com.adobe.xmp", text, zip=compressed)
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_a_png_with_megabytes_of_metadata_is_accepted(api: Api, compressed: bool) -> None:
+    sid = api.new_session()
+    r = api.upload(sid, ("edited.png", _png_with_text(1.5, compressed=compressed)))
+    assert r.status_code == 200, r.text  # it was "damaged or truncated?" past 1 MB
+    info = r.json()["data"]["files"][0]
+    assert (info["width"], info["height"]) == (64, 48)
+
+
+def test_a_png_with_more_metadata_than_can_be_read_safely_is_refused(
+    api: Api, engine: RunningEngine
+) -> None:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for i in range(18):  # 18 MB in plain text chunks, each under Pillow's own 1 MB
+        info.add_text(f"comment{i}", "x" * (1024 * 1024 - 64))
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buf, "PNG", pnginfo=info)
+    sid = api.new_session()
+    r = api.upload(sid, ("notes.png", buf.getvalue()))
+    assert r.status_code == 415
+    assert r.json()["message"] == (
+        "“notes.png” carries more than 16 MB of text metadata, more than can be read safely."
+    )
+    assert not list(engine.engine.store.media_dir.iterdir())
+
+
+def _webp_animation() -> bytes:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (90, 60), c) for c in ((200, 30, 30), (30, 30, 200))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    return buf.getvalue()
+
+
+def test_webp_stills_and_animations_upload_and_a_cut_one_is_refused(
+    api: Api, engine: RunningEngine
+) -> None:
+    sid = api.new_session()
+    still = png_bytes(120, 80, exif_orientation=6, fmt="WEBP")
+    r = api.upload(sid, ("still.webp", still), ("anim.webp", _webp_animation()))
+    assert r.status_code == 200, r.text
+    sizes = [(f["width"], f["height"]) for f in r.json()["data"]["files"]]
+    assert sizes == [(80, 120), (90, 60)]  # EXIF orientation 6: upright it is portrait
+    whole = _webp_animation()
+    for cut in (whole[:-40], whole[:60]):
+        r = api.upload(sid, ("cut.webp", cut))
+        assert r.status_code == 415
+        assert r.json()["message"] == (
+            "“cut.webp” looks like an image but could not be decoded (damaged or truncated?)."
+        )
+    assert len(list(engine.engine.store.media_dir.iterdir())) == 2

@@ -116,13 +116,17 @@ async def test_cancelling_leaves_no_render_running_on_the_engine(how):
         quality="high",  # exports: the queue a cancel must leave empty
     )
     run = asyncio.ensure_future(lab.run())
-    for _ in range(600):
+
+    def rendering_on_the_engine() -> bool:
+        sessions = [v.session_id for v in lab.variants if v.session_id]
+        return bool(sessions) and "processing" in {status for _, status in _open_jobs(sessions)}
+
+    for _ in range(600):  # until the engine renders one of them: the cancel lands mid-render
         await asyncio.sleep(0.05)
-        if any(v.stage.startswith("Rendering") for v in lab.variants):
+        if any(v.render_ids for v in lab.variants) and rendering_on_the_engine():
             break
     else:
         pytest.fail(f"no variant started rendering: {[v.stage for v in lab.variants]}")
-    await asyncio.sleep(0.5)
     if how == "cancel":  # lab.cancel(), the Cancel button
         await lab.cancel()
         await asyncio.wait_for(run, 10)  # run() returns quietly after a cancel

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # optical flow over many rendered clips
+
 pytest.importorskip("skimage")  # the test photos come from scikit-image's data
 
 from nemo_nb.render import render_draft  # noqa: E402

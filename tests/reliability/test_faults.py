@@ -31,6 +31,8 @@ from harness import TINY, EngineProcess
 from nemo_nb.api import NemoClient, NemoError
 from nemo_nb.conversation import STILL_WORKING, Conversation
 
+pytestmark = pytest.mark.slow  # 520 conversations: minutes
+
 SEED = int(os.environ.get("NEMO_NB_FAULT_SEED", "1313"))
 CONVERSATIONS = int(os.environ.get("NEMO_NB_FAULT_CONVERSATIONS", "520"))
 LANES = 6

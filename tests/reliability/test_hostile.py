@@ -10,9 +10,12 @@ from typing import Any
 
 import av
 import httpx
+import pytest
 from engine_harness import Api
 from harness import EngineProcess
 from hostile_corpus import corpus
+
+pytestmark = pytest.mark.slow  # a real engine process decodes and renders 40+ files
 
 MEMORY_LIMIT_MB = 600
 SIZE = (144, 256)  # exports are small: what is under test is decoding the input

@@ -1,6 +1,6 @@
 """50 SIGKILL trials at random points of upload, chat and render, on one data dir: after each
 restart every acknowledged upload, message and draft change is there, the database is intact,
-and no render job stays stuck."""
+no half-written file is left and no render job stays stuck."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from engine_harness import Api, png_bytes
 from harness import TINY, EngineProcess
+
+pytestmark = pytest.mark.slow  # 50 kill-and-restart trials
 
 TRIALS = 50
 SEED = 5050
@@ -134,6 +137,11 @@ def _check(api: Api, data: Path, acked: Acked, settle: bool = False) -> dict[str
         assert not lost, f"{len(lost)} acknowledged draft changes lost"
         jobs = {r[0]: r[1] for r in db.execute("SELECT id, status FROM jobs")}
         assert acked.jobs <= set(jobs), f"acknowledged jobs lost: {acked.jobs - set(jobs)}"
+        # start-up removed what the kill left half-written: no part files, no unrecorded upload
+        partial = [*data.glob("media/*/.part"), *data.glob("renders/.*.part.mp4")]
+        assert not partial, f"partial files left after a restart: {partial}"
+        unrecorded = {p.name for p in (data / "media").iterdir()} - media
+        assert not unrecorded, f"uploads never recorded left on disk: {unrecorded}"
     finally:
         db.close()
     if not settle:

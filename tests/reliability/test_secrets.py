@@ -24,6 +24,8 @@ from harness import ENV, TINY, EngineProcess
 from nemo_nb.api import NemoClient, NemoError
 from nemo_nb.conversation import Conversation
 
+pytestmark = pytest.mark.slow  # whole conversations through faults, on engine processes
+
 PLANTED = "nmv_usr_PLANTEDsecretTOKENvalue0123456789abcdefXYZ"
 
 

@@ -255,6 +255,7 @@ def _fine_detail(width: int, height: int) -> np.ndarray:
     return np.clip(picture, 0, 255).astype(np.uint8)
 
 
+@pytest.mark.slow
 def test_jpeg_a_little_larger_than_needed_decodes_at_half_scale_and_keeps_its_detail(tmp_path):
     """The DCT's half scale is used when it is at most 10% short of the fit: decoding is ~4x
     cheaper, and the fitted picture is no further from a proper (area-filtered) reduction of

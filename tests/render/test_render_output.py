@@ -29,6 +29,7 @@ from nemo_nb.render import RenderCancelled, render_draft
 PORTRAIT = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
+@pytest.mark.slow
 def test_full_size_portrait_clip_is_h264_high_yuv420p_with_aac_and_faststart(media, tmp_path):
     src = media.add("portrait.jpg", PORTRAIT)
     d = draft(
@@ -79,7 +80,15 @@ def test_aspect_picks_the_output_size(media, tmp_path, aspect, size, monkeypatch
     assert (plan.width, plan.height, plan.frames) == (*size, 30)
 
 
-EFFECT_CASES = ["none", "jiggle", "bounce", "sway", "pulse", "alive", "kenburns"]
+#: The fast loop renders one deforming and one rigid effect; the rest run in the full suite.
+EFFECT_CASES = [
+    "jiggle",
+    "pulse",
+    *(
+        pytest.param(fx, marks=pytest.mark.slow)
+        for fx in ("none", "bounce", "sway", "alive", "kenburns")
+    ),
+]
 
 
 @pytest.mark.parametrize("effect", EFFECT_CASES)
@@ -109,6 +118,7 @@ def test_effect_moves_and_loops_without_a_seam(media, tmp_path, effect):
     assert seam < 0.1 * motion and seam < 2.0, "one period later it is back where it started"
 
 
+@pytest.mark.slow
 def test_composed_jiggle_and_bounce_render_both_and_loop(media, tmp_path):
     """``m.fx`` as a list: the hop of bounce and the stretch of jiggle in one seamless clip."""
     src = media.add("portrait.jpg", PORTRAIT)
@@ -296,6 +306,7 @@ def test_exif_rotated_photo_comes_out_upright(media, tmp_path):
     assert frame[:60, :, 0].mean() > 180 and frame[-60:, :, 2].mean() > 180
 
 
+@pytest.mark.slow
 def test_huge_photo_is_reduced_before_warping(media, tmp_path):
     from nemo_nb.render._media import load_picture
 

@@ -126,6 +126,7 @@ def test_a_font_added_to_matplotlib_is_found(tmp_path):
         ]
 
 
+@pytest.mark.slow
 def test_cjk_with_this_machines_fonts_renders_or_says_how_to_fix_it():
     seg = TextSegment("segment 'x'", 0, 1, "こんにちは 你好 안녕")
     try:

@@ -100,6 +100,7 @@ def test_a_premultiplied_layer_is_absent_beyond_its_plate():
     assert yuv.to_rgb(out)[80:].mean() == pytest.approx(200, abs=2)
 
 
+@pytest.mark.slow
 def test_frames_recycled_from_the_encoder_reach_the_file_in_order(media, tmp_path):
     """The encoder hands each frame back to the compositor for reuse: a frame reused too early
     would reach the file as another frame's picture."""

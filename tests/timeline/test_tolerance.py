@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nemo_nb.timeline import Draft, diff
+
+pytestmark = pytest.mark.slow  # property-based: many drafts, views and charts each
 
 _KEYS = st.text(min_size=1, max_size=8)
 _SCALARS = (

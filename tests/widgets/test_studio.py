@@ -128,6 +128,7 @@ def _action_buttons(studio: Studio) -> list:
     return [b for row in rows for b in row.children]
 
 
+@pytest.mark.slow  # a real export render
 async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
     await upload_sample(studio)
     await studio.send(PROMPT)
@@ -251,6 +252,7 @@ async def test_a_failing_task_lands_in_the_log(studio: Studio) -> None:
     assert "✗ Something went wrong while reading the timeline: bad value." in studio.log_text()
 
 
+@pytest.mark.slow
 async def test_new_session_starts_empty(studio: Studio) -> None:
     await upload_sample(studio)
     await studio.send(PROMPT)
