@@ -14,9 +14,8 @@ from jupyter_harness import CHROMIUM, CHROMIUM_ARGS, KERNEL_READY, write_noteboo
 
 from tests.conftest import ARTIFACTS
 
-#: Reply finished -> its preview playing in the log (issue 20), once the engine is warm: the
-#: first preview of a fresh engine also pays for loading the renderer and the photo's first
-#: subject analysis, which benchmarks/preview_latency.py measures against the engine's targets.
+#: Reply finished -> its preview playing in the log (issue 20). The first preview also pays for
+#: the photo's first subject analysis; on a machine loaded far beyond its cores it takes longer.
 PLAYS_WITHIN_S = 1.5
 #: A saved notebook with a Studio session of three previewed turns stays under this (issue 20).
 MAX_SAVED_BYTES = 300_000
@@ -207,7 +206,7 @@ def studio_previews(page, url: str, root: Path, shots: Path, app: str) -> dict:
         "widget_models": len(state["state"]),
     }
     print(f"previews in {app}: {measured}")
-    assert max(second_s, music_s) <= PLAYS_WITHIN_S, measured
+    assert max(first_s, second_s, music_s) <= PLAYS_WITHIN_S, measured
     return measured
 
 
