@@ -60,8 +60,8 @@ def card_html(variant: Variant, preview: VideoPreview | None) -> str:
         )
     elif variant.status != "done":
         parts.append(f'<div style="color:{colour};margin:4px 0">{escape(variant.stage)}</div>')
-    if preview is not None:
-        parts.append(preview._repr_html_())
+    if preview is not None:  # (a long file path breaks inside the card)
+        parts.append(f'<div style="overflow-wrap:anywhere">{preview._repr_html_()}</div>')
     if variant.status == "done" or variant.draft:
         strength = facts["strength"]
         effect = facts["effects"] or "none"
