@@ -1,13 +1,15 @@
 """nemo-nb render: photos and prompts in, one MP4 out, in a single command.
 
 Runs a whole editing session through the conversation layer (the same one the notebook uses):
-new session, upload, the prompt and each follow-up, an aspect change if asked, export, download.
+new session, upload, the prompt and each follow-up, an aspect change if asked, export, download;
+with ``--preview``, the local engine's preview instead of the export (small and fast).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -31,6 +33,7 @@ EPILOG = (
     "looping animated video' --then 'make it subtler' -o jiggle.mp4"
 )
 ASPECTS = ("9:16", "16:9", "1:1")
+NO_PREVIEWS = "Previews are made by the local engine only; leave out --preview to export."
 
 
 class RenderFailed(Exception):
@@ -76,10 +79,12 @@ async def render(
     aspect: str | None = None,
     backend: str = "auto",
     stream: TextIO = sys.stdout,
+    preview: bool = False,
 ) -> Path:
     """Run the whole session and return the MP4's path (``out``, by default a readable name in
     the working directory such as ``grace_hopper-jiggle-bounce.mp4``); raises
-    :class:`RenderFailed`."""
+    :class:`RenderFailed`. With ``preview``, the MP4 is the local engine's preview (360 px on
+    the short side), not the export, and its default name ends in ``-preview``."""
     from nemo_nb._connect import connect
     from nemo_nb.api import NemoError
     from nemo_nb.conversation import Conversation
@@ -101,6 +106,8 @@ async def render(
             await _ask(conv, f"make it {aspect}", stream)
             if conv.draft is None or conv.draft.aspect != aspect:
                 raise RenderFailed(f"The agent did not change the video to {aspect}.")
+        if preview:
+            return await _preview(conv, out, stream)
         progress = Progress(stream)
         try:
             path = await conv.export(on_progress=progress, dest=out or Path.cwd())
@@ -108,6 +115,31 @@ async def render(
             raise RenderFailed(str(exc)) from None
         progress.done()
         return Path(path)
+
+
+async def _preview(conv: Conversation, out: Path | None, stream: TextIO) -> Path:
+    """The timeline's preview, copied to ``out`` (it stays in the conversation's previews too,
+    so the same timeline is not rendered again)."""
+    from nemo_nb.api import NemoError
+    from nemo_nb.conversation import export_stem, unique_path
+
+    if not conv.previews_available:
+        raise RenderFailed(NO_PREVIEWS)
+    progress = Progress(stream, "Previewing")
+    try:
+        made = await conv.preview(on_progress=progress)
+    except NemoError as exc:
+        raise RenderFailed(str(exc)) from None
+    if made is None:  # replaced by a newer preview of the session: not in a single run
+        raise RenderFailed("The preview was replaced before it was done; run the command again.")
+    progress.done()
+    if out is None or out.is_dir():
+        target = unique_path(out or Path.cwd(), f"{export_stem(conv.draft)}-preview")
+    else:
+        target = out
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(made, target)
+    return target
 
 
 async def _ask(conv: Conversation, prompt: str, stream: TextIO) -> None:
@@ -152,6 +184,12 @@ def build_parser(prog: str = "nemo-nb render") -> argparse.ArgumentParser:
         "portrait-jiggle-bounce.mp4, in this folder)",
     )
     parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="write only the local engine's preview (360 px on the short side, in about a "
+        "second) instead of the full-quality export",
+    )
+    parser.add_argument(
         "--backend",
         default="auto",
         help="auto (default: cloud if NEMO_TOKEN is set, else local), local, cloud, or a server "
@@ -174,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 skill=args.skill,
                 aspect=args.aspect,
                 backend=args.backend,
+                preview=args.preview,
             )
         )
     except KeyboardInterrupt:

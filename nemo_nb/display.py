@@ -198,6 +198,7 @@ class VideoPreview:
     preview: bytes | None
     width: int
     poster: bytes | None = None  # the filmstrip, PNG
+    label: str = "full quality"  # what the file is, in its caption ("preview" for a preview)
 
     def _repr_html_(self) -> str:
         size_mb = self.path.stat().st_size / 1e6 if self.path.exists() else 0.0
@@ -216,7 +217,7 @@ class VideoPreview:
         else:  # outside the notebook's folder: the browser cannot open it, so say where it is
             name = tag("code", str(self.path))
         caption = tag(
-            "div", name, f" ({size_mb:.1f} MB, full quality)", style=f"font-size:90%;color:{TEXT}"
+            "div", name, f" ({size_mb:.1f} MB, {self.label})", style=f"font-size:90%;color:{TEXT}"
         )
         return tag("div", video, Markup(self.poster_html()), caption)
 
@@ -246,13 +247,15 @@ def show_video(
     width: int = 360,
     max_embed_bytes: int = MAX_EMBED_BYTES,
     poster: bool = True,
+    label: str = "full quality",
 ) -> VideoPreview:
     """Show the MP4 at ``path`` inline: a muted, looping preview plus a link to the full file
     (its path, when it is outside the notebook's folder).
 
     With ``poster`` (the default) the output also carries a filmstrip PNG of six frames, which is
-    what GitHub and nbviewer show since they do not play video. Returns a :class:`VideoPreview`;
-    as the last expression of a cell it displays itself.
+    what GitHub and nbviewer show since they do not play video. ``label`` says what the file is
+    in the caption ("full quality"; "preview" for an engine preview). Returns a
+    :class:`VideoPreview`; as the last expression of a cell it displays itself.
     """
     path = _existing(path)
     width = max(2, min(width, MAX_PREVIEW_WIDTH))
@@ -263,4 +266,5 @@ def show_video(
         preview if len(preview) <= max_embed_bytes else None,
         width,
         _png(image) if image is not None else None,
+        label,
     )

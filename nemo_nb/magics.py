@@ -1,8 +1,9 @@
 """IPython magics, loaded with ``%load_ext nemo_nb`` (in the spirit of Jupyter AI's ``%%ai``).
 
 ``%%nemo`` sends the cell's body as a prompt in the notebook's current conversation (made on first
-use), streams the agent's reply into the cell's output, then shows the timeline summary. Line
-commands::
+use), streams the agent's reply into the cell's output, then shows the timeline summary and, when
+the prompt changed the timeline on the local engine, its preview (small and looping; ``%nemo
+export`` renders it at full quality). Line commands::
 
     %nemo upload PATH...     upload photos (or music, video) to the conversation
     %nemo export             render the timeline and show the video
@@ -38,6 +39,9 @@ __all__ = ["NemoMagics", "load_ipython_extension"]
 _REDRAW_INTERVAL_S = 0.05
 _PREFIX = {"activity": "▸ ", "error": "✗ ", "summary": "Changed: "}
 _COMMANDS = ("upload", "export", "status", "credits", "new", "skill")
+#: Width of the preview shown after a prompt, px.
+PREVIEW_WIDTH = 240
+NO_PREVIEWS = "Previews are made by the local engine only; %nemo export renders the video."
 USAGE = (
     "Usage: %%nemo (cell body = your prompt), or %nemo upload PATH... | export | status | "
     "credits | new | skill [NAME]"
@@ -73,6 +77,7 @@ class NemoMagics(Magics):
         self._client: Any = None
         self._conv: Any = None
         self._skill: str | None = None
+        self._told_no_previews = False
 
     # ---- the conversation ------------------------------------------------------------------------
     @property
@@ -163,10 +168,11 @@ class NemoMagics(Magics):
     def _turn(self, text: str, *, timeline: bool) -> None:
         conv = self.conversation
         reply, progress = _Live(), _Live()
-        streamed, summarised = "", False
+        streamed, summarised, changed = "", False, False
         for update in _iterate(conv.send(text)):
             kind = update.kind
             summarised = summarised or kind == "state"
+            changed = changed or kind == "draft"
             if kind == "text":
                 streamed = update.text if update.data.get("final") else streamed + update.text
                 reply.show(streamed)
@@ -188,6 +194,27 @@ class NemoMagics(Magics):
         reply.show(streamed, force=True)
         if timeline and conv.draft is not None and not summarised:
             print(conv.draft.summary())
+        if timeline and changed:
+            self._preview(conv)
+
+    def _preview(self, conv: Any) -> None:
+        """The preview of the timeline a prompt changed, after its reply (once, on the cloud,
+        why there is none)."""
+        from nemo_nb.api import NemoError
+        from nemo_nb.display import show_video
+
+        if not conv.previews_available:
+            if not self._told_no_previews:
+                self._told_no_previews = True
+                print(NO_PREVIEWS)
+            return
+        try:
+            path = _run(conv.preview())
+        except NemoError as exc:
+            print(f"{_PREFIX['error']}No preview: {exc}")
+            return
+        if path is not None:
+            display(show_video(path, width=PREVIEW_WIDTH, label="preview"))
 
 
 def _iterate(updates: AsyncIterator[Any]) -> Any:

@@ -112,6 +112,21 @@ def test_render_two_prompts_writes_a_moving_vertical_mp4(tmp_path):
     assert max(diffs) > 1.0
 
 
+def test_render_preview_writes_only_the_small_preview(tmp_path):
+    out = _run(
+        "render", str(nemo_nb.sample_photo()), "--prompt", JIGGLE, "--preview",
+        cwd=tmp_path, timeout=180,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Previewing: 100%" in out.stdout and "Rendering" not in out.stdout
+    path = tmp_path / "grace_hopper-nemo-preview.mp4"
+    assert f"Wrote {path.name}" in out.stdout
+    print(out.stdout.strip().splitlines()[-1])
+    width, height, frames = _decode(path)
+    assert (width, height) == (360, 640) and len(frames) == 180  # 6 s at 30 fps, 9:16
+    assert [p.name for p in tmp_path.glob("*.mp4")] == [path.name]  # no export beside it
+
+
 @pytest.mark.slow
 def test_render_aspect_option_changes_the_frame_size(tmp_path):
     out = _run(

@@ -30,6 +30,7 @@ from nemo_nb.conversation._names import (
     export_stem,
     unique_path,
 )
+from nemo_nb.conversation._preview import renders_previews
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
 from nemo_nb.conversation._update import Update, UpdateKind
@@ -60,6 +61,7 @@ __all__ = [
     "export_stem",
     "history_frame",
     "media_references",
+    "renders_previews",
     "route",
     "translate_gui",
     "unique_path",

@@ -2,8 +2,9 @@
 summaries, recovery from dropped streams and lost sessions) and history.
 
 Its collaborators know nothing of it: :class:`~._reply_stream.ReplyReader` reads one reply stream,
-:class:`~._export.Exporter` renders and downloads, ``_local`` answers "status", "credits" and
-"upload", and each :class:`~._history.HistoryTurn` records itself.
+:class:`~._export.Exporter` renders and downloads, :class:`~._preview.Previewer` keeps previews,
+``_local`` answers "status", "credits" and "upload", and each :class:`~._history.HistoryTurn`
+records itself.
 """
 
 from __future__ import annotations
@@ -44,8 +45,14 @@ from nemo_nb.conversation._local import (
     upload_help,
 )
 from nemo_nb.conversation._names import default_export_dir, export_stem, unique_path
+from nemo_nb.conversation._preview import Previewer, renders_previews
 from nemo_nb.conversation._reply import Reply
-from nemo_nb.conversation._reply_stream import STILL_WORKING, ReplyReader, parse_draft
+from nemo_nb.conversation._reply_stream import (
+    STILL_WORKING,
+    EditCallback,
+    ReplyReader,
+    parse_draft,
+)
 from nemo_nb.conversation._routing import Action, route
 from nemo_nb.conversation._update import Update, credits_error_update, error_update
 from nemo_nb.skills import Skill, get_skill
@@ -82,13 +89,15 @@ class Conversation:
     >>> async for update in conv.send("make this photo jiggle"):
     ...     print(update.kind, update.text)
     >>> path = await conv.export()
+    >>> path = await conv.preview()     # small and fast, on the local engine (else None)
 
     :meth:`send` routes the message (:func:`route`): commands such as "export", "credits",
     "status" or "upload" run locally; everything else goes to the agent and comes back as
     :class:`Update` s. ``skill`` defaults to the client's; ``session_id`` resumes an existing
     session (and reloads its history). ``heartbeat_notice_after``, ``drop_checks``,
     ``poll_intervals``, ``clock`` and ``sleep`` exist so tests need not wait for real minutes;
-    ``data_dir`` overrides the data dir (history and pending renders live there).
+    ``data_dir`` overrides the data dir (history and pending renders live there);
+    ``renders_dir`` and ``previews_dir`` where exports and previews are written.
 
     ``front_end`` says who shows the replies, so the agent's "click Export" becomes what works
     there: ``"code"`` (the default: 'say "export" or `await conv.export()`'), ``"studio"`` (its
@@ -103,6 +112,9 @@ class Conversation:
 
     #: Called with each late :class:`Update` (the outcome of a check after a dropped stream).
     on_late_update: LateUpdateCallback | None = None
+    #: Called with the new timeline as soon as the reply stream says the agent changed it,
+    #: before the reply's text has streamed (the ``draft`` update still ends the turn).
+    on_edit: EditCallback | None = None
 
     def __init__(
         self,
@@ -114,6 +126,7 @@ class Conversation:
         front_end: FrontEnd = "code",
         renders_dir: str | Path | None = None,
         data_dir: str | Path | None = None,
+        previews_dir: str | Path | None = None,
         heartbeat_notice_after: float = HEARTBEAT_NOTICE_AFTER_S,
         poll_intervals: Sequence[float] = POLL_INTERVALS_S,
         drop_checks: Sequence[float] = DROP_CHECKS_S,
@@ -141,7 +154,13 @@ class Conversation:
         self._sleep = sleep
         self._draft: Draft | None = None
         self._history = HistoryStore(self.data_dir / "history")
-        self._exporter = Exporter(client, PendingRenders.in_dir(self.data_dir))
+        pending = PendingRenders.in_dir(self.data_dir)
+        self._exporter = Exporter(client, pending)
+        self._previewer = Previewer(
+            client,
+            pending,
+            Path(previews_dir) if previews_dir is not None else self.data_dir / "previews",
+        )
         self.turns: list[HistoryTurn] = self._history.load(session_id) if session_id else []
         self._landing: LandingCheck | None = None  # the check after the last dropped stream
         self._late_updates: list[Update] = []
@@ -156,6 +175,21 @@ class Conversation:
     def suggested_prompts(self) -> list[str]:
         """The skill's "Try saying…" prompts."""
         return list(self.skill.suggested_prompts)
+
+    @property
+    def previews_dir(self) -> Path:
+        """Where previews are written (``<previews_dir>/<session>/<fingerprint>.mp4``)."""
+        return self._previewer.folder
+
+    @previews_dir.setter
+    def previews_dir(self, folder: str | Path) -> None:
+        self._previewer.folder = Path(folder)
+
+    @property
+    def previews_available(self) -> bool:
+        """Whether :meth:`preview` renders anything: the local engine makes previews; the cloud
+        is never asked for one (nothing says it accepts the quality)."""
+        return renders_previews(self.client)
 
     @property
     def draft(self) -> Draft | None:
@@ -307,6 +341,7 @@ class Conversation:
             notice_after=self.heartbeat_notice_after,
             started=started,
             front_end=self.front_end,
+            on_edit=self.on_edit,
         )
         try:
             async for update in reader.read(self.client.chat(sid, text)):
@@ -552,6 +587,27 @@ class Conversation:
         "Export cancelled: …" (:class:`RenderError` from :meth:`export`). ``False`` when no
         export is rendering."""
         return await self._exporter.cancel()
+
+    # ---- preview -------------------------------------------------------------------------------
+    async def preview(self, on_progress: ProgressCallback | None = None) -> Path | None:
+        """Render the current timeline small and fast (the local engine's preview: 360 px on the
+        short side, 30 fps, music included) and return the MP4's path in :attr:`previews_dir`.
+
+        The preview is the export scaled down, in about a second. One file per timeline: an
+        unchanged timeline is never rendered twice, and a preview asked for while the same one
+        renders waits for it. A newer preview of the session replaces an older one still
+        rendering, whose call then returns ``None``. Returns ``None`` at once on the cloud
+        (:attr:`previews_available`). Raises :class:`NothingToExportError` when the timeline is
+        empty, or the client's error. Previews are not exports: they stay out of the history and
+        of :meth:`resume_pending`.
+        """
+        if not self.previews_available:
+            return None
+        draft = await self.refresh()
+        if draft is None or not draft.exportable:
+            raise NothingToExportError()
+        assert self._session_id is not None  # refresh() returned a draft
+        return await self._previewer.preview(self._session_id, draft, on_progress)
 
     async def resume_pending(self, on_progress: ProgressCallback | None = None) -> list[Path]:
         """Finish exports left running by an earlier kernel (this session's, or all on this

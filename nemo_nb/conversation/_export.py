@@ -227,8 +227,8 @@ async def submit_render(
     quality: str = "high",
 ) -> PendingRender:
     """Start rendering ``draft`` and record the job as pending before anything else can fail."""
-    # Only the full-quality export exists on the wire today; another quality (a preview) will be
-    # passed to the client once it takes one.
+    # A preview is the engine's extension of the export request (docs/contract.md §3); the
+    # export itself goes out exactly as before, so any client of the contract can send it.
     options = {} if quality == "high" else {"quality": quality}
     job = await client.start_render(session_id, draft.to_json(), **options)
     entry = PendingRender(
@@ -354,10 +354,13 @@ class Exporter:
     async def resume(
         self, session_id: str | None, on_progress: ProgressCallback | None = None
     ) -> list[Path]:
-        """Finish the jobs :meth:`pending_jobs` lists: wait for each, download it, return the
-        paths (a job that fails is logged and skipped)."""
+        """Finish the exports :meth:`pending_jobs` lists: wait for each, download it, return the
+        paths (a job that fails is logged and skipped; a preview is forgotten)."""
         paths: list[Path] = []
         for job in self.pending_jobs(session_id):
+            if job.quality != "high":  # an old kernel's preview: not worth a download now
+                self.pending.remove(job.render_id)
+                continue
             async for update in follow_render(
                 self.client, self.pending, job, on_progress=on_progress
             ):

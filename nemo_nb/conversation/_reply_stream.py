@@ -25,6 +25,7 @@ log = logging.getLogger("nemo_nb.conversation")
 STILL_WORKING = "⏳ Still working..."
 
 Clock = Callable[[], float]
+EditCallback = Callable[[Draft], None]
 
 
 def parse_draft(raw: Any) -> Draft | None:
@@ -45,6 +46,8 @@ class ReplyReader:
     tool result carried (for when the state cannot be read), :attr:`interrupted` the drop if the
     stream dropped, and :attr:`failed` whether the stream carried an error event. Any other
     :class:`~nemo_nb.api.NemoError` ends :meth:`read` with the reply so far flushed, then raised.
+    ``on_edit(draft)`` is called as soon as a tool result carries a timeline other than the
+    turn's first, before the reply's text (a UI can start a preview while the text streams).
     """
 
     def __init__(
@@ -56,12 +59,14 @@ class ReplyReader:
         notice_after: float,
         started: float,
         front_end: FrontEnd = "code",
+        on_edit: EditCallback | None = None,
     ) -> None:
         self.client = client
         self.turn = turn
         self.clock = clock
         self.notice_after = notice_after  # heartbeats-only seconds before each notice
         self.started = started  # perf_counter() when the turn began, for first_text_s
+        self.on_edit = on_edit
         self.text = ""
         self.draft: Draft | None = None
         self.interrupted: StreamInterruptedError | None = None
@@ -98,10 +103,24 @@ class ReplyReader:
         if event.kind == "tool_call":
             return self._tool_call(event)
         if event.kind == "tool_result":
-            self.draft = parse_draft((event.state_delta or {}).get("draft")) or self.draft
-        elif event.kind == "error":
+            return self._tool_result(event)
+        if event.kind == "error":
             self.failed = True
             return [*self._flush(), self._stream_error(event)]
+        return []
+
+    def _tool_result(self, event: ChatEvent) -> list[Update]:
+        """Keep the timeline a result carries (for when the state cannot be read after the
+        reply); tell :attr:`on_edit` when it differs from the turn's first."""
+        draft = parse_draft((event.state_delta or {}).get("draft"))
+        if draft is None or draft == self.draft:
+            return []
+        self.draft = draft
+        if self.on_edit is not None and draft.to_json() != self.turn.draft_before:
+            try:
+                self.on_edit(draft)
+            except Exception:  # a UI callback failing must not end the reply
+                log.exception("on_edit failed")
         return []
 
     def _heartbeat(self) -> list[Update]:

@@ -1,9 +1,12 @@
 """The lab's cards as HTML: one card per variant (prompt and skill, preview with its filmstrip,
-render time, effects, duration, aspect, reply), and the whole grid for static viewers."""
+render time, effects, duration, aspect, motion scores, reply), and the whole grid for static
+viewers."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from nemo_nb._html import escape
 from nemo_nb._theme import BORDER, ERROR, MUTED, PAGE, SUCCESS, TEXT, WARN
@@ -31,6 +34,18 @@ def _seconds(value: float | None) -> str:
     return f"{value:.1f} s" if value is not None else "–"
 
 
+def _score(value: float | None, digits: int) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+#: The scores' rows on a card: (label, column, digits, what it means).
+_SCORE_ROWS = (
+    ("motion", "motion", 2, "mean optical flow, px per frame at 1080p"),
+    ("subject focus", "subject_focus", 1, "flow on the subject ÷ flow around it (~1: whole frame)"),
+    ("seam", "seam", 2, "the loop's jump ÷ a usual frame step (~1: seamless)"),
+)
+
+
 def card_html(variant: Variant, preview: VideoPreview | None) -> str:
     """One variant's card."""
     facts = variant.facts()
@@ -47,15 +62,16 @@ def card_html(variant: Variant, preview: VideoPreview | None) -> str:
         )
     elif variant.status != "done":
         parts.append(f'<div style="{edge};margin:4px 0">{escape(variant.stage)}</div>')
-    if preview is not None:
-        parts.append(preview._repr_html_())
+    if preview is not None:  # (a long file path breaks inside the card)
+        parts.append(f'<div style="overflow-wrap:anywhere">{preview._repr_html_()}</div>')
     if variant.status == "done" or variant.draft:
         strength = facts["strength"]
         effect = facts["effects"] or "none"
         if strength is not None:
             effect = f"{effect} ({strength:.0%})"
+        clip = "preview" if variant.quality == "preview" else "full quality"
         rows = [
-            ("render", _seconds(variant.render_s)),
+            ("render", f"{_seconds(variant.render_s)}" + (f" ({clip})" if variant.path else "")),
             ("effect", effect),
             ("duration", _seconds(facts["duration_s"])),
             ("aspect", facts["aspect"] or "–"),
@@ -64,8 +80,15 @@ def card_html(variant: Variant, preview: VideoPreview | None) -> str:
             rows.append(("title", facts["title"]))
         if facts["music"]:
             rows.append(("music", facts["music"]))
+        if variant.quality == "preview" and variant.export_path:
+            rows.append(("full quality", Path(variant.export_path).name))
+        scores = variant.score_row()
+        tips = {label: tip for label, _, _, tip in _SCORE_ROWS}
+        if variant.scores is not None:
+            rows += [(label, _score(scores[c], d)) for label, c, d, _ in _SCORE_ROWS]
         cells = "".join(
-            f'<tr><td style="color:{MUTED};padding:0 8px 0 0">{escape(k)}</td><td>{escape(v)}</td></tr>'
+            f'<tr title="{escape(tips.get(k, ""))}"><td style="color:{MUTED};padding:0 8px 0 0">'
+            f"{escape(k)}</td><td>{escape(v)}</td></tr>"
             for k, v in rows
         )
         parts.append(f'<table style="margin:4px 0;font-size:12px">{cells}</table>')

@@ -1,6 +1,7 @@
 """Run one variant through the conversation layer: its own session, upload, prompt, follow-ups,
-export. Never speaks HTTP itself; every call goes through :class:`~nemo_nb.conversation.Conversation`
-(and, to cancel a render, the client)."""
+then its preview or its export; and export a previewed variant at full quality later. Never
+speaks HTTP itself; every call goes through :class:`~nemo_nb.conversation.Conversation` (and, to
+cancel a render, the client)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any, cast
 
+from nemo_nb._contract import PREVIEW
 from nemo_nb.api import NemoClient, NemoError, RenderJob
 from nemo_nb.conversation import Conversation, Reply, Update
 from nemo_nb.lab._variant import Variant
 
-__all__ = ["run_variant", "render_seconds"]
+__all__ = ["run_variant", "export_variant", "render_seconds", "NO_PREVIEWS"]
 
 # How far along the run's progress bar each stage of a variant takes it.
 _UPLOADED, _ASKED, _RENDERED = 0.05, 0.2, 0.95
+
+NO_PREVIEWS = (
+    'Previews are made by the local engine only; on the cloud, run the lab with quality="high".'
+)
 
 
 def render_seconds(job: RenderJob | None) -> float | None:
@@ -38,21 +44,17 @@ async def run_variant(
     work_dir: Path,
     changed: Callable[[Variant], Any],
     ledger: asyncio.Lock,
+    quality: str = "high",
 ) -> Path | None:
-    """Make ``variant``'s video in a new session; returns the MP4's path, or ``None`` when the
-    variant failed (its ``error`` says why). ``changed(variant)`` is called after every change
-    worth redrawing. Cancelling the task stops at the next await (the lab cancels the render).
+    """Make ``variant``'s clip in a new session: its preview (``quality="preview"``) or its
+    export; returns the MP4's path, or ``None`` when the variant failed (its ``error`` says why).
+    ``changed(variant)`` is called after every change worth redrawing. Cancelling the task stops
+    at the next await (the lab cancels the render).
 
     ``ledger`` is held across each agent turn and the balance reads around it: the balance is
     the user's, so the lab's turns take turns to know what each variant cost. Agent turns are
     short next to renders, which still overlap."""
-    conv = Conversation(
-        client,
-        skill=variant.skill,
-        data_dir=work_dir,
-        renders_dir=work_dir / "renders",
-        front_end="cli",  # the lab exports by itself, as the command line does: nothing to say
-    )
+    conv = _conversation(variant, client, work_dir, None)  # each run in a session of its own
     variant.status, variant.stage = "running", "Uploading…"
     changed(variant)
     uploaded = await conv.upload(*variant.images)
@@ -92,6 +94,57 @@ async def run_variant(
         return None
     variant.draft = draft.to_json()
 
+    if quality == PREVIEW:
+        return await _preview(variant, conv, changed)
+    return await _export(variant, conv, changed)
+
+
+def _conversation(
+    variant: Variant, client: NemoClient, work_dir: Path, session_id: str | None
+) -> Conversation:
+    """A conversation in ``session_id`` (a new session when ``None``), keeping its data, exports
+    and previews in the lab's folder."""
+    return Conversation(
+        client,
+        skill=variant.skill,
+        session_id=session_id,
+        data_dir=work_dir,
+        renders_dir=work_dir / "renders",
+        front_end="cli",  # the lab exports by itself, as the command line does: nothing to say
+    )
+
+
+async def _preview(
+    variant: Variant, conv: Conversation, changed: Callable[[Variant], Any]
+) -> Path | None:
+    """The variant's preview, small and fast (the local engine's)."""
+    variant.stage = "Making the preview…"
+    changed(variant)
+
+    def progress(fraction: float) -> None:
+        variant.stage = f"Making the preview… {fraction:.0%}"
+        variant.progress = _ASKED + (_RENDERED - _ASKED) * fraction
+        changed(variant)
+
+    started = time.perf_counter()
+    try:
+        path = await conv.preview(on_progress=progress)
+    except NemoError as exc:
+        variant.fail(str(exc))
+        return None
+    if path is None:
+        variant.fail(NO_PREVIEWS if not conv.previews_available else "The preview was replaced.")
+        return None
+    variant.quality, variant.path = PREVIEW, str(path)
+    variant.size_bytes = path.stat().st_size
+    variant.render_s = round(time.perf_counter() - started, 3)
+    return path
+
+
+async def _export(
+    variant: Variant, conv: Conversation, changed: Callable[[Variant], Any]
+) -> Path | None:
+    """The variant's export at full quality, followed to the downloaded MP4."""
     variant.stage = "Rendering…"
     changed(variant)
     started = time.perf_counter()
@@ -117,10 +170,39 @@ async def run_variant(
         if variant.status != "failed":  # else follow() marked it, with the error's sentence
             variant.fail(str(exc))
         return None
-    variant.path = str(path)
+    variant.quality, variant.path, variant.export_path = "high", str(path), str(path)
     variant.size_bytes = path.stat().st_size
     job = finished[-1] if finished else None
     variant.render_s = render_seconds(job) or round(time.perf_counter() - started, 3)
+    return path
+
+
+async def export_variant(
+    variant: Variant, client: NemoClient, work_dir: Path, changed: Callable[[Variant], Any]
+) -> Path:
+    """Render a previewed variant's timeline at full quality in its own session (kept on the
+    server since its run) and download it; sets ``variant.export_path``. Raises the client's
+    error (e.g. ``RenderError``), or ``ValueError`` for a variant that has no timeline yet."""
+    if variant.session_id is None or not variant.draft:
+        raise ValueError(
+            f"Variant #{variant.index + 1} has no timeline to export yet; run the lab first."
+        )
+    conv = _conversation(variant, client, work_dir, variant.session_id)
+    stage = variant.stage
+
+    def follow(update: Update) -> None:
+        if update.kind == "progress":
+            variant.stage = f"Exporting at full quality… {update.data.get('fraction', 0.0):.0%}"
+            changed(variant)
+
+    variant.stage = "Exporting at full quality…"
+    changed(variant)
+    try:
+        path = await conv.export(on_update=follow)
+    finally:
+        variant.stage = stage
+        changed(variant)
+    variant.export_path = str(path)
     return path
 
 

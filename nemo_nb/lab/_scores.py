@@ -11,17 +11,20 @@ reported at 1080p scale, so a preview and a full export of one draft score alike
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import unquote, urlsplit
 
 import av
 import cv2
 import numpy as np
 
-__all__ = ["MotionScores", "score_clip", "SCORE_COLUMNS"]
+__all__ = ["MotionScores", "score_clip", "score_render", "SCORE_COLUMNS"]
 
 #: The short side frames are analysed at: flow costs ~7x less than at a preview's 360 px and
 #: still resolves a subtle jiggle's fraction of a pixel.
@@ -33,8 +36,16 @@ MAX_PAIRS = 30
 #: Flow outside the subject below this (px per frame, at analysis size) is encoding noise: a
 #: still background would otherwise turn ``subject_focus`` into a division by almost zero.
 _STILL_FLOW = 0.05
+#: A mean grey change below this is encoding noise, not motion: two frames far apart in a still
+#: clip differ by about one grey level after x264 (a preview at crf 23: 0.99), which would make
+#: a still's seam a division by almost zero.
+_NOISE_GREY = 1.0
+#: Frame steps on each side of the loop point that say how fast the clip moves there.
+_SEAM_NEIGHBOURS = 2
 #: Local contrast (Sobel magnitude, blurred) above which flow can see motion.
 _TEXTURE = 20.0
+
+log = logging.getLogger("nemo_nb.lab")
 
 #: ``PromptLab.frame`` columns, in order.
 SCORE_COLUMNS: tuple[str, ...] = ("motion", "subject_focus", "seam")
@@ -47,9 +58,11 @@ class MotionScores:
     - ``motion``: mean optical-flow magnitude, px per frame at 1080p scale (0 for a still).
     - ``subject_focus``: flow inside the subject ÷ flow outside it; about 1 when the whole frame
       moves, well above 1 when only the subject moves; ``nan`` when no subject is found.
-    - ``seam``: the change from the last frame back to the first ÷ the median change between
+    - ``seam``: the change from the last frame back to the first ÷ the usual change between
       consecutive frames (mean absolute grey difference, which, unlike flow, also sees a big
-      jump); about 1 for a seamless loop, large for a clip that jumps when it loops.
+      jump): the median over the clip, or around the loop point when the clip moves faster
+      there (a bounce lands on it); about 1 (or less) for a seamless loop, 1 for a still, large
+      for a clip that jumps when it loops.
     """
 
     motion: float
@@ -81,9 +94,17 @@ def score_clip(path: str | os.PathLike[str], subject: np.ndarray | None = None) 
     focus = math.nan
     if inside is not None and outside is not None:
         focus = _mean(heat, inside) / max(_mean(heat, outside), _STILL_FLOW)
-    step = float(np.median([_change(gray[i], gray[i + 1]) for i in pairs]))
-    seam = max(_change(gray[-1], gray[0]), 0.05) / max(step, 0.05)  # a still: 1, no jump
-    return MotionScores(round(motion, 3), round(focus, 2), round(seam, 2))
+    return MotionScores(round(motion, 3), round(focus, 2), round(_seam(gray, pairs), 2))
+
+
+def _seam(gray: list[np.ndarray], pairs: range) -> float:
+    """The loop point's change ÷ the usual step (both at least :data:`_NOISE_GREY`)."""
+    usual = float(np.median([_change(gray[i], gray[i + 1]) for i in pairs]))
+    n, k = len(gray), min(_SEAM_NEIGHBOURS, (len(gray) - 1) // 2)
+    beside = [*range(n - 1 - k, n - 1), *range(k)]  # steps into the loop point and out of it
+    around = float(np.median([_change(gray[i], gray[i + 1]) for i in beside]))
+    jump = _change(gray[-1], gray[0])
+    return max(jump, _NOISE_GREY) / max(usual, around, _NOISE_GREY)
 
 
 def _decode_small(path: Path) -> list[np.ndarray]:
@@ -135,3 +156,33 @@ def _change(a: np.ndarray, b: np.ndarray) -> float:
 
 def _mean(values: np.ndarray, where: np.ndarray) -> float:
     return float(values[where].mean()) if where.any() else 0.0
+
+
+def score_render(
+    path: str | os.PathLike[str], draft: Any, pictures: Sequence[str | os.PathLike[str]]
+) -> MotionScores:
+    """The scores of a clip rendered from ``draft``, with the renderer's own subject layer at
+    rest (:func:`nemo_nb.render.subject_in_frame`) as where the subject is. ``pictures`` are the
+    local files the draft's media were uploaded from (matched by file name, else the first);
+    without one, or when the renderer cannot read the draft, ``subject_focus`` is ``nan``.
+    Blocking: decodes the clip and runs optical flow (well under a second)."""
+    return score_clip(path, _subject(draft, [Path(p) for p in pictures]))
+
+
+def _subject(draft: Any, pictures: list[Path]) -> np.ndarray | None:
+    from nemo_nb.render import subject_in_frame
+
+    local = [p for p in pictures if p.is_file()]
+    if not draft or not local:
+        return None
+    by_name = {p.name: p for p in local}
+
+    def resolve(src: str) -> Path:
+        # the server's media URL ends with the uploaded file's name
+        return by_name.get(unquote(Path(urlsplit(str(src)).path).name), local[0])
+
+    try:  # the small frame is enough: the mask is compared at the analysis size
+        return subject_in_frame(draft, resolve, quality="preview")
+    except Exception as exc:  # a draft of another server's making: no subject, still scored
+        log.info("no subject for the motion scores: %s", exc)
+        return None

@@ -1,12 +1,15 @@
 """One variant of a Prompt Lab: what was asked (image(s), prompt, skill, follow-ups) and what came
-of it (reply, timeline, MP4, timings, error), with its table row and its manifest entry."""
+of it (reply, timeline, clip, motion scores, timings, error), with its table row and its manifest
+entry."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from nemo_nb.lab._scores import SCORE_COLUMNS, MotionScores
 from nemo_nb.timeline import Draft, DraftError
 
 __all__ = ["Variant", "COLUMNS", "Status"]
@@ -27,7 +30,10 @@ COLUMNS: tuple[str, ...] = (
     "render_s",
     "size_bytes",
     "credits_used",
+    *SCORE_COLUMNS,
+    "quality",
     "path",
+    "export_path",
     "error",
     "status",
     "reply",
@@ -47,8 +53,11 @@ class Variant:
     stage: str = "Waiting for its turn…"  # what it is doing now, for its card
     progress: float = 0.0  # 0..1, its share of the run's progress bar
     reply: str = ""  # the agent's replies to the prompt and the follow-ups
-    draft: dict[str, Any] | None = None  # the timeline that was exported
-    path: str | None = None  # the MP4
+    draft: dict[str, Any] | None = None  # the timeline that was rendered
+    quality: str = "high"  # what ``path`` is: "preview" (small, fast) or "high" (the export)
+    path: str | None = None  # the clip the card plays: the preview, or the export
+    export_path: str | None = None  # the full-quality MP4 (``path`` itself when quality is high)
+    scores: MotionScores | None = None  # measured on ``path``
     render_s: float | None = None
     size_bytes: int | None = None
     credits_used: int | None = None
@@ -109,15 +118,27 @@ class Variant:
             "render_s": self.render_s,
             "size_bytes": self.size_bytes,
             "credits_used": self.credits_used,
+            **self.score_row(),
+            "quality": self.quality if self.path else None,
             "path": self.path,
+            "export_path": self.export_path,
             "error": self.error,
             "status": self.status,
             "reply": self.reply,
         }
 
+    def score_row(self) -> dict[str, float | None]:
+        """The motion scores keyed by column (``None`` before the clip is measured)."""
+        if self.scores is None:
+            return dict.fromkeys(SCORE_COLUMNS)
+        return dict(self.scores.as_row())
+
     # ---- manifest ------------------------------------------------------------------------------
-    def to_manifest(self, mp4: str | None, poster: str | None) -> dict[str, Any]:
-        """The manifest entry, with ``mp4``/``poster`` as paths relative to the saved folder."""
+    def to_manifest(
+        self, mp4: str | None, poster: str | None, export: str | None = None
+    ) -> dict[str, Any]:
+        """The manifest entry, with ``mp4``/``poster``/``export`` as paths relative to the saved
+        folder (``export``: the full-quality MP4 of a preview)."""
         return {
             "index": self.index,
             "images": list(self.images),
@@ -127,8 +148,16 @@ class Variant:
             "status": self.status,
             "reply": self.reply,
             "draft": self.draft,
+            "quality": self.quality,
             "mp4": mp4,
+            "export": export,
             "poster": poster,
+            # NaN ("could not say") is no JSON: null
+            "scores": (
+                {k: None if v != v else v for k, v in self.scores.as_row().items()}
+                if self.scores is not None
+                else None
+            ),
             "render_s": self.render_s,
             "size_bytes": self.size_bytes,
             "credits_used": self.credits_used,
@@ -141,6 +170,9 @@ class Variant:
     def from_manifest(cls, entry: dict[str, Any], folder: Path) -> Variant:
         """Rebuild a variant from its manifest entry; its MP4 path points into ``folder``."""
         status = entry.get("status") or "failed"
+        scores = entry.get("scores")
+        mp4 = str(folder / entry["mp4"]) if entry.get("mp4") else None
+        quality = str(entry.get("quality") or "high")
         return cls(
             index=int(entry["index"]),
             images=tuple(entry.get("images") or ()),
@@ -152,7 +184,14 @@ class Variant:
             progress=1.0,
             reply=str(entry.get("reply") or ""),
             draft=entry.get("draft"),
-            path=str(folder / entry["mp4"]) if entry.get("mp4") else None,
+            quality=quality,
+            path=mp4,
+            export_path=(
+                str(folder / entry["export"])
+                if entry.get("export")
+                else (mp4 if quality == "high" else None)
+            ),
+            scores=_scores(scores),
             render_s=entry.get("render_s"),
             size_bytes=entry.get("size_bytes"),
             credits_used=entry.get("credits_used"),
@@ -160,3 +199,14 @@ class Variant:
             session_id=entry.get("session_id"),
             render_ids=list(entry.get("render_ids") or []),
         )
+
+
+def _scores(saved: Any) -> MotionScores | None:
+    """Scores as a manifest keeps them (``null`` for NaN); ``None`` when there are none."""
+    if not isinstance(saved, dict):
+        return None
+    try:
+        return MotionScores(**{k: math.nan if saved.get(k) is None else float(saved[k])
+                               for k in SCORE_COLUMNS})  # fmt: skip
+    except (TypeError, ValueError):
+        return None

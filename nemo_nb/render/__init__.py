@@ -38,6 +38,8 @@ For callers (the engine's render jobs):
   once per picture (well under a second at reduced size) and is cached by content hash under
   ``<data dir>/cache/subjects`` (``NEMO_NB_SUBJECT_CACHE`` overrides it). A picture without one
   moves whole, and ``RenderResult.notes`` says why in one sentence per picture.
+  :func:`subject_in_frame` gives that subject's alpha placed in the frame at rest (for measuring
+  how much of a clip's motion is on the subject).
 
 Imports nothing of nemo_nb but ``_mediatype``, ``_paths`` (the data dir, for that cache) and
 ``_threads``.
@@ -57,6 +59,7 @@ __all__ = [
     "RenderInputError",
     "RenderQuality",
     "QUALITIES",
+    "subject_in_frame",
 ]
 
 # The pipeline (numpy, OpenCV, PyAV: about a second) loads on first use, so that checking a draft
@@ -66,6 +69,7 @@ _LAZY = {
     "warm_up": "._pipeline",
     "RenderQuality": "._encode",
     "QUALITIES": "._encode",
+    "subject_in_frame": "._at_rest",
 }
 
 
@@ -78,5 +82,6 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._at_rest import subject_in_frame
     from ._encode import QUALITIES, RenderQuality
     from ._pipeline import render_draft, warm_up

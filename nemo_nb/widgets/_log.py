@@ -1,5 +1,6 @@
 """The Studio's log: the user's messages, the agent's reply growing in place, one activity line
-per turn, notices, change summaries, errors, and buttons for the actions a reply offers.
+per turn, notices, change summaries, errors, buttons for the actions a reply offers, and the
+preview of what a turn made (``_preview.PreviewCard``).
 
 Every entry is its own small widget, updated by trait assignment; the box scrolls itself to the
 newest entry (a ``column-reverse`` flex box keeps its scroll position pinned to the bottom).
@@ -41,8 +42,14 @@ HINT = (
 class _Entry:
     kind: str
     text: str
-    widget: widgets.HTML
+    widget: widgets.Widget
     parts: list[str] = field(default_factory=list)  # activity: the distinct steps so far
+    live: Callable[[], str] | None = None  # an entry whose text changes (a preview's)
+
+    @property
+    def line(self) -> str:
+        """The entry as plain text, as it is now."""
+        return self.live() if self.live is not None else self.text
 
 
 def _html(kind: str, text: str) -> str:
@@ -86,6 +93,8 @@ class ChatLog:
         self._entries: list[_Entry] = []
         self._children: list[widgets.Widget] = []
         self._reply: _Entry | None = None
+        self._last_reply: _Entry | None = None  # the latest turn's reply (a preview goes under it)
+        self._waiting: list[_Entry] = []  # entries under a reply that has not started yet
         self._activity: _Entry | None = None
         self.redraw = Coalescer(self._draw_reply)
         self._action_buttons: list[widgets.Button] = []
@@ -95,14 +104,24 @@ class ChatLog:
         """A finished entry (``user``, ``notice``, ``summary``, ``info``, ``error``)."""
         if kind != "agent":
             self.end_reply()
+        if kind == "user":
+            self._last_reply, self._waiting = None, []
         entry = _Entry(kind, text, widgets.HTML(_html(kind, text)))
+        if kind == "summary" and self._waiting:  # what changed, when the agent said nothing
+            self._insert(self._entries.index(self._waiting[0]), entry)
+            self._waiting = []
+            return
         self._append(entry)
 
     def stream(self, chunk: str) -> None:
         """Append ``chunk`` to the agent's reply being streamed (drawn at most ~20 times a second)."""
         if self._reply is None:
-            self._reply = _Entry("agent", "", widgets.HTML(_html("agent", "")))
-            self._append(self._reply)
+            self._reply = self._last_reply = _Entry("agent", "", widgets.HTML(_html("agent", "")))
+            if self._waiting:  # a preview came before the reply's first words: go above it
+                self._insert(self._entries.index(self._waiting[0]), self._reply)
+                self._waiting = []
+            else:
+                self._append(self._reply)
         self._reply.text += chunk
         self.redraw.request()
 
@@ -152,6 +171,25 @@ class ChatLog:
             button.tooltip = "From an earlier session"
         self._action_buttons = []
 
+    def under_reply(self, kind: str, widget: widgets.Widget, text: Callable[[], str]) -> None:
+        """An entry that is a widget of its own (a preview), its plain text read from ``text``:
+        right under the latest turn's reply (or, when the turn has said nothing yet, where its
+        reply or change summary will go above it)."""
+        entry = _Entry(kind, "", widget, live=text)
+        if self._last_reply is None or self._last_reply not in self._entries:
+            self._waiting.append(entry)
+            self._append(entry)
+            return
+        at = self._entries.index(self._last_reply) + 1
+        while at < len(self._entries) and self._entries[at].live is not None:
+            at += 1  # after the previews already under it
+        self._insert(at, entry)
+
+    def _insert(self, at: int, entry: _Entry) -> None:
+        self._entries.insert(at, entry)
+        self._children.insert(at, entry.widget)
+        self._inner.children = tuple(self._children)
+
     def _append(self, entry: _Entry) -> None:
         self._entries.append(entry)
         self._children.append(entry.widget)
@@ -167,15 +205,16 @@ class ChatLog:
         lines = []
         for e in self._entries:
             prefix = _STYLES[e.kind][0] if e.kind in _STYLES else ""
-            lines.append(f"{prefix}{e.text}")
+            lines.append(f"{prefix}{e.line}")
         return "\n".join(lines)
 
     def last(self, kind: str) -> str | None:
         """The text of the newest entry of ``kind`` (e.g. the last reply)."""
-        return next((e.text for e in reversed(self._entries) if e.kind == kind), None)
+        return next((e.line for e in reversed(self._entries) if e.kind == kind), None)
 
     def clear(self) -> None:
         """Empty the log."""
         self.end_turn()
         self._entries, self._children = [], []
+        self._last_reply, self._waiting = None, []
         self._inner.children = (self._hint,)

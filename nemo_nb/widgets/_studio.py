@@ -1,4 +1,5 @@
-"""``Studio``: one notebook panel for upload, prompt, streamed reply, timeline, export and history.
+"""``Studio``: one notebook panel for upload, prompt, streamed reply, previews, timeline, export
+and history.
 
 Stock ipywidgets 8 only. Every action (button or method) runs as a task on the kernel's running
 event loop, so other cells run meanwhile; widgets change only by trait assignment (never by
@@ -20,16 +21,24 @@ from urllib.parse import urlparse
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
-from nemo_nb._html import escape
+from nemo_nb._html import escape, file_href
 from nemo_nb._mediatype import is_url
 from nemo_nb._theme import MUTED, TEXT
 from nemo_nb.api import NemoError
-from nemo_nb.conversation import Conversation, Reply, Update, default_export_dir, route
+from nemo_nb.conversation import (
+    Conversation,
+    NothingToExportError,
+    Reply,
+    Update,
+    default_export_dir,
+    route,
+)
 from nemo_nb.skills import SKILLS, Skill, get_skill
 from nemo_nb.widgets._export_tab import ExportTab
 from nemo_nb.widgets._history_tab import history_table_html
 from nemo_nb.widgets._log import ChatLog
 from nemo_nb.widgets._media import MediaBar, save_picked
+from nemo_nb.widgets._preview import PreviewCard, probe_clip
 from nemo_nb.widgets._snapshot import snapshot_html
 from nemo_nb.widgets._style import PANEL_CSS
 from nemo_nb.widgets._timeline_tab import TimelineTab
@@ -53,6 +62,12 @@ NO_CREDITS = "Offline engine: no credits needed"
 _SUBMIT_GRACE_S = 0.3
 #: Height of the inline preview in the Export tab (its width follows the video's aspect).
 _PREVIEW_HEIGHT = 320
+#: Where the log's previews are written, beside the notebook: Jupyter serves files from there.
+#: (Not a hidden folder: Jupyter does not serve those.)
+PREVIEWS_FOLDER = Path("nemo-exports") / "previews"
+NO_PREVIEWS = (
+    "Previews are made by the local engine only; on the cloud, press Export to see the video."
+)
 
 
 def _sentence(exc: BaseException, doing: str) -> str:
@@ -85,8 +100,9 @@ class Studio:
     >>> studio = nemo_nb.Studio()
     >>> studio                                   # shows the panel
     >>> await studio.upload("portrait.jpg")
-    >>> reply = await studio.send("make this photo jiggle")
+    >>> reply = await studio.send("make this photo jiggle")   # its preview plays in the log
     >>> path = await studio.export()
+    >>> studio.auto_preview = False              # no preview after each change (the checkbox)
     >>> studio.stop()                            # the Stop button: ends the turn or the render
     >>> print(studio.log_text())
 
@@ -123,6 +139,9 @@ class Studio:
         self._display: Any = None
         self._submitted = False  # Enter pressed, its text not sent yet
         self._chip_buttons: list[widgets.Button] = []
+        self._previews: list[PreviewCard] = []  # this session's, oldest first
+        self._previewing: Any = None  # the timeline this turn's preview was started for
+        self._told_no_previews = False
 
         #: The panel itself (a VBox); the Studio displays as this widget.
         self.panel = widgets.VBox(
@@ -150,7 +169,8 @@ class Studio:
 
     # ---- building the panel --------------------------------------------------------------------
     def _build_header(self) -> widgets.HBox:
-        """Title, where the panel talks, the balance, the skill picker and "New session"."""
+        """Title, where the panel talks, the balance, the skill picker, the automatic previews'
+        switch and "New session"."""
         self._backend = widgets.HTML(self._backend_text("connects on first use"))
         self._credits = widgets.HTML("")
         self._skills = widgets.Dropdown(
@@ -162,9 +182,15 @@ class Studio:
         )
         self._new = widgets.Button(description="New session", icon="plus",
                                    layout=widgets.Layout(width="auto"))  # fmt: skip
+        self._auto = widgets.Checkbox(
+            value=True, description="Auto preview", indent=False,
+            tooltip="After each change, a small looping preview plays in the log (local engine)",
+            layout=widgets.Layout(width="auto"),
+        )  # fmt: skip
+        self._auto.add_class("nemo-nb-auto-preview")
         title = widgets.HTML(f"<b style='font-size:15px;color:{TEXT}'>nemo-nb Studio</b>")
         return widgets.HBox(
-            [title, self._backend, self._credits, self._skills, self._new],
+            [title, self._backend, self._credits, self._skills, self._auto, self._new],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="10px",
                                   justify_content="space-between"),
         )  # fmt: skip
@@ -262,6 +288,22 @@ class Studio:
             self._after_turn()
             return update
 
+    @property
+    def auto_preview(self) -> bool:
+        """Whether a preview follows every turn that changed the timeline (the header's "Auto
+        preview" checkbox; on by default, on the local engine only)."""
+        return bool(self._auto.value)
+
+    @auto_preview.setter
+    def auto_preview(self, on: bool) -> None:
+        self._auto.value = bool(on)
+
+    async def preview(self) -> Path | None:
+        """Show a preview of the timeline in the log, as after a turn that changed it; returns its
+        path, or ``None`` (on the cloud, with nothing on the timeline, or replaced by a newer
+        preview before it was done: the log says which)."""
+        return await self._preview()
+
     async def export(self) -> Path | None:
         """Render the timeline to MP4 (progress in the Export tab); the file's path, or ``None``
         when it could not be made (the log says why)."""
@@ -304,6 +346,7 @@ class Studio:
             self._log.retire_actions()  # the old session's Export, Credits… would act on the new
             self._media.clear()
             self._export_tab.clear()
+            self._previews = []
             self._show_timeline(None)
             self._filmstrip = None
             self._log.add("info", "— New session: upload a photo to start. —")
@@ -337,8 +380,14 @@ class Studio:
     def _attach(self, conv: Conversation) -> None:
         conv.front_end = "studio"  # the agent's "click Export" points at this panel's button
         self._conv = conv
+        self._auto.disabled = not conv.previews_available  # (the log says why, once)
+        if conv.previews_available and file_href(conv.previews_dir) is None:
+            # where the notebook's server can serve them to the log's <video>
+            conv.previews_dir = Path.cwd() / PREVIEWS_FOLDER
         # A background check (after a dropped stream) reports here when it is done.
         conv.on_late_update = self._late_update
+        # The edit is in while the reply still streams: its preview can start now.
+        conv.on_edit = self._auto_preview
         self._backend.value = self._backend_text(backend_label(conv.client))
         self._refresh_history()
         self._spawn(self._refresh_credits(), "reading your credits")
@@ -387,6 +436,7 @@ class Studio:
         self._set_status("Thinking…")
         started = time.monotonic()
         conv: Conversation | None = None
+        self._previewing = None
         try:
             conv = await self._ready()
             async for update in conv.send(reply.prompt):
@@ -490,6 +540,8 @@ class Studio:
             if kind == "state":
                 self._log.add("info", text)
             self._show_timeline(data.get("draft"))
+            if kind == "draft":  # a turn that changed the timeline
+                self._auto_preview(data.get("draft"))
         elif kind == "error":
             self._log.add("error", text)
         elif kind == "progress":
@@ -521,6 +573,46 @@ class Studio:
         )
         self._log.add("info", f"Your video is ready: {_shown_path(path)} (in the Export tab).")
         self._tabs.selected_index = _TAB_EXPORT
+
+    def _auto_preview(self, draft: Any) -> None:
+        """Preview a timeline the turn changed (when on, once per timeline a turn)."""
+        exportable = getattr(draft, "exportable", False)
+        if self.auto_preview and exportable and draft != self._previewing:
+            self._previewing = draft
+            self._spawn(self._preview(), "making the preview")
+
+    async def _preview(self) -> Path | None:
+        """A preview card in the log, filled once the engine has made the preview; the ones
+        before it then fold to a line. On the cloud, says once that there are none."""
+        conv = await self._ready()
+        if not conv.previews_available:
+            if not self._told_no_previews:
+                self._told_no_previews = True
+                self._auto.disabled = True
+                self._log.add("info", NO_PREVIEWS)
+            return None
+        card = PreviewCard(self._start_export)
+        self._log.under_reply("preview", card.box, lambda: card.text)
+        self._previews.append(card)
+        try:
+            path = await conv.preview()
+        except NothingToExportError:
+            card.failed("the timeline is empty; upload a photo and describe the motion first.")
+            return None
+        except NemoError as exc:
+            card.failed(str(exc))
+            return None
+        if path is None:  # a newer preview replaced it before it was done
+            card.replaced()
+            return None
+        clip = await asyncio.to_thread(probe_clip, path)
+        if card in self._previews:  # (not a session started meanwhile)
+            at = self._previews.index(card)
+            for older in self._previews[:at]:
+                older.replaced()
+            self._previews = self._previews[at:]
+            card.show(clip)
+        return path
 
     def _start_export(self) -> None:
         if self._export_tab.button.disabled:

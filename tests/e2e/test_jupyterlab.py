@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_harness import CHROMIUM, CHROMIUM_ARGS, KERNEL_READY
+from preview_flow import in_chromium, lab_previews, studio_previews
 from studio_flow import studio_in_chromium
 
 from tests.conftest import ARTIFACTS
@@ -63,3 +64,11 @@ def test_quickstart_runs_in_jupyterlab_and_the_video_plays(jupyter):
 def test_studio_in_jupyterlab(jupyter):
     measured = studio_in_chromium(jupyter, "jupyterlab")
     print("studio in JupyterLab:", measured)
+
+
+def test_previews_in_jupyterlab(jupyter):
+    in_chromium(jupyter, "jupyterlab", studio_previews)
+
+
+def test_a_lab_of_previews_in_jupyterlab(jupyter):
+    in_chromium(jupyter, "jupyterlab", lab_previews)

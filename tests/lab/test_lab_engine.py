@@ -32,13 +32,18 @@ def _without_data_uris(html: str) -> str:
 async def test_two_prompts_by_two_skills_make_four_videos_and_a_four_row_table(tmp_path):
     skills = ["image-to-video-jiggle", "ai-animation-photo"]
     lab = PromptLab(
-        PHOTO, ["make this photo jiggle", "make this photo bounce"], skills=skills, follow_ups=QUICK
+        PHOTO,
+        ["make this photo jiggle", "make this photo bounce"],
+        skills=skills,
+        follow_ups=QUICK,
+        quality="high",  # every variant exported at full quality (previews: test_lab_preview.py)
     )
     await lab.run()
 
     frame = lab.frame
     assert list(frame.columns) == list(COLUMNS) and len(frame) == 4
     assert frame["status"].tolist() == ["done"] * 4, frame["error"].tolist()
+    assert frame["quality"].tolist() == ["high"] * 4 and frame["motion"].gt(0.5).all()
     assert frame["skill"].tolist() == skills * 2
     assert frame["effects"].tolist() == ["jiggle", "jiggle", "bounce", "bounce"]
     assert frame["duration_s"].tolist() == [3.0] * 4 and frame["aspect"].tolist() == ["1:1"] * 4
@@ -60,6 +65,7 @@ async def test_two_prompts_by_two_skills_make_four_videos_and_a_four_row_table(t
     # Saved and loaded: the same table and grid, nothing rendered again.
     folder = lab.save(tmp_path / "lab")
     assert sorted(p.suffix for p in folder.iterdir()) == [".json"] + [".mp4"] * 4 + [".png"] * 4
+    assert lab.frame["export_path"].tolist() == lab.frame["path"].tolist()
     loaded = PromptLab.load(folder)
     assert loaded.frame.equals(lab.frame)
     assert loaded.frame["path"].map(lambda p: Path(p).parent).tolist() == [folder] * 4
@@ -107,6 +113,7 @@ async def test_cancelling_leaves_no_render_running_on_the_engine(how):
         ["make this photo jiggle", "make this photo bounce", "make this photo sway"],
         follow_ups="make it 20 seconds",
         concurrency=2,
+        quality="high",  # exports: the queue a cancel must leave empty
     )
     run = asyncio.ensure_future(lab.run())
 
@@ -154,6 +161,7 @@ async def test_a_studio_export_made_during_a_lab_waits_for_at_most_its_in_flight
         ["make this photo jiggle", "make this photo bounce", "make this photo sway"],
         follow_ups=QUICK,
         concurrency=2,
+        quality="high",  # exports share the Studio's lane (previews have their own)
     )
     run = asyncio.ensure_future(lab.run())
     client = await nemo_nb.connect("local")

@@ -175,6 +175,9 @@ def test_the_lab_and_the_magics_never_speak_http_themselves():
     root = Path(nemo_nb.__file__).parent
     files = [root / "magics.py", *sorted((root / "lab").glob("*.py"))]
     forbidden = ("httpx", "httpx_sse", "nemo_nb.engine", "nemo_nb.render", "nemo_nb.api._client")
+    # The motion scores place the renderer's own subject mask (render.subject_in_frame): no
+    # rendering, no HTTP; the clips themselves always come from the server.
+    allowed = {"_scores.py: nemo_nb.render"}
     offenders = []
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -186,7 +189,7 @@ def test_the_lab_and_the_magics_never_speak_http_themselves():
                 else []
             )
             offenders += [f"{path.name}: {n}" for n in names if n.startswith(forbidden)]
-    assert offenders == []
+    assert [o for o in offenders if o not in allowed] == []
 
 
 async def test_a_backend_that_is_not_one_fails_every_card_with_the_reason():
@@ -220,3 +223,38 @@ def test_render_seconds_leave_out_the_time_queued_behind_other_renders() -> None
     began = RenderJob.from_json({**queued, "startedAt": t0 + 20_000})
     assert render_seconds(began) == 10.0  # 20 s in the queue, 10 s rendering
     assert render_seconds(RenderJob.from_json({"id": "r", "status": "processing"})) is None
+
+
+def test_the_quality_follows_the_backend_unless_asked():
+    class Engine:  # what connect() hands back: only the address matters here
+        base_url = "http://127.0.0.1:8765"
+
+    class Cloud:
+        base_url = "https://mega-api-prod.nemovideo.ai"
+
+    default = PromptLab(PHOTO, "jiggle it")
+    assert default.quality is None
+    assert default._quality_on(Engine()) == "preview" and default._quality_on(Cloud()) == "high"
+    asked = PromptLab(PHOTO, "jiggle it", quality="high")
+    assert asked._quality_on(Engine()) == "high"
+    with pytest.raises(ValueError, match='quality must be "preview" or "high"'):
+        PromptLab(PHOTO, "jiggle it", quality="ultra")
+
+
+def test_scores_show_on_the_card_and_sort_the_grid():
+    from nemo_nb.lab._scores import MotionScores
+
+    lab = PromptLab(PHOTO, ["jiggle it", "bounce it", "sway it"])
+    for v, scores in zip(lab.variants, [(2.0, 8.7, 0.35), (12.7, 6.5, 1.39), (0.9, float("nan"), 1.0)],
+                         strict=True):  # fmt: skip
+        v.status, v.draft, v.scores = "done", DRAFT, MotionScores(*scores)
+    html = lab.html()
+    assert "motion</td><td>2.00</td>" in html and "subject focus</td><td>–</td>" in html
+    assert lab.frame["motion"].tolist() == [2.0, 12.7, 0.9]
+    assert lab.sort_by("motion").index.tolist() == [1, 0, 2]
+    assert lab.sort_by("subject_focus").index.tolist() == [0, 1, 2]  # no value: last
+    assert lab.sort_by("seam").index.tolist() == [0, 2, 1]  # the most seamless first
+    assert lab.html().index("sway it") < lab.html().index("bounce it")
+    with pytest.raises(ValueError, match="There is no column 'wobble' to sort by"):
+        lab.sort_by("wobble")
+    assert lab.frame["motion"].tolist() == [2.0, 12.7, 0.9]  # the frame keeps the lab's order

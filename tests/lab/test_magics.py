@@ -38,7 +38,7 @@ def test_upload_prompt_and_export_in_cells(shell, tmp_path):
     assert up.stdout.startswith("Uploaded 1 file: grace_hopper.jpg (image, 512x600)")
 
     turn = _run(shell, cell="make this photo jiggle and bounce like a looping animated video\n")
-    streamed = [o.data["text/plain"] for o in turn.outputs]
+    streamed = [o.data["text/plain"] for o in turn.outputs if "text/html" not in o.data]
     assert streamed and streamed[-1].startswith(
         "Done! I animated grace_hopper.jpg with a jiggle and bounce"
     )
@@ -47,12 +47,23 @@ def test_upload_prompt_and_export_in_cells(shell, tmp_path):
     last = turn.stdout.rstrip().splitlines()[-1]  # then the timeline summary, once
     assert last.startswith("Timeline (1 track): 1. Video: grace_hopper.jpg (0-6s, jiggle")
     assert turn.stdout.count("Timeline (") == 1
+    # After the reply, the preview: small, looping, with its filmstrip, said to be a preview.
+    [preview] = [o for o in turn.outputs if "text/html" in o.data]
+    assert "text/html" in turn.outputs[-1].data  # after the streamed reply
+    html = preview.data["text/html"]
+    assert "<video" in html and 'class="nemo-filmstrip"' in html and " MB, preview)" in html
+    assert 'width="240"' in html and "image/png" in preview.data
 
     quick = _run(shell, cell="make it 3 seconds and square")
     assert "Changed: " in quick.stdout and "(0-3s, jiggle" in quick.stdout
+    magics = shell.magics_manager.registry["NemoMagics"]
+    previews = sorted(magics.conversation.previews_dir.glob("*/*.mp4"))
+    assert len(previews) == 2 and [decode(p).width for p in previews].count(360) == 2
+    assert sum("<video" in o.data.get("text/html", "") for o in quick.outputs) == 1
 
     status = _run(shell, "status")
     assert "Timeline (1 track): 1. Video: grace_hopper.jpg (0-3s, jiggle" in status.stdout
+    assert not [o for o in status.outputs if "text/html" in o.data]  # nothing changed
 
     credits = _run(shell, "credits")
     assert credits.stdout.startswith("You have ") and "credits available" in credits.stdout

@@ -27,7 +27,7 @@ CELLS = [
     # The magics: a prompt cell, then an export that shows its video.
     "%load_ext nemo_nb",
     "%nemo upload {photo}",
-    "%%nemo\nmake this photo sway\n",
+    "%%nemo\nmake this photo sway\n",  # each prompt that changes the timeline: its preview
     "%%nemo\nmake it 3 seconds and square",
     "%nemo export",
     # show_video directly.
@@ -68,8 +68,9 @@ def test_every_video_in_the_converted_html_has_its_filmstrip(tmp_path):
         for tag in re.findall(r"<img\b[^>]*>", html)
         if 'class="nemo-filmstrip"' in tag and 'src="data:image/png;base64,' in tag
     ]
-    # Two lab cards, the magic's export and the direct show_video: each with its still strip.
-    assert len(videos) == 4, len(videos)
+    # Two lab cards, the previews after the two %%nemo prompts, the magic's export and the direct
+    # show_video: each with its still strip.
+    assert len(videos) == 6, len(videos)
     assert len(strips) == len(videos)
     assert "Prompt Lab: 2 variants · 2 done" in html
     assert "Rendering… 100%" in html and "Timeline (1 track)" in html

@@ -18,8 +18,7 @@ import matplotlib.cbook
 import numpy as np
 from PIL import Image
 
-from nemo_nb.render._draft import plan_draft
-from nemo_nb.render._pipeline import StillSegment
+from nemo_nb.render import subject_in_frame
 
 ARTIFACTS = (
     Path(os.environ.get("NEMO_NB_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
@@ -87,15 +86,9 @@ def draft(fx: object, seconds: float, width: int, height: int) -> dict:
 
 def subject_at_rest(d: dict, path: Path) -> np.ndarray | None:
     """The renderer's subject alpha (0..1) placed in the frame, or ``None`` when it moves the
-    whole frame (no plausible subject)."""
-    plan = plan_draft(d, lambda _src: path)
-    seg = plan.layers[0][1][0]
-    still = StillSegment(seg, plan.width, plan.height)
-    if still._alpha is None:
-        return None
-    alpha = still._alpha.astype(np.float32) / 255
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    return cv2.warpAffine(alpha, still._to_plate[:2], (plan.width, plan.height), flags=flags)
+    whole frame (no plausible subject): :func:`nemo_nb.render.subject_in_frame`, the one
+    implementation the Prompt Lab's ``subject_focus`` uses too."""
+    return subject_in_frame(d, lambda _src: path)
 
 
 @dataclass

@@ -23,7 +23,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
 
 
 @pytest.fixture
-async def studio(engine: RunningEngine, tmp_path: Path) -> AsyncIterator[Studio]:
+async def studio(
+    engine: RunningEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Studio]:
+    monkeypatch.chdir(tmp_path)  # the notebook's folder: the log's previews are written there
     async with NemoClient(engine.url) as client:
         panel = Studio(conversation=Conversation(client, data_dir=tmp_path))
         yield panel
