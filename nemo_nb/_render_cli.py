@@ -134,7 +134,7 @@ async def _preview(conv: Conversation, out: Path | None, stream: TextIO) -> Path
         raise RenderFailed("The preview was replaced before it was done; run the command again.")
     progress.done()
     if out is None or out.is_dir():
-        target = unique_path(out or Path.cwd(), f"{export_stem(conv.draft)}-preview")
+        target = unique_path(out or Path(), f"{export_stem(conv.draft)}-preview")
     else:
         target = out
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -119,7 +119,7 @@ def test_render_preview_writes_only_the_small_preview(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "Previewing: 100%" in out.stdout and "Rendering" not in out.stdout
-    path = tmp_path / "grace_hopper-nemo-preview.mp4"
+    path = tmp_path / "grace_hopper-jiggle-bounce-preview.mp4"  # named as an export, then -preview
     assert f"Wrote {path.name}" in out.stdout
     print(out.stdout.strip().splitlines()[-1])
     width, height, frames = _decode(path)
