@@ -91,15 +91,16 @@ def _default_renderer() -> Renderer:
     return render_draft
 
 
-def _warm_up(*, music: bool) -> None:
+def _warm_up(*, music: bool, may_go_on: Callable[[], bool] = lambda: True) -> None:
     """Ready the real renderer, so that a first preview does not wait for it (see
-    :func:`nemo_nb.render.warm_up`); with ``music``, at the lowest priority (a thread of its own)."""
+    :func:`nemo_nb.render.warm_up`); with ``music``, at the lowest priority (a thread of its own),
+    each mood only while ``may_go_on()``."""
     if music:
         lower_thread_priority(19)
     try:
         from nemo_nb.render import warm_up
 
-        warm_up(music=music)
+        warm_up(music=music, may_go_on=may_go_on)
     except Exception as exc:  # only the first render is slower
         log.info("could not warm the renderer up: %s: %s", type(exc).__name__, exc)
 
@@ -243,6 +244,8 @@ class JobQueue:
         self._previews: dict[JobKey, str | None] = {}
         self._cancels: dict[JobKey, threading.Event] = {}
         self._running: dict[int, _Running] = {}  # worker number -> its job
+        self._music_lock = threading.Lock()  # held by the warm-up while it makes one mood
+        self._making_music = False
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._worker_numbers = itertools.count()
@@ -262,7 +265,7 @@ class JobQueue:
         if self._renderer is None:
             _warm_up(music=False)
             threading.Thread(
-                target=_warm_up, kwargs={"music": True}, name="nemo-render-warm-up", daemon=True
+                target=self._warm_up_music, name="nemo-render-warm-up", daemon=True
             ).start()
         for job in requeue:
             self.submit(job)
@@ -272,6 +275,30 @@ class JobQueue:
         self._watchdog = threading.Thread(target=self._watch, name="nemo-render-watchdog",
                                           daemon=True)  # fmt: skip
         self._watchdog.start()
+
+    def _warm_up_music(self) -> None:
+        try:
+            _warm_up(music=True, may_go_on=self._idle_for_music)
+        finally:
+            self._music_made()
+
+    def _idle_for_music(self) -> bool:
+        """Take the music lock when nothing renders (the warm-up then makes one mood, holding
+        it); ``False`` once the engine stops. A render waits for the mood being made."""
+        self._music_made()  # the mood before
+        while not self._stopping.is_set():
+            self._music_lock.acquire()
+            if not self._running:
+                self._making_music = True
+                return True
+            self._music_lock.release()
+            self._stopping.wait(0.5)
+        return False
+
+    def _music_made(self) -> None:
+        if self._making_music:
+            self._making_music = False
+            self._music_lock.release()
 
     def _start_worker(self, lane: str) -> None:
         n = next(self._worker_numbers)
@@ -435,7 +462,8 @@ class JobQueue:
         clip = clip_seconds(job.draft)
         running = _Running(key, cancel, lane, clip=clip)
         running.deadline = running.started + self.time_ceiling(clip)
-        with self._lock:
+        # not while the warm-up makes music: the two memory peaks would add up
+        with self._music_lock, self._lock:
             self._running[n] = running
         out = self.store.render_path(key)
         last = [0.0, -1]

@@ -626,14 +626,16 @@ def _produce(compositor: Compositor, plan: Plan, out: queue.Queue, stop: threadi
         compositor.close()
 
 
-def warm_up(*, music: bool = True) -> None:
+def warm_up(*, music: bool = True, may_go_on: Callable[[], bool] = lambda: True) -> None:
     """Do now what the first renders would otherwise wait for: load the face detector (its
     import included) and, with ``music``, make the built-in music (each mood's loop is made
     once a process: ~0.4 s each on a quiet 2-core machine, ~6 s for the four on a busy one).
 
     A server loads the detector before it serves (an import in another thread holds the GIL
     long enough to stall its event loop: 1.4 s once on a busy machine) and makes the music in a
-    low-priority thread (its numpy work stalls the loop at most ~0.2 s).
+    low-priority thread (its numpy work stalls the loop at most ~0.2 s). Making one loop takes
+    ~200 MB for a moment, so ``may_go_on()`` is asked before each: a server says no while it
+    renders, so that the two never add up (a render waits for the mood being made).
     """
     from . import _subject
     from ._draft import MOODS
@@ -641,6 +643,8 @@ def warm_up(*, music: bool = True) -> None:
 
     _subject._detector()
     for mood in MOODS if music else ():
+        if not may_go_on():
+            return
         music_loop(mood)
 
 
