@@ -33,6 +33,7 @@ __all__ = [
     "NemoConnectionError",
     "StreamInterruptedError",
     "RenderError",
+    "UrlImportError",
 ]
 
 
@@ -148,6 +149,13 @@ class MediaFileNotFoundError(NemoError, FileNotFoundError):
     """A path given to ``upload`` does not exist (or is not a file)."""
 
     default_message = "That file does not exist."
+
+
+class UrlImportError(NemoError):
+    """A URL given to ``upload`` could not be imported: this machine cannot reach its address
+    (no internet connection, a name that does not resolve), or the download took too long."""
+
+    default_message = "The address could not be imported; download the file and upload it."
 
 
 class PlanError(NemoError):

@@ -70,16 +70,10 @@ class Progress:
             self(1.0)
 
 
-def _default_out(images: Sequence[str], preview: bool = False) -> Path:
-    first = images[0].rstrip("/").rsplit("/", 1)[-1]
-    suffix = "-nemo-preview" if preview else "-nemo"
-    return Path(f"{Path(first).stem or 'nemo-nb'}{suffix}.mp4")
-
-
 async def render(
     images: Sequence[str],
     prompts: Sequence[str],
-    out: Path,
+    out: Path | None = None,
     *,
     skill: str | None = None,
     aspect: str | None = None,
@@ -87,9 +81,10 @@ async def render(
     stream: TextIO = sys.stdout,
     preview: bool = False,
 ) -> Path:
-    """Run the whole session and return the MP4's path; raises :class:`RenderFailed`. With
-    ``preview``, the MP4 is the local engine's preview (360 px on the short side), not the
-    export."""
+    """Run the whole session and return the MP4's path (``out``, by default a readable name in
+    the working directory such as ``grace_hopper-jiggle-bounce.mp4``); raises
+    :class:`RenderFailed`. With ``preview``, the MP4 is the local engine's preview (360 px on the
+    short side, named ``…-preview.mp4`` by default), not the export."""
     from nemo_nb._connect import connect
     from nemo_nb.api import NemoError
     from nemo_nb.conversation import Conversation
@@ -100,7 +95,7 @@ async def render(
     client = await connect(backend, skill=skill)
     async with client:
         print(f"Connected to {_where(client)}.", file=stream, flush=True)
-        conv = Conversation(client)
+        conv = Conversation(client, front_end="cli")  # it exports by itself
         uploaded = await conv.upload(*images)
         if uploaded.kind == "error":
             raise RenderFailed(uploaded.text)
@@ -115,17 +110,18 @@ async def render(
             return await _preview(conv, out, stream)
         progress = Progress(stream)
         try:
-            path = await conv.export(on_progress=progress, dest=out)
+            path = await conv.export(on_progress=progress, dest=out or Path.cwd())
         except NemoError as exc:
             raise RenderFailed(str(exc)) from None
         progress.done()
         return Path(path)
 
 
-async def _preview(conv: Conversation, out: Path, stream: TextIO) -> Path:
+async def _preview(conv: Conversation, out: Path | None, stream: TextIO) -> Path:
     """The timeline's preview, copied to ``out`` (it stays in the conversation's previews too,
     so the same timeline is not rendered again)."""
     from nemo_nb.api import NemoError
+    from nemo_nb.conversation import export_stem, unique_path
 
     if not conv.previews_available:
         raise RenderFailed(NO_PREVIEWS)
@@ -137,7 +133,10 @@ async def _preview(conv: Conversation, out: Path, stream: TextIO) -> Path:
     if made is None:  # replaced by a newer preview of the session: not in a single run
         raise RenderFailed("The preview was replaced before it was done; run the command again.")
     progress.done()
-    target = out / made.name if out.is_dir() else out
+    if out is None or out.is_dir():  # named as the export would be, marked a preview
+        target = unique_path(out or Path.cwd(), f"{export_stem(conv.draft)}-preview")
+    else:
+        target = out
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(made, target)
     return target
@@ -177,7 +176,12 @@ def build_parser(prog: str = "nemo-nb render") -> argparse.ArgumentParser:
     )
     parser.add_argument("--aspect", choices=ASPECTS, default=None, help="final aspect ratio")
     parser.add_argument(
-        "-o", "--out", type=Path, default=None, help="MP4 to write (default: IMAGE-nemo.mp4)"
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="MP4 to write (default: named after the photo and effects, e.g. "
+        "portrait-jiggle-bounce.mp4, in this folder)",
     )
     parser.add_argument(
         "--preview",
@@ -197,7 +201,7 @@ def build_parser(prog: str = "nemo-nb render") -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nemo-nb render``: 0 on success, 1 with one sentence on failure."""
     args = build_parser().parse_args(argv)
-    out: Path = args.out or _default_out(args.images, args.preview)
+    out: Path | None = args.out
     started = time.perf_counter()
     try:
         path = asyncio.run(

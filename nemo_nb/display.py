@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nemo_nb._html import Markup, file_href, tag
+from nemo_nb._theme import LINK, TEXT
 
 if TYPE_CHECKING:
     import numpy as np
@@ -212,10 +213,12 @@ class VideoPreview:
             playsinline=True, src=source,
         ) if source is not None else Markup("")  # fmt: skip
         if href is not None:
-            name = tag("a", self.path.name, href=href, download=True)
+            name = tag("a", self.path.name, href=href, download=True, style=f"color:{LINK}")
         else:  # outside the notebook's folder: the browser cannot open it, so say where it is
             name = tag("code", str(self.path))
-        caption = tag("div", name, f" ({size_mb:.1f} MB, {self.label})", style="font-size:90%")
+        caption = tag(
+            "div", name, f" ({size_mb:.1f} MB, {self.label})", style=f"font-size:90%;color:{TEXT}"
+        )
         return tag("div", video, Markup(self.poster_html()), caption)
 
     def poster_html(self) -> str:

@@ -89,7 +89,7 @@ class NemoMagics(Magics):
 
             if self._client is None:
                 self._client = _run(connect(self.backend, skill=self._skill))
-            self._conv = Conversation(self._client, skill=self._skill)
+            self._conv = Conversation(self._client, skill=self._skill, front_end="magic")
         return self._conv
 
     # ---- the magic -------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 # Set at import time so that child processes (the engine) inherit the same isolation.
 _ROOT = Path(tempfile.mkdtemp(prefix="nemo-nb-tests-"))
 os.environ["NEMO_NB_HOME"] = str(_ROOT / "data")
@@ -19,3 +21,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ARTIFACTS = Path(
     os.environ.get("NEMO_NB_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")
 )
+
+
+@pytest.fixture(autouse=True)
+def _working_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test runs in its own empty working directory: exports go to ``nemo-exports/`` beside
+    the notebook (the working directory) by default, and must not land in the checkout."""
+    cwd = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(cwd)
+    return cwd

@@ -141,7 +141,11 @@ def test_render_aspect_option_changes_the_frame_size(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "Aspect 9:16 → 16:9" in out.stdout
-    width, height, frames = _decode(tmp_path / "grace_hopper-nemo.mp4")  # the default name
+    # the command exports by itself: the agent's "click Export" is not passed on in any form
+    assert "Done!" in out.stdout and "See the timeline summary." in out.stdout
+    assert "click Export" not in out.stdout and 'say "export"' not in out.stdout
+    # the default name: the photo and its effect, in the working directory
+    width, height, frames = _decode(tmp_path / "grace_hopper-jiggle.mp4")
     assert (width, height) == (1920, 1080)
     assert 80 <= len(frames) <= 100  # 3 s at 30 fps
 

@@ -127,8 +127,11 @@ LAYERS: dict[str, int] = {
     "_mediatype": 0,
     "_contract": 0,
     "_unicode": 0,
+    "_language": 0,  # which language a prompt is in (the agent's replies, the client's summaries)
+    "_threads": 0,  # a thread's scheduling priority (the renderer's producer, the engine's workers)
     "_webp": 0,  # WebP's first frame decoded at the size a fit needs (engine and render read it)
     "_html": 0,  # escaping for every HTML view (imports _unicode)
+    "_theme": 0,  # the colours of every HTML view (imports nothing)
     "skills": 0,
     "render": 1,
     "engine": 2,

@@ -151,7 +151,17 @@ def test_every_shell_command_is_real(pytestconfig):
                 elif command[0] in ("bash", "python"):
                     assert (ROOT / command[1]).is_file(), command
                 elif command[:2] == ["pip", "install"]:
-                    assert command[2:] == ["-e", "."], command
+                    extra = (
+                        re.fullmatch(r"\.(?:\[(\w+)\])?", command[3])
+                        if command[2:3] == ["-e"]
+                        else None
+                    )
+                    assert extra and len(command) == 4, command
+                    assert extra[1] in (None, *_extras()), (
+                        f"no extra {extra[1]!r} in pyproject.toml"
+                    )
+                elif command[:2] == ["jupyter", "lab"]:
+                    assert (ROOT / command[2]).is_file(), command
                 elif command[0] == "pytest":
                     _check_pytest_options(command[1:], pytestconfig)
                 else:
@@ -168,6 +178,13 @@ def _check_pytest_options(options: list[str], config: pytest.Config) -> None:
             assert names and names <= declared, (value, declared)
         elif option == "-n":
             assert value.isdigit() and config.pluginmanager.hasplugin("xdist"), value
+
+
+def _extras() -> set[str]:
+    """The extras pyproject.toml declares (read by hand: tomllib is Python 3.11+)."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = text.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    return set(re.findall(r"^(\w[\w-]*) = \[", section, re.MULTILINE))
 
 
 def _split_and(words: list[str]) -> list[list[str]]:

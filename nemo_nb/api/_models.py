@@ -228,7 +228,7 @@ class RenderJob:
             status=status,
             progress=progress,
             output_url=body.get("outputUrl") or body.get("output_url") or output.get("url"),
-            error=str(error) if error and status == "failed" else None,
+            error=str(error) if error and status in ("failed", "cancelled") else None,
             created_at=_when(body.get("createdAt") or body.get("created_at")),
             started_at=_when(body.get("startedAt") or body.get("started_at")),
             completed_at=_when(body.get("completedAt") or body.get("completed_at")),

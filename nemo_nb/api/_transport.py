@@ -362,9 +362,17 @@ class _Connection:
         if status == 402:
             return PlanError(**kw)
         if status == 429:
-            err = RateLimitError(**kw)
+            # In the contract's envelope the server's sentence says what is limited and for how
+            # long (tokens, queued exports); a bare 429 gets the generic advice.
+            said = _sentence(message) if message and c == 429 else None
+            err = RateLimitError(said, **kw)
             err.retry_after = _retry_after(resp)
             return err
+        if status == 413:
+            said = _sentence(message) if message else None
+            return NemoError(said or "The request was larger than the server accepts.", **kw)
+        if status == 507 and message:  # the engine: its disk is full, and it says where
+            return ServerError(_sentence(message), **kw)
         if status >= 500:
             return ServerError(
                 f"The NemoVideo server had a problem (HTTP {status}); try again in a moment.", **kw

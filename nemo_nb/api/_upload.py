@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nemo_nb._errors import FileTooLargeError, MediaFileNotFoundError, UnsupportedMediaError
+from nemo_nb._errors import (
+    AuthError,
+    CreditsError,
+    FileTooLargeError,
+    MediaFileNotFoundError,
+    NemoError,
+    UnsupportedMediaError,
+    UrlImportError,
+)
 from nemo_nb._mediatype import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_MB,
@@ -26,7 +34,15 @@ from nemo_nb._unicode import valid_text
 from nemo_nb.api._models import UploadedFile
 from nemo_nb.api._transport import APP_NAME, _Connection
 
-__all__ = ["PreparedFile", "prepare_file", "is_url", "convert_heic_to_jpeg"]
+__all__ = [
+    "PreparedFile", "URL_IMPORT_TIMEOUT_S", "prepare_file", "is_url", "convert_heic_to_jpeg",
+]  # fmt: skip
+
+#: The longest a URL import may take to answer, the server's download and our check included
+#: (the engine's own download stops sooner: ``nemo_nb.engine.media.URL_FETCH_TIMEOUT_S``).
+URL_IMPORT_TIMEOUT_S = 20.0
+#: Of that, what checking the address from this machine may take (name lookup, then connect).
+_REACH_CHECK_S = 4.0
 
 
 @dataclass
@@ -146,13 +162,72 @@ class _Uploads(_Connection):
             for is_link, group in itertools.groupby(ready, key=lambda v: isinstance(v, str)):
                 run = list(group)
                 if is_link:
-                    body = {"urls": run, "source_type": "url"}
-                    data = await self._call("POST", path, json_body=body)
+                    data = await self._import_urls(path, [str(u) for u in run])
                 else:
                     files = [p for p in run if isinstance(p, PreparedFile)]
                     data = await self._call("POST", path, files=_multipart(files))
                 results.extend(_uploaded(data))
         return results
+
+    async def _import_urls(self, path: str, urls: list[str]) -> Any:
+        """The URL import request, answered within :data:`URL_IMPORT_TIMEOUT_S`. When it fails
+        or runs out of time, an address this machine cannot reach at all (no internet, a name
+        that does not resolve) is said in so many words: the engine downloads from this machine,
+        and its own refusal names no reason on purpose (it must not map the network)."""
+        body = {"urls": urls, "source_type": "url"}
+        try:
+            return await asyncio.wait_for(
+                self._call("POST", path, json_body=body), URL_IMPORT_TIMEOUT_S - _REACH_CHECK_S
+            )
+        except (AuthError, CreditsError):
+            raise
+        except (NemoError, asyncio.TimeoutError) as exc:
+            timed_out = isinstance(exc, asyncio.TimeoutError)
+            if timed_out or self.is_local:
+                for url in urls:
+                    reason = await _unreachable(url, _REACH_CHECK_S / len(urls))
+                    if reason:
+                        raise UrlImportError(f"Could not add “{url}”: {reason}.") from None
+            if timed_out:
+                raise UrlImportError(
+                    f"Could not add “{urls[0]}”: the server did not finish downloading it within "
+                    f"{URL_IMPORT_TIMEOUT_S:.0f} s; download the file and upload it instead."
+                ) from None
+            raise
+
+
+async def _unreachable(url: str, budget: float) -> str | None:
+    """Why ``url``'s host cannot be reached from this machine at all, or ``None`` if it can
+    (or the check ran out of time, which proves nothing)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, port), budget / 2)
+    except asyncio.TimeoutError:
+        return f"looking up {host} timed out, so this machine seems to have no internet connection"
+    except OSError:
+        return (
+            f"{host} could not be found from this machine (no internet connection, "
+            "or a mistyped address)"
+        )
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(str(infos[0][4][0]), port), budget / 2
+        )
+    except (OSError, asyncio.TimeoutError):
+        return (
+            f"{host} could not be reached from this machine (no internet connection, "
+            "or the site is down)"
+        )
+    writer.close()
+    return None
 
 
 def _multipart(run: list[PreparedFile]) -> Callable[[], list[Any]]:

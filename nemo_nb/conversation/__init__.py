@@ -16,8 +16,20 @@ from nemo_nb.conversation._activity import activity_label
 from nemo_nb.conversation._client import AgentClient
 from nemo_nb.conversation._conversation import NOTHING_CHANGED, STILL_WORKING, Conversation
 from nemo_nb.conversation._export import NothingToExportError, PendingRender, PendingRenders
-from nemo_nb.conversation._gui import ACTION_LABELS, GuiAction, Translation, translate_gui
+from nemo_nb.conversation._gui import (
+    ACTION_LABELS,
+    FrontEnd,
+    GuiAction,
+    Translation,
+    translate_gui,
+)
 from nemo_nb.conversation._history import HistoryTurn, history_frame
+from nemo_nb.conversation._names import (
+    DEFAULT_EXPORT_DIR,
+    default_export_dir,
+    export_stem,
+    unique_path,
+)
 from nemo_nb.conversation._preview import renders_previews
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._routing import Action, media_references, route
@@ -28,6 +40,8 @@ Turn = HistoryTurn
 
 __all__ = [
     "ACTION_LABELS",
+    "DEFAULT_EXPORT_DIR",
+    "FrontEnd",
     "NOTHING_CHANGED",
     "STILL_WORKING",
     "Action",
@@ -43,9 +57,12 @@ __all__ = [
     "Update",
     "UpdateKind",
     "activity_label",
+    "default_export_dir",
+    "export_stem",
     "history_frame",
     "media_references",
     "renders_previews",
     "route",
     "translate_gui",
+    "unique_path",
 ]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb import _paths
+from nemo_nb._language import prompt_language
 from nemo_nb._unicode import valid_text
 from nemo_nb.api import (
     CreditsError,
@@ -33,7 +34,7 @@ from nemo_nb.conversation._export import (
     NothingToExportError,
     PendingRenders,
 )
-from nemo_nb.conversation._gui import ACTION_LABELS, translate_gui
+from nemo_nb.conversation._gui import ACTION_LABELS, PHRASES, FrontEnd, translate_gui
 from nemo_nb.conversation._history import HistoryStore, HistoryTurn, history_frame
 from nemo_nb.conversation._landing import LandingCheck
 from nemo_nb.conversation._local import (
@@ -43,6 +44,7 @@ from nemo_nb.conversation._local import (
     state_update,
     upload_help,
 )
+from nemo_nb.conversation._names import default_export_dir, export_stem, unique_path
 from nemo_nb.conversation._preview import Previewer, renders_previews
 from nemo_nb.conversation._reply import Reply
 from nemo_nb.conversation._reply_stream import (
@@ -95,7 +97,14 @@ class Conversation:
     session (and reloads its history). ``heartbeat_notice_after``, ``drop_checks``,
     ``poll_intervals``, ``clock`` and ``sleep`` exist so tests need not wait for real minutes;
     ``data_dir`` overrides the data dir (history and pending renders live there);
-    ``renders_dir`` and ``previews_dir`` where exports and previews are written.
+    ``renders_dir`` and ``previews_dir`` where exports and previews are written (previews by
+    default in ``previews/`` inside ``renders_dir``).
+
+    ``front_end`` says who shows the replies, so the agent's "click Export" becomes what works
+    there: ``"code"`` (the default: 'say "export" or `await conv.export()`'), ``"studio"`` (its
+    Export button), ``"cli"`` (which exports by itself: nothing) or ``"magic"`` (``%nemo export``).
+    Exports go to ``renders_dir``, by default ``nemo-exports/`` beside the notebook, under
+    readable names (``astronaut-jiggle-bounce.mp4``, then ``-2``, …).
 
     When a reply stream drops, the turn ends within seconds; whether the edit landed is then
     checked in the background, and that outcome goes to :attr:`on_late_update` when set, else it
@@ -115,6 +124,7 @@ class Conversation:
         skill: str | Skill | None = None,
         session_id: str | None = None,
         language: str = "en",
+        front_end: FrontEnd = "code",
         renders_dir: str | Path | None = None,
         data_dir: str | Path | None = None,
         previews_dir: str | Path | None = None,
@@ -127,12 +137,16 @@ class Conversation:
         self.client = client
         self.skill: Skill = get_skill(skill if skill is not None else client.skill)
         self.language = language
+        if front_end not in PHRASES:
+            raise ValueError(f"front_end must be one of {', '.join(PHRASES)}, not {front_end!r}.")
+        #: Who shows the replies (see the class docstring).
+        self.front_end: FrontEnd = front_end
         self._session_id = session_id
         #: Where history (``history/<session>.jsonl``) and pending renders are kept.
         self.data_dir: Path = Path(data_dir) if data_dir is not None else _paths.data_dir()
-        #: Where exports are downloaded.
+        #: Where exports are downloaded (``nemo-exports/`` in the working directory by default).
         self.renders_dir: Path = (
-            Path(renders_dir) if renders_dir is not None else self.data_dir / "renders"
+            Path(renders_dir).expanduser() if renders_dir is not None else default_export_dir()
         )
         self.heartbeat_notice_after = heartbeat_notice_after
         self.poll_intervals = tuple(poll_intervals)
@@ -143,11 +157,8 @@ class Conversation:
         self._history = HistoryStore(self.data_dir / "history")
         pending = PendingRenders.in_dir(self.data_dir)
         self._exporter = Exporter(client, pending)
-        self._previewer = Previewer(
-            client,
-            pending,
-            Path(previews_dir) if previews_dir is not None else self.data_dir / "previews",
-        )
+        self._previews_dir = Path(previews_dir).expanduser() if previews_dir is not None else None
+        self._previewer = Previewer(client, pending, lambda: self.previews_dir)
         self.turns: list[HistoryTurn] = self._history.load(session_id) if session_id else []
         self._landing: LandingCheck | None = None  # the check after the last dropped stream
         self._late_updates: list[Update] = []
@@ -165,12 +176,15 @@ class Conversation:
 
     @property
     def previews_dir(self) -> Path:
-        """Where previews are written (``<previews_dir>/<session>/<fingerprint>.mp4``)."""
-        return self._previewer.folder
+        """Where previews are written (``<previews_dir>/<session>/<fingerprint>.mp4``): unless
+        set, ``previews/`` in :attr:`renders_dir` (their own folder, out of the exports' list)."""
+        return (
+            self._previews_dir if self._previews_dir is not None else self.renders_dir / "previews"
+        )
 
     @previews_dir.setter
     def previews_dir(self, folder: str | Path) -> None:
-        self._previewer.folder = Path(folder)
+        self._previews_dir = Path(folder)
 
     @property
     def previews_available(self) -> bool:
@@ -328,6 +342,7 @@ class Conversation:
             notice_after=self.heartbeat_notice_after,
             started=started,
             on_edit=self.on_edit,
+            front_end=self.front_end,
         )
         try:
             async for update in reader.read(self.client.chat(sid, text)):
@@ -344,7 +359,8 @@ class Conversation:
             after: Draft | None = self._draft
         else:
             after = await self._draft_after_reply(reader.draft)
-        async for update in self._wrap_up(reader.text, before, after, reader.failed):
+        lang = prompt_language(text)
+        async for update in self._wrap_up(reader.text, before, after, reader.failed, lang):
             yield update
 
     def _check_after_drop(
@@ -374,11 +390,17 @@ class Conversation:
         return after
 
     async def _wrap_up(
-        self, raw_text: str, before: Draft | None, after: Draft | None, stream_error: bool
+        self,
+        raw_text: str,
+        before: Draft | None,
+        after: Draft | None,
+        stream_error: bool,
+        lang: str = "en",
     ) -> AsyncIterator[Update]:
-        """The end of an agent turn: the actions the reply offered, or the silent-edit summary;
-        then the new draft if it changed. (The reply itself was streamed, already translated.)"""
-        changes = diff(before, after) if after is not None else []
+        """The end of an agent turn: the actions the reply offered, or the silent-edit summary
+        (in the prompt's language); then the new draft if it changed. (The reply itself was
+        streamed, already translated.)"""
+        changes = diff(before, after, lang=lang) if after is not None else []
         if raw_text:
             translation = translate_gui(raw_text)
             if translation.actions:
@@ -504,7 +526,8 @@ class Conversation:
         ``on_progress(fraction)`` is called as the render advances (0..1); ``on_update(update)``
         with every :class:`Update` of the export (notices, progress, errors, the result), as
         :meth:`send` would yield them for "export". ``dest`` is a directory or file (default
-        :attr:`renders_dir`). Raises :class:`NothingToExportError` when the timeline is empty,
+        :attr:`renders_dir`); in a directory the file is named after the photo and its effects
+        (``astronaut-jiggle-bounce.mp4``, then ``-2``, …). Raises :class:`NothingToExportError` when the timeline is empty,
         or the client's error (e.g. ``RenderError``) otherwise.
         """
         path: Path | None = None
@@ -542,15 +565,29 @@ class Conversation:
             return
         assert self._session_id is not None  # refresh() returned a draft
         turn.draft_before = turn.draft_after = draft.to_json()
+        target = Path(dest).expanduser() if dest is not None else self.renders_dir
+        if not target.suffix:  # a folder: the file gets a readable name no export has taken
+            target = unique_path(target, export_stem(draft))
         async for update in self._exporter.render(
             self._session_id,
             draft,
-            Path(dest) if dest is not None else self.renders_dir,
+            target,
             export_time=self.skill.export_time,
             quality=quality,
             on_progress=on_progress,
         ):
             yield update
+
+    @property
+    def exporting(self) -> bool:
+        """Whether an export is following its render job now (it can be cancelled)."""
+        return self._exporter.rendering
+
+    async def cancel_export(self) -> bool:
+        """Cancel the running export's render job on the server; the export then ends with
+        "Export cancelled: …" (:class:`RenderError` from :meth:`export`). ``False`` when no
+        export is rendering."""
+        return await self._exporter.cancel()
 
     # ---- preview -------------------------------------------------------------------------------
     async def preview(self, on_progress: ProgressCallback | None = None) -> Path | None:

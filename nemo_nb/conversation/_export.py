@@ -39,6 +39,14 @@ log = logging.getLogger("nemo_nb.conversation")
 
 ProgressCallback = Callable[[float], Any]
 
+#: What the log says when an export was cancelled on request (``{where}``: the engine or server).
+EXPORT_CANCELLED = "Export cancelled: {where} stopped the render, and its job ends as cancelled."
+#: Progress is shown with a time left once this much is done (before, the estimate is noise).
+_ESTIMATE_FROM = 0.05
+#: How long the last render took on each backend (:func:`backend_key`), seconds: this kernel's
+#: own measure of the backend's speed, said when the next export starts.
+_LAST_RENDER_S: dict[str, float] = {}
+
 NOTHING_TO_EXPORT = (
     "Nothing to export yet — upload a photo and tell me how to animate it "
     '(e.g. "make this photo jiggle and bounce like a looping animated video"), then export.'
@@ -122,6 +130,21 @@ def _fraction(job: RenderJob) -> float:
     return min(max(job.progress / 100.0, 0.0), 1.0)
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value < 90 else f"{value / 60:.1f} min"
+
+
+def progress_text(fraction: float, elapsed: float) -> str:
+    """ "Rendering… 40% · 6 s so far, about 9 s left": the time left from this render's own
+    pace (elapsed time over the part done), once enough is done to measure it."""
+    text = f"Rendering… {fraction:.0%}"
+    if elapsed >= 1.0:
+        text += f" · {_seconds(elapsed)} so far"
+        if _ESTIMATE_FROM <= fraction < 1.0:
+            text += f", about {_seconds(elapsed * (1 - fraction) / fraction)} left"
+    return text
+
+
 async def follow_render(
     client: AgentClient,
     pending: PendingRenders,
@@ -135,6 +158,7 @@ async def follow_render(
     connection leaves it for the next attempt. Errors come out as ``error`` updates carrying
     ``data["exception"]``.
     """
+    started = time.monotonic()
     queue: asyncio.Queue[float] = asyncio.Queue()
     task = asyncio.ensure_future(
         client.wait_render(job.render_id, on_progress=lambda j: queue.put_nowait(_fraction(j)))
@@ -154,17 +178,17 @@ async def follow_render(
                     last = fraction
                     if on_progress is not None:
                         on_progress(fraction)
+                    elapsed = time.monotonic() - started
                     yield Update(
                         "progress",
-                        f"Rendering… {fraction:.0%}",
-                        {"fraction": fraction, "render_id": job.render_id},
+                        progress_text(fraction, elapsed),
+                        {"fraction": fraction, "render_id": job.render_id, "elapsed_s": elapsed},
                     )
             if task in done:
                 break
         finished: RenderJob = task.result()
         dest = Path(job.dest).expanduser()
-        if not dest.suffix:
-            dest.mkdir(parents=True, exist_ok=True)
+        (dest if not dest.suffix else dest.parent).mkdir(parents=True, exist_ok=True)
         path = await client.download(finished, dest)
     except NemoConnectionError as exc:
         yield error_update(
@@ -186,6 +210,8 @@ async def follow_render(
     pending.remove(job.render_id)
     if on_progress is not None and last < 1.0:
         on_progress(1.0)
+    if job.quality == "high":  # a preview's second says nothing of the next export's
+        _LAST_RENDER_S[job.backend] = time.monotonic() - started
     yield Update(
         "export",
         f"Your video is ready: {path}",
@@ -230,6 +256,37 @@ class Exporter:
     def __init__(self, client: AgentClient, pending: PendingRenders) -> None:
         self.client = client
         self.pending = pending
+        self._following: PendingRender | None = None  # the job :meth:`render` waits for
+        self._cancelled: set[str] = set()  # render ids cancelled on request
+
+    @property
+    def rendering(self) -> bool:
+        """Whether :meth:`render` is following a job now."""
+        return self._following is not None
+
+    async def cancel(self) -> bool:
+        """Cancel the job :meth:`render` is following, on the server: it ends as cancelled and
+        :meth:`render` ends with :data:`EXPORT_CANCELLED`. ``False`` when none is running."""
+        job = self._following
+        if job is None:
+            return False
+        self._cancelled.add(job.render_id)
+        await self.client.cancel_render(job.render_id)
+        return True
+
+    def _started_notice(self, render_id: str, export_time: str) -> Update:
+        """The cloud's usual time from the skill; a server on this machine, its own last time."""
+        backend = backend_key(self.client)
+        if backend != "engine":
+            text = f"Export started — this usually takes {export_time}."
+        elif backend in _LAST_RENDER_S:
+            text = (
+                "Export started on this machine's engine (the last export here took "
+                f"{_seconds(_LAST_RENDER_S[backend])})."
+            )
+        else:
+            text = "Export started on this machine's engine."
+        return Update("notice", text, {"render_id": render_id})
 
     def pending_jobs(self, session_id: str | None) -> list[PendingRender]:
         """The pending jobs on this server: ``session_id``'s, or all when it is ``None``."""
@@ -271,13 +328,29 @@ class Exporter:
             except NemoError as exc:
                 yield error_update(exc)
                 return
-            yield Update(
-                "notice",
-                f"Export started — this usually takes {export_time}.",
-                {"render_id": job.render_id},
-            )
-        async for update in follow_render(self.client, self.pending, job, on_progress=on_progress):
-            yield update
+            yield self._started_notice(job.render_id, export_time)
+        self._following = job
+        try:
+            async for update in follow_render(
+                self.client, self.pending, job, on_progress=on_progress
+            ):
+                if update.kind == "error" and job.render_id in self._cancelled:
+                    where = "the engine" if job.backend == "engine" else "the server"
+                    update = error_update(
+                        update.data.get("exception") or RenderError(update.text),
+                        EXPORT_CANCELLED.format(where=where),
+                        cancelled=True,
+                    )
+                yield update
+        except asyncio.CancelledError:
+            # Whoever stopped waiting (Stop, a timeout) stopped the export: the server's job too.
+            with contextlib.suppress(NemoError):
+                await asyncio.shield(self.client.cancel_render(job.render_id))
+                self.pending.remove(job.render_id)
+            raise
+        finally:
+            self._following = None
+            self._cancelled.discard(job.render_id)
 
     async def resume(
         self, session_id: str | None, on_progress: ProgressCallback | None = None

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ACTION_LABELS", "GuiAction", "GuiStream", "Translation", "translate_gui"]
+__all__ = [
+    "ACTION_LABELS", "FrontEnd", "GuiAction", "GuiStream", "PHRASES", "Translation", "translate_gui",
+]  # fmt: skip
 
 #: Actions a UI can offer next to a reply.
 GuiAction = Literal["export", "show_timeline", "credits", "upload"]
@@ -59,18 +61,73 @@ _TARGETS_CJK: dict[GuiAction, str] = {
     "credits": r"积分|余额",
     "show_timeline": r"时间线|预览|轨道",
 }
-_SAY_EN: dict[GuiAction, str] = {
-    "export": 'say "export"',
-    "upload": 'say "upload"',
-    "credits": 'say "credits"',
-    "show_timeline": "see the timeline summary",
+#: Who shows the reply: each says "click Export" its own way (:data:`PHRASES`).
+FrontEnd = Literal["code", "studio", "cli", "magic"]
+
+#: What each front end says instead of a GUI instruction, per action, in English and Chinese.
+#: The command line exports by itself, so there it says nothing (with its "then"). No phrase may
+#: contain a GUI instruction itself ("click Export"): the rules run one after another.
+PHRASES: dict[FrontEnd, tuple[dict[GuiAction, str], dict[GuiAction, str]]] = {
+    "code": (
+        {
+            "export": 'say "export" or `await conv.export()`',
+            "upload": 'say "upload"',
+            "credits": 'say "credits"',
+            "show_timeline": "see the timeline summary",
+        },
+        {
+            "export": "发送“导出”或运行 `await conv.export()`",
+            "upload": "发送“上传”",
+            "credits": "发送“积分”",
+            "show_timeline": "查看时间线摘要",
+        },
+    ),
+    "studio": (
+        {
+            "export": "use the Export button below",
+            "upload": "use the Upload button",
+            "credits": "use the Credits button below",
+            "show_timeline": "see the Timeline tab",
+        },
+        {
+            "export": "点击下方的“Export”",
+            "upload": "使用“Upload”按钮",
+            "credits": "点击下方的“Credits”",
+            "show_timeline": "查看“Timeline”标签页",
+        },
+    ),
+    "cli": (
+        {
+            "export": "",
+            "upload": "add it to the command",
+            "credits": "run the command again",
+            "show_timeline": "see the timeline summary",
+        },
+        {
+            "export": "",
+            "upload": "把它加到命令里",
+            "credits": "再运行一次命令",
+            "show_timeline": "查看时间线摘要",
+        },
+    ),
+    "magic": (
+        {
+            "export": "run `%nemo export`",
+            "upload": "run `%nemo upload PATH`",
+            "credits": "run `%nemo credits`",
+            "show_timeline": "see the timeline summary",
+        },
+        {
+            "export": "运行 `%nemo export`",
+            "upload": "运行 `%nemo upload PATH`",
+            "credits": "运行 `%nemo credits`",
+            "show_timeline": "查看时间线摘要",
+        },
+    ),
 }
-_SAY_ZH: dict[GuiAction, str] = {
-    "export": "发送“导出”",
-    "upload": "发送“上传”",
-    "credits": "发送“积分”",
-    "show_timeline": "查看时间线摘要",
-}
+# Where a phrase says nothing, the words that joined it to the sentence go too (", then").
+_JOIN_EN = r"(?:,?\s*(?:and\s+)?then\s+|,?\s+and\s+)?"
+_JOIN_ZH = r"(?:[，,]?\s*(?:然后|再)\s*)?"
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], GuiAction | None]
 
@@ -79,15 +136,18 @@ def _fixed(replacement: str) -> Callable[[re.Match[str]], str]:
     return lambda _m: replacement
 
 
-def _rules() -> list[Rule]:
+def _rules(front_end: FrontEnd) -> list[Rule]:
+    say_en, say_zh = PHRASES[front_end]
     rules: list[Rule] = []
     for action, words in _TARGETS.items():
         # "click (on) (the) "Export" (button)" → 'say "export"'
-        pattern = rf"\b{_CLICK}{_THE}\s+{_Q}(?:{words})(?!\w){_Q}{_BUTTON}(?!\w)"
-        rules.append((re.compile(pattern, re.IGNORECASE), _fixed(_SAY_EN[action]), action))
+        join = _JOIN_EN if not say_en[action] else ""
+        pattern = rf"{join}\b{_CLICK}{_THE}\s+{_Q}(?:{words})(?!\w){_Q}{_BUTTON}(?!\w)"
+        rules.append((re.compile(pattern, re.IGNORECASE), _fixed(say_en[action]), action))
     for action, words in _TARGETS_CJK.items():
-        pattern = rf"(?:点击|单击|点按|点一下|点)\s*[“「\"']?(?:{words})[”」\"']?(?:按钮)?"
-        rules.append((re.compile(pattern), _fixed(_SAY_ZH[action]), action))
+        join = _JOIN_ZH if not say_zh[action] else ""
+        pattern = rf"{join}(?:点击|单击|点按|点一下|点)\s*[“「\"']?(?:{words})[”」\"']?(?:按钮)?"
+        rules.append((re.compile(pattern), _fixed(say_zh[action]), action))
     rules += [
         # "preview (it) in the timeline" → the summary we show
         (
@@ -95,12 +155,12 @@ def _rules() -> list[Rule]:
                 r"\bpreview(?:\s+(?:it|this|that|them|the\s+\w+|your\s+\w+))?\s+in\s+(?:the\s+)?timeline\b",
                 re.IGNORECASE,
             ),
-            _fixed("see the timeline summary"),
+            _fixed(say_en["show_timeline"]),
             "show_timeline",
         ),
         (
             re.compile(r"在?时间线(?:中|里|上)?预览|预览时间线"),
-            _fixed("查看时间线摘要"),
+            _fixed(say_zh["show_timeline"]),
             "show_timeline",
         ),
         # "open the timeline / editor / project / panel" → read the state
@@ -112,14 +172,14 @@ def _rules() -> list[Rule]:
                 r"(?:tracks?|changes?|result|layers?|it|them|everything)\b)?",
                 re.IGNORECASE,
             ),
-            _fixed("see the timeline summary"),
+            _fixed(say_en["show_timeline"]),
             "show_timeline",
         ),
         (
             re.compile(
                 r"打开(?:\w{0,4}?)(?:时间线|编辑器|项目|面板|轨道)(?:(?:查看|看看)(?:轨道|详情|效果)?)?"
             ),
-            _fixed("查看时间线摘要"),
+            _fixed(say_zh["show_timeline"]),
             "show_timeline",
         ),
         # "drag/drop your photos here" is the GUI's upload area
@@ -130,14 +190,14 @@ def _rules() -> list[Rule]:
                 r"(?:here|(?:in|into|onto)\s+(?:the\s+)?\w+(?:\s+(?:area|box|zone|panel))?)\b",
                 re.IGNORECASE,
             ),
-            _fixed('upload them (say "upload")'),
+            _fixed(f"upload them ({say_en['upload']})"),
             "upload",
         ),
         (
             re.compile(
                 r"(?:拖拽|拖动|拖放)(?:图片|照片|文件|视频|素材)(?:到|至)(?:这里|此处|上传区域?|上传框)"
             ),
-            _fixed("发送“上传”上传它们"),
+            _fixed(f"{say_zh['upload']}上传它们"),
             "upload",
         ),
         # "drag the title to move it" → ask where to move it, in words
@@ -175,7 +235,7 @@ def _rules() -> list[Rule]:
     return rules
 
 
-_RULES = _rules()
+_RULES: dict[FrontEnd, list[Rule]] = {}
 
 # Mentions that offer an action without a GUI verb ("Export when you're happy", "导出").
 _MENTIONS: list[tuple[re.Pattern[str], GuiAction]] = [
@@ -186,18 +246,26 @@ _MENTIONS: list[tuple[re.Pattern[str], GuiAction]] = [
 ]
 
 
-def translate_gui(text: str) -> Translation:
-    """Rewrite GUI instructions in an agent reply and list the actions it points at.
+def translate_gui(text: str, front_end: FrontEnd = "code") -> Translation:
+    """Rewrite GUI instructions in an agent reply for ``front_end`` and list the actions it
+    points at.
 
     >>> t = translate_gui("Done! Preview it in the Timeline, then click Export.")
     >>> t.text
-    'Done! See the timeline summary, then say "export".'
+    'Done! See the timeline summary, then say "export" or `await conv.export()`.'
     >>> t.actions
     ('show_timeline', 'export')
+    >>> translate_gui("Done! Preview it in the Timeline, then click Export.", "studio").text
+    'Done! See the Timeline tab, then use the Export button below.'
+    >>> translate_gui("Done! Preview it in the Timeline, then click Export.", "cli").text
+    'Done! See the timeline summary.'
     """
+    if front_end not in PHRASES:
+        raise ValueError(f"front_end must be one of {', '.join(PHRASES)}, not {front_end!r}.")
     found: list[tuple[int, GuiAction]] = []
     out = text
-    for pattern, replace, action in _RULES:
+    rules = _RULES.get(front_end) or _RULES.setdefault(front_end, _rules(front_end))
+    for pattern, replace, action in rules:
 
         def substitute(m: re.Match[str], replace=replace, action=action) -> str:
             if action:
@@ -222,16 +290,22 @@ _SAFE_CUTS = frozenset(".,;:!?)\n。！？，；：、）")
 # Every English rule's match starts with one of these words: text before the first of them can be
 # cut at any space. (CJK text is cut at punctuation only.)
 _RULE_STARTS = re.compile(r"\b(?:click|tap|press|hit|select|choose|preview|open|drag|drop)", re.I)
+# ... and where a phrase takes its joining words with it, a match may start at those.
+_JOINED_RULE_STARTS = re.compile(
+    r"(?:,\s*)?\b(?:then|and|click|tap|press|hit|select|choose|preview|open|drag|drop)", re.I
+)
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
-def _safe_cut(text: str) -> int:
+def _safe_cut(text: str, front_end: FrontEnd = "code") -> int:
     """How much of ``text`` can be translated now without changing what the whole would say."""
-    cut = max((i for i, c in enumerate(text) if c in _SAFE_CUTS), default=-1) + 1
+    joined = not all(PHRASES[front_end][0].values()) or not all(PHRASES[front_end][1].values())
+    safe = _SAFE_CUTS - {",", "，"} if joined else _SAFE_CUTS
+    cut = max((i for i, c in enumerate(text) if c in safe), default=-1) + 1
     tail = text[cut:]
     if _CJK.search(tail):
         return cut
-    start = _RULE_STARTS.search(tail)
+    start = (_JOINED_RULE_STARTS if joined else _RULE_STARTS).search(tail)
     before = tail[: start.start()] if start else tail
     space = max(before.rfind(" "), before.rfind("\t"))
     return cut + space + 1 if space >= 0 else cut
@@ -244,24 +318,25 @@ class GuiStream:
     complete words, except from a word a GUI phrase may start with ("click", "preview", …) up to
     the end of its clause. The rest waits for more text or for :meth:`flush` at the end.
 
-    >>> gui = GuiStream()
+    >>> gui = GuiStream("studio")
     >>> gui.feed("Done! Preview it in the Tim")
     ('Done! ', 'Done! ')
     >>> gui.feed("eline, then click Export.")
-    ('See the timeline summary, then say "export".', 'Preview it in the Timeline, then click Export.')
+    ('See the Timeline tab, then use the Export button below.', 'Preview it in the Timeline, then click Export.')
     """
 
-    def __init__(self) -> None:
+    def __init__(self, front_end: FrontEnd = "code") -> None:
+        self.front_end: FrontEnd = front_end
         self._pending = ""
 
     def feed(self, chunk: str) -> tuple[str, str]:
         """Add ``chunk``; return ``(translated, raw)`` for the clauses it completed (may be empty)."""
         self._pending += chunk
-        cut = _safe_cut(self._pending)
+        cut = _safe_cut(self._pending, self.front_end)
         raw, self._pending = self._pending[:cut], self._pending[cut:]
-        return (translate_gui(raw).text if raw else ""), raw
+        return (translate_gui(raw, self.front_end).text if raw else ""), raw
 
     def flush(self) -> tuple[str, str]:
         """The end of the reply: translate whatever is left."""
         raw, self._pending = self._pending, ""
-        return (translate_gui(raw).text if raw else ""), raw
+        return (translate_gui(raw, self.front_end).text if raw else ""), raw

@@ -13,7 +13,7 @@ from nemo_nb.api import ChatEvent, CreditsError, NemoError, StreamInterruptedErr
 from nemo_nb.api._events import GARBLED_CODE
 from nemo_nb.conversation._activity import activity_label
 from nemo_nb.conversation._client import AgentClient, ReplyStream
-from nemo_nb.conversation._gui import GuiStream
+from nemo_nb.conversation._gui import FrontEnd, GuiStream
 from nemo_nb.conversation._history import HistoryTurn
 from nemo_nb.conversation._update import Update, credits_error_update
 from nemo_nb.timeline import Draft, DraftError
@@ -59,6 +59,7 @@ class ReplyReader:
         notice_after: float,
         started: float,
         on_edit: EditCallback | None = None,
+        front_end: FrontEnd = "code",
     ) -> None:
         self.client = client
         self.turn = turn
@@ -70,7 +71,7 @@ class ReplyReader:
         self.draft: Draft | None = None
         self.interrupted: StreamInterruptedError | None = None
         self.failed = False
-        self._gui = GuiStream()  # translates whole clauses as they complete
+        self._gui = GuiStream(front_end)  # translates whole clauses as they complete
         self._quiet_since = clock()
         self._notices = 0
         self._last_activity: str | None = None

@@ -19,11 +19,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nemo_nb._paths import data_dir
 from nemo_nb._version import __version__
-from nemo_nb.engine import _sse, launcher
+from nemo_nb.engine import _sse, launcher, limits
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from nemo_nb.engine.app import EngineConfig
 
 log = logging.getLogger("nemo_nb.engine")
 
@@ -54,6 +60,18 @@ def _parser() -> argparse.ArgumentParser:
                    default=_env_float("NEMO_NB_RENDER_STALL_TIMEOUT", 90.0),
                    help="seconds a render may go without progress before it is failed and its "
                    "worker replaced (default 90)")  # fmt: skip
+    p.add_argument("--read-timeout", type=float, metavar="SECONDS",
+                   default=_env_float("NEMO_NB_READ_TIMEOUT", limits.READ_TIMEOUT_S),
+                   help="seconds a client may take to send its request headers, or pause inside "
+                   f"a body, before it gets a 408 (default {limits.READ_TIMEOUT_S:g})")  # fmt: skip
+    p.add_argument("--token-rate", type=int, metavar="N",
+                   default=int(_env_float("NEMO_NB_TOKEN_RATE", limits.ANON_TOKENS_PER_MINUTE)),
+                   help="new anonymous tokens one client address may get per minute (default "
+                   f"{limits.ANON_TOKENS_PER_MINUTE}; 0: no limit)")  # fmt: skip
+    p.add_argument("--agent-budget", type=float, metavar="SECONDS",
+                   default=_env_float("NEMO_NB_AGENT_BUDGET", limits.AGENT_SECONDS_PER_MINUTE),
+                   help="CPU seconds of agent work one user's turns may take a minute; more "
+                   f"waits (default {limits.AGENT_SECONDS_PER_MINUTE:g}; 0: no limit)")  # fmt: skip
     p.add_argument("--data-dir", type=Path, default=None, help="default: NEMO_NB_HOME or the "
                    "platform data dir")  # fmt: skip
     p.add_argument(
@@ -160,12 +178,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port: int) -> int:
+    """Serve the engine's app on ``sock`` until told to stop: announce it once it listens, watch
+    for owners if ``--owned``, and always clear the state file on the way out."""
     import uvicorn
 
-    from nemo_nb.engine.app import EngineConfig, create_app
+    from nemo_nb.engine._server import server_config
+    from nemo_nb.engine.app import create_app
+
+    config = _engine_config(args, root)
+    app = create_app(config)
+    server = uvicorn.Server(
+        server_config(app, read_timeout=config.read_timeout, log_level=args.log_level)
+    )
+    _ignore_reraised_signals()
+    tasks = [asyncio.ensure_future(_announce(server, args, root, port, app))]
+    if args.owned:
+        tasks.append(asyncio.ensure_future(_watch_owners(server, root, args.lease_interval)))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        for t in tasks:
+            t.cancel()
+        launcher.clear_state(root, os.getpid())
+    return 0
+
+
+def _engine_config(args: argparse.Namespace, root: Path) -> EngineConfig:
+    """The command line as an :class:`EngineConfig`, out-of-range numbers brought into range."""
+    from nemo_nb.engine.app import EngineConfig
 
     beyond = not _is_loopback(args.host)
-    config = EngineConfig(
+    return EngineConfig(
         data_dir=root,
         credit_cost=max(0, args.credit_cost),
         heartbeat_interval=max(0.05, args.heartbeat),
@@ -177,76 +220,75 @@ async def _serve(args: argparse.Namespace, root: Path, sock: socket.socket, port
         serve_beyond_loopback=beyond,
         allow_private_urls=args.allow_private_urls,
         render_stall_timeout=max(0.1, args.render_stall_timeout),
+        read_timeout=max(0.1, args.read_timeout),
+        anonymous_tokens_per_minute=max(0, args.token_rate),
+        agent_seconds_per_minute=max(0.0, args.agent_budget),
     )
-    app = create_app(config)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level=args.log_level, access_log=False, lifespan="on")
-    )
+
+
+async def _announce(
+    server: uvicorn.Server, args: argparse.Namespace, root: Path, port: int, app: Starlette
+) -> None:
+    """Once the server listens: write the state file, then print where it listens (last, as
+    scripts wait for that line), with the token if asked and the warning beyond loopback."""
+    while not server.started:
+        if server.should_exit:
+            return
+        await asyncio.sleep(0.02)
+    config = app.state.engine.config
     url = _url(args.host, port)
+    launcher.write_state(
+        root,
+        {
+            "pid": os.getpid(),
+            "url": url,
+            "host": args.host,
+            "port": port,
+            "instance": config.instance,
+            "version": __version__,
+            "owned": args.owned,
+            "started_at": time.time(),
+        },  # fmt: skip
+    )
+    if args.print_token:
+        token, user, _ = app.state.engine.store.issue_token("nemo-nb-serve")
+        print(f"token for {user.user_id} (asked for with --print-token): {token}", flush=True)
+    if config.serve_beyond_loopback:
+        print(_BEYOND_LOOPBACK_WARNING, file=sys.stderr, flush=True)
+        names = ", ".join(config.allowed_hosts)
+        print(f"It answers to {names} and any IP address; add another name with "
+              "--allow-host NAME.", file=sys.stderr, flush=True)  # fmt: skip
+    if args.host in ("0.0.0.0", "::", ""):
+        print(f"other machines: http://{socket.gethostname()}:{port}", flush=True)
+    print(f"nemo-nb engine listening on {url} (data: {root})", flush=True)
 
-    async def announce() -> None:
-        while not server.started:
-            if server.should_exit:
-                return
-            await asyncio.sleep(0.02)
-        launcher.write_state(
-            root,
-            {
-                "pid": os.getpid(),
-                "url": url,
-                "host": args.host,
-                "port": port,
-                "instance": config.instance,
-                "version": __version__,
-                "owned": args.owned,
-                "started_at": time.time(),
-            },  # fmt: skip
-        )
-        if args.print_token:
-            token, user, _ = app.state.engine.store.issue_token("nemo-nb-serve")
-            print(f"token for {user.user_id} (asked for with --print-token): {token}", flush=True)
-        if beyond:
-            print(_BEYOND_LOOPBACK_WARNING, file=sys.stderr, flush=True)
-            names = ", ".join(config.allowed_hosts)
-            print(f"It answers to {names} and any IP address; add another name with "
-                  "--allow-host NAME.", file=sys.stderr, flush=True)  # fmt: skip
-        if args.host in ("0.0.0.0", "::", ""):
-            print(f"other machines: http://{socket.gethostname()}:{port}", flush=True)
-        # Last line of the start-up output: scripts may wait for it.
-        print(f"nemo-nb engine listening on {url} (data: {root})", flush=True)
 
-    async def watch_owners() -> None:
-        while not server.should_exit:
-            await asyncio.sleep(args.lease_interval)
-            if not root.is_dir():
-                # Deleted under us (a test's tmp dir, a user cleaning up): nobody can attach any
-                # more and the leases are gone with it, so stop rather than live on forever.
-                log.warning("the data dir %s is gone; the engine stops", root)
-                server.should_exit = True
-                return
-            if launcher.live_owners(root):
-                continue
-            # Decide under the start lock so that a process attaching right now either sees
-            # the state file gone (and starts a new engine) or gets its lease counted.
-            if await asyncio.to_thread(_last_owner_gone, root):
-                log.warning("no owner process left; the engine stops")
-                server.should_exit = True
+async def _watch_owners(server: uvicorn.Server, root: Path, interval: float) -> None:
+    """With ``--owned``: stop the server once no owner process holds a lease, or the data dir is
+    gone."""
+    while not server.should_exit:
+        await asyncio.sleep(interval)
+        if not root.is_dir():
+            # Deleted under us (a test's tmp dir, a user cleaning up): nobody can attach any
+            # more and the leases are gone with it, so stop rather than live on forever.
+            log.warning("the data dir %s is gone; the engine stops", root)
+            server.should_exit = True
+            return
+        if launcher.live_owners(root):
+            continue
+        # Decide under the start lock so that a process attaching right now either sees
+        # the state file gone (and starts a new engine) or gets its lease counted.
+        if await asyncio.to_thread(_last_owner_gone, root):
+            log.warning("no owner process left; the engine stops")
+            server.should_exit = True
 
-    # uvicorn handles SIGINT/SIGTERM (graceful shutdown) and then re-raises the signal to the
-    # handler that was installed before it; make that a no-op so we clean up and exit 0.
+
+def _ignore_reraised_signals() -> None:
+    """uvicorn handles SIGINT/SIGTERM (graceful shutdown) and then re-raises the signal to the
+    handler that was installed before it; make that a no-op so we clean up and exit 0."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError):  # not the main thread
             signal.signal(sig, lambda *_: None)
-    tasks = [asyncio.ensure_future(announce())]
-    if args.owned:
-        tasks.append(asyncio.ensure_future(watch_owners()))
-    try:
-        await server.serve(sockets=[sock])
-    finally:
-        for t in tasks:
-            t.cancel()
-        launcher.clear_state(root, os.getpid())
-    return 0
 
 
 def _last_owner_gone(root: Path) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from nemo_nb.engine._agent_parse import Plan
 from nemo_nb.engine._agent_types import MediaRef, ToolCall
 from nemo_nb.engine._agent_words import say
+from nemo_nb.engine.limits import MAX_EXPORT_SECONDS
 
 # --- defaults (docs/draft-schema.md) ----------------------------------------------------------
 
@@ -24,6 +25,7 @@ SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1080, 1080),
 }
 SINGLE_MS = 6000  # one photo
+MIN_MS, MAX_MS = 1000, MAX_EXPORT_SECONDS * 1000  # the length of a video (engine/limits.py)
 #: A photo enlarged more than this to fill the frame looks soft: the reply says so.
 SOFT_UPSCALE = 2.0
 SLIDE_MS = 3000  # each photo of a slideshow
@@ -155,7 +157,8 @@ class EditorState:
         self.audio = [m for m in media if m.kind == "audio"]
         self.calls: list[ToolCall] = []
         self.said: list[str] = []  # sentences about what was done (makes the turn non-silent)
-        self.problems: list[str] = []  # what could not be done
+        self.quiet: list[str] = []  # what was done, said only if the turn says something anyway
+        self.problems: list[str] = []  # what could not be done (or not quite: capped)
         self.notes: list[str] = []  # advice after the edit (a photo too small for the frame)
         self.ending = "end_edit"
         self.created = False
@@ -163,6 +166,11 @@ class EditorState:
 
     def say(self, key: str, **kw: Any) -> None:
         self.said.append(say(key, self.lang, **kw))
+
+    def quietly(self, key: str, **kw: Any) -> None:
+        msg = say(key, self.lang, **kw)
+        if msg not in self.quiet:
+            self.quiet.append(msg)
 
     def problem(self, key: str, **kw: Any) -> None:
         msg = say(key, self.lang, **kw)
@@ -195,13 +203,15 @@ class EditorState:
         part = f"/media/{media.media_id}/"
         return any(s.get("src") == media.url or part in str(s.get("src", "")) for s in self.segs())
 
-    def targets(self) -> list[int]:
-        """Indices of the video segments this message is about (default: all of them)."""
+    def targets(self, wanted: list[int] | None = None) -> list[int]:
+        """Indices of the video segments ``wanted`` (default: those the message names; if it
+        names none, all of them)."""
         n = len(self.segs())
-        if not self.p.targets:
+        wanted = self.p.targets if wanted is None else wanted
+        if not wanted:
             return list(range(n))
         out = []
-        for i in self.p.targets:
+        for i in wanted:
             j = n + i if i < 0 else i
             if 0 <= j < n:
                 out.append(j)

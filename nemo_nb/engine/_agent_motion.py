@@ -9,6 +9,8 @@ from typing import Any
 
 from nemo_nb.engine._agent_draft import (
     DEFAULT_STRENGTH,
+    MAX_MS,
+    MIN_MS,
     PERIOD_MS,
     SINGLE_MS,
     SIZES,
@@ -29,7 +31,7 @@ from nemo_nb.engine._agent_draft import (
     video_segment,
 )
 from nemo_nb.engine._agent_types import MediaRef, ToolCall
-from nemo_nb.engine._agent_words import MSG, REMOVE_WHAT, say
+from nemo_nb.engine._agent_words import MSG, REMOVE_WHAT, fx_names, say, secs
 
 
 class MotionEdits(EditorState):
@@ -59,10 +61,17 @@ class MotionEdits(EditorState):
         )
         self.say("added_media", n=len(new))
 
-    def _apply_fx(self, effects: Combo, *, remove: bool = False) -> None:
+    def _apply_fx(
+        self,
+        effects: Combo,
+        wanted: list[int] | None = None,
+        *,
+        add: bool = False,
+        remove: bool = False,
+    ) -> None:
         segs = self.segs()
         touched = []
-        targets = self.targets()
+        targets = self.targets(wanted)
         combos = combos_for(effects, len(targets))
         for k, j in enumerate(targets):
             items = self.fx(segs[j])
@@ -78,7 +87,7 @@ class MotionEdits(EditorState):
                     continue
             base = items[0]
             d = as_int(segs[j].get("d"), SINGLE_MS)
-            adding = self.p.add_effect and not remove
+            adding = add and not remove
             new = [fx for fx in items if fx.get("type") != "none"] if adding else []
             for kind, direction in combos[k]:
                 old = next((fx for fx in items if fx.get("type") == kind), None)
@@ -105,51 +114,82 @@ class MotionEdits(EditorState):
             self.calls.append(ToolCall("remove", {"target": "effect", "segments": touched}))
         elif touched:
             args: dict[str, Any] = {"effect": effects[0][0], "segments": touched}
-            if len(combos[0]) > 1 or self.p.add_effect:
+            if len(combos[0]) > 1 or add:
                 args["effects"] = [kind for kind, _ in combos[0]]
             self.calls.append(ToolCall("apply_motion", args))
+            now: Combo = [(str(fx.get("type")), None) for fx in fx_items(segs[targets[0]])]
+            if len(targets) < len(segs):  # "the second photo bounces"
+                which = ", ".join(str(j + 1) for j in targets)
+                self.quietly("did_effects_on", n=which, effect=fx_names(now, self.lang))
+            else:
+                self.quietly("did_effects", effect=fx_names(now, self.lang))
 
     def set_effects(self) -> None:
         p = self.p
-        if "effect" in p.removes and not p.effects and not self.created:
+        if "effect" in p.removes and not p.effect_ops and not self.created:
             self._apply_fx([("none", None)], remove=True)  # "remove the (bounce) effect"
             self.say("removed", what="effect", what_zh=REMOVE_WHAT["effect"])
             return
-        effects = [e for e in p.effects if e[0] != "none"]
-        if not effects or self.created:
-            return
-        self._apply_fx(effects)
+        segs = self.segs()
+        there = {str(fx.get("type")) for j in self.targets() for fx in fx_items(segs[j])}
+        missing: Combo = [(k, None) for k in p.tweak_effects if k not in there]
+        if missing and not self.created:  # "make the bounce faster" when nothing bounces yet
+            self._apply_fx(missing, p.targets)
+        for op in p.effect_ops:  # one per clause: "the second photo bounces, the third sways"
+            effects = [e for e in op.effects if e[0] != "none"]
+            if effects and not (self.created and not op.targets):  # a build applied those
+                self._apply_fx(effects, op.targets, add=op.add)
 
     def set_strength(self) -> None:
         p = self.p
+        if p.strength_set is not None and p.strength_set > 1.0:
+            self.problem("capped_strength")
         if self.created:
             return
-        if p.strength_set is None and not p.strength_step and p.strength_abs is None:
+        if (
+            p.strength_set is None
+            and not p.strength_step
+            and not p.strength_scale
+            and p.strength_abs is None
+        ):
             return
 
         def strength(fx: dict[str, Any]) -> float:
             cur = float(fx.get("strength", DEFAULT_STRENGTH))
             if p.strength_set is not None:
                 new = p.strength_set
+            elif p.strength_scale:
+                new = cur * p.strength_scale  # "half as strong"
             else:
                 # On an existing timeline "subtle"/"strong" are steps, like "subtler"/"stronger".
-                sign = p.strength_step or (-1 if (p.strength_abs or 0.5) < 0.5 else 1)
-                new = cur + sign * STRENGTH_STEP * p.magnitude
+                new = cur + (p.strength_step or p.strength_abs_step) * STRENGTH_STEP
             return round(clamp(new, 0.05, 1.0), 2)
 
         self._tune("strength", strength)
+        now = self._first_fx("strength")
+        if now is not None and not (p.strength_set or 0) > 1.0:
+            self.quietly("did_strength", v=round(float(now) * 100))
 
     def set_speed(self) -> None:
         p = self.p
         if p.speed_factor is None and p.speed_set is None:
             return
 
+        capped: list[float] = []
+
         def speed(fx: dict[str, Any]) -> float:
             cur = float(fx.get("speed", 1.0))
             new = p.speed_set if p.speed_set is not None else cur * (p.speed_factor or 1.0)
+            if not 0.25 <= new <= 4.0:
+                capped.append(clamp(new, 0.25, 4.0))
             return round(clamp(new, 0.25, 4.0), 3)
 
         self._tune("speed", speed)
+        if capped:
+            self.problem("capped_speed", v=f"{capped[0]:g}")
+        now = self._first_fx("speed")
+        if now is not None and not capped:
+            self.quietly("did_speed", v=f"{float(now):g}")
 
     def _tune(self, key: str, value: Callable[[dict[str, Any]], float]) -> None:
         """Set ``key`` to ``value(fx)`` on each effect the request names, on the targeted
@@ -190,8 +230,11 @@ class MotionEdits(EditorState):
         if not segs:
             return
         if p.seg_ms is not None and not self.created:
+            longest = MAX_MS // len(segs)
+            if p.seg_ms > longest:
+                self.problem("capped_seg", max=secs(longest), total=MAX_MS // 1000)
             for s in segs:
-                self._resize(s, as_int(clamp(p.seg_ms, 500, 60000)))
+                self._resize(s, as_int(clamp(p.seg_ms, 500, longest)))
         total = sum(as_int(s.get("d")) for s in segs)
         target = None
         if p.duration_ms is not None:
@@ -205,8 +248,14 @@ class MotionEdits(EditorState):
                 self.relayout()
                 args = {"op": "duration", "segment_ms": p.seg_ms}
                 self.calls.append(ToolCall("edit_multitrack", args))
+                self.quietly("did_seg", secs=secs(as_int(segs[0].get("d"))))
             return
-        target = as_int(clamp(target, 1000, 60000))
+        capped = not MIN_MS <= target <= MAX_MS
+        if target > MAX_MS:
+            self.problem("capped_duration", max=MAX_MS // 1000)  # "2 minutes long"
+        elif target < MIN_MS:
+            self.problem("min_duration", min=MIN_MS // 1000)
+        target = as_int(clamp(target, MIN_MS, MAX_MS))
         # Split the new length in proportion to the old one (equal segments stay equal); the
         # cumulative rounding makes the parts add up to exactly ``target``.
         weights = [max(1, as_int(s.get("d"))) for s in segs]
@@ -221,6 +270,8 @@ class MotionEdits(EditorState):
             self.calls.append(
                 ToolCall("edit_multitrack", {"op": "duration", "duration_ms": target})
             )
+            if not capped:
+                self.quietly("did_duration", secs=secs(target))
 
     def set_loops(self) -> None:
         p = self.p
@@ -243,12 +294,14 @@ class MotionEdits(EditorState):
             for fx, period in zip(items[1:], periods[1:], strict=True):
                 fx["loops"] = max(1, round(as_int(s["d"]) / period))
         self.relayout()
-        if self.total() > 60000:  # loops of every photo may not exceed the 60 s limit
-            scale = 60000 / self.total()
+        if self.total() > MAX_MS:  # loops of every photo may not exceed the 60 s limit
+            scale = MAX_MS / self.total()
             for s in segs:
                 s["d"] = max(100, int(as_int(s.get("d")) * scale))
             self.relayout()
+            self.problem("capped_loops", max=MAX_MS // 1000)
         self.calls.append(ToolCall("apply_motion", {"loops": n}))
+        self.quietly("did_loops", n=n)
 
     def set_aspect(self) -> None:
         aspect = self.p.aspect
@@ -260,6 +313,7 @@ class MotionEdits(EditorState):
         meta.setdefault("fps", 30)
         if not self.created:
             self.calls.append(ToolCall("edit_multitrack", {"op": "aspect", "aspect": aspect}))
+            self.quietly("did_aspect", aspect=aspect)
 
     def set_fit(self) -> None:
         """ "Show the whole photo" (contain, over a blurred fill) or "fill the frame" (cover)."""

@@ -1,99 +1,37 @@
-"""Plain-language request -> :class:`Plan` (what the user asked for), for the engine's agent.
+"""Plain-language request -> :class:`Plan`: what to apply, and what to report as not done.
 
-Private helper of :mod:`nemo_nb.engine.agent`. Parsing knows nothing about the draft: it only
-reads the message. Each ``_parse_*`` step looks for one family of requests and *consumes* the
-words it used (blanks them out), so later steps do not see them again: "zoom transition" must
-not also mean a Ken Burns zoom, "softer music" must not make the motion subtler, and the words
-inside a quoted title never trigger anything. The order of the steps in :func:`parse` matters.
+Private helper of :mod:`nemo_nb.engine.agent`. :func:`~nemo_nb.engine._agent_grammar.read` finds
+the phrases and clauses; this module decides, clause by clause, what each phrase means there and
+records it in the plan. It is the one place that decides what is applied and what is reported:
+every clause either asks for something (an edit, or a thing that is not available here, which
+becomes a :class:`Refusal`) or, when it holds words nothing understood, is reported by name.
+
+A phrase with several meanings is read by the clause's subject: "softer" is the music's volume in
+"make the music softer" and the motion's strength otherwise; "zoom" is a transition next to
+"transition"; "bigger" is a title's size next to "title". A clause made only of such modifiers
+("make the title red and bigger") keeps the subject of the clause before it.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-__all__ = ["Plan", "TextOp", "parse"]
+from nemo_nb.engine._agent_grammar import Clause, Sym, read
 
-# --- small vocabulary -------------------------------------------------------------------------
+__all__ = ["EffectOp", "Plan", "Refusal", "TextOp", "parse", "MAX_TEXTS"]
 
-#: Effect names as the draft spells them.
-EFFECTS = ("none", "jiggle", "bounce", "sway", "pulse", "alive", "kenburns")
-TRANSITIONS = ("none", "crossfade", "slide", "zoom", "wipe")
-MOODS = ("lofi", "upbeat", "calm", "cinematic")
+#: Texts one message may add (a request for more says so rather than flooding the draft).
+MAX_TEXTS = 6
+#: Clauses not understood that a reply names one by one (the rest are counted).
+MAX_UNKNOWN_NAMED = 2
+#: Sentences about other parts not done (a message of many is answered in a few lines).
+MAX_REFUSALS = 8
+#: Parts (clauses) of one message that are read, and phrases of one part: beyond these a
+#: message is not a request but a document, and the reply says the rest was not read.
+MAX_CLAUSES, MAX_PHRASES = 50, 60
 
-_NUM_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-}  # fmt: skip
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}  # fmt: skip
-_UNITS = r"(?:seconds?|secs?|minutes?|mins?|times|loops?|percent|%|ms|milliseconds?)"
-
-_COLORS = {
-    "white": "#ffffff", "black": "#000000", "red": "#ff3b30", "green": "#34c759",
-    "blue": "#0a84ff", "yellow": "#ffd60a", "orange": "#ff9f0a", "pink": "#ff6ec7",
-    "purple": "#af52de", "violet": "#af52de", "gold": "#ffc300", "golden": "#ffc300",
-    "cyan": "#00e5ff", "teal": "#30b0c7", "magenta": "#ff00ff", "grey": "#8e8e93",
-    "gray": "#8e8e93", "silver": "#c0c0c0", "brown": "#a2845e", "navy": "#001f5b",
-    "白色": "#ffffff", "黑色": "#000000", "红色": "#ff3b30", "绿色": "#34c759", "蓝色": "#0a84ff",
-    "黄色": "#ffd60a", "橙色": "#ff9f0a", "粉色": "#ff6ec7", "紫色": "#af52de", "金色": "#ffc300",
-    "灰色": "#8e8e93",
-}  # fmt: skip
-_COLOR_RE = "|".join(sorted((re.escape(c) for c in _COLORS), key=len, reverse=True))
-
-_TITLE_W = r"(?:\btitles?\b|\bheadings?\b|\bheadlines?\b|标题|题目)"
-_TEXT_W = (
-    r"(?:\btexts?\b|\bcaptions?\b|\bsubtitles?\b|\boverlays?\b|\bwords\b|\blabels?\b|\bfont\b"
-    r"|\blettering\b|文字|字幕|文本|字体)"
-)
-_MUSIC_W = (
-    r"(?:\bmusic\b|\bbgm\b|\bsongs?\b|\bsoundtracks?\b|\btunes?\b|\bbackground (?:audio|track)\b"
-    r"|\baudio\b|背景音乐|音乐|配乐|歌曲|歌)"
-)
-_MOOD_WORDS: dict[str, str] = {
-    r"lo-?fi": "lofi", r"chill(?:hop|ed|y)?": "lofi", r"jazzy": "lofi",
-    r"upbeat": "upbeat", r"happy": "upbeat", r"energetic": "upbeat", r"fun": "upbeat",
-    r"cheerful": "upbeat", r"party": "upbeat", r"dance": "upbeat", r"pop": "upbeat",
-    r"calm(?:ing)?": "calm", r"relax(?:ing|ed)?": "calm", r"peaceful": "calm",
-    r"ambient": "calm", r"soothing": "calm", r"piano": "calm",
-    r"cinematic": "cinematic", r"epic": "cinematic", r"dramatic": "cinematic",
-    r"orchestral": "cinematic", r"movie": "cinematic", r"trailer": "cinematic",
-}  # fmt: skip
-_MOOD_ZH = {"欢快": "upbeat", "动感": "upbeat", "活泼": "upbeat", "舒缓": "calm", "安静": "calm",
-            "平静": "calm", "轻松": "lofi", "电影感": "cinematic", "史诗": "cinematic",
-            "大气": "cinematic"}  # fmt: skip
-
-_ORDINALS = {
-    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-    "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1,
-}  # fmt: skip
-_ORD_RE = r"(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|final)"
-_CLIP_W = r"(?:images?|photos?|pictures?|pics?|clips?|slides?|segments?|ones?|videos?|shots?)"
-
-# Effect words (English with word boundaries; Chinese without).
-_EFFECT_PATTERNS: list[tuple[str, str, str | None]] = [
-    # (regex, effect type, Ken Burns direction)
-    (r"\bken ?burns\b", "kenburns", None),
-    (r"\bzoom(?:ing|s)? ?in\b|\bpush(?:ing)? ?in\b|推近|放大", "kenburns", "in"),
-    (r"\bzoom(?:ing|s)? ?out\b|\bpull(?:ing)? (?:back|out)\b|拉远|缩小", "kenburns", "out"),
-    (r"\b(?:pan(?:ning|s)?|tilt(?:ing|s)?) (?:to (?:the )?)?(left|right|up|down)\b", "kenburns", "*"),
-    (r"\bpan(?:ning|s)?\b|平移", "kenburns", "right"),
-    (r"\bzoom(?:ing|s|ed)?\b|缩放|推拉", "kenburns", None),
-    (r"\bjiggl\w*|\bwiggl\w*|\bwobbl\w*|\bjell(?:y|o)\b|\bsquish\w*|\bshak(?:e|y|ing)\b"
-     r"|抖动|果冻|抖一抖|晃动", "jiggle", None),
-    (r"\bbounc\w*|弹跳|跳动|弹一弹|蹦", "bounce", None),
-    (r"\bsway\w*|\bswinging\b|摇摆|摇晃|摆动", "sway", None),
-    (r"\bpuls\w*|\bthrob\w*|\bheartbeat\b|脉动|脉冲|心跳", "pulse", None),
-    (r"\balive\b|\bbreath(?:e|es|ing)\b|\blifelike\b|\bcomes? to life\b|\bto life\b"
-     r"|\blooks? like (?:it's|it is|they're|they are|its) moving\b|\bliving photos?\b"
-     r"|\blive photos?\b|动起来|活起来|生动|呼吸|栩栩如生", "alive", None),
-]  # fmt: skip
-_ANY_EFFECT = "|".join(p for p, _, _ in _EFFECT_PATTERNS)
-
-_SMALL = r"\b(?:a (?:little )?bit|a little|slightly|a touch|a tad|somewhat|little)\b|一点|一些|稍微|有点|稍"
-_LARGE = r"\b(?:much|a lot|way|lots|far|really|very|significantly|super|hugely)\b|大幅|很多|非常|超级|特别"
+Combo = list[tuple[str, str | None]]
 
 
 @dataclass
@@ -103,13 +41,33 @@ class TextOp:
     kind: str  # "title" | "text"
     txt: str
     change: bool = False  # "change the title to …" (vs "add a title …")
+    pos: str | None = None  # this text's own position ("Day 1" at the top, "Day 2" at the bottom)
+    color: str | None = None
+
+
+@dataclass
+class EffectOp:
+    """Effects one clause asks for, on which photos ([] = all), composed on what is there or not."""
+
+    effects: Combo
+    targets: list[int] = field(default_factory=list)
+    add: bool = False
+
+
+@dataclass
+class Refusal:
+    """A part of the request that is not done: a sentence key of ``_agent_words.MSG`` and its
+    arguments (the words the user typed, the nearest thing that is available)."""
+
+    key: str
+    kw: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Plan:
     """Everything one message asks for. ``None``/empty means "not asked"."""
 
-    zh: bool = False
+    lang: str = "en"
     undo: bool = False
     help: bool = False
     thanks: bool = False  # "thanks!", "great": nothing to do, but not a misunderstanding
@@ -120,14 +78,16 @@ class Plan:
     hd: bool = False  # "1080p" (our outputs always are)
     add_media: bool = False
     #: Effects named, in order; several compose on one photo ("jiggle and bounce").
-    effects: list[tuple[str, str | None]] = field(default_factory=list)
-    add_effect: bool = False  # "also bounce", "add a bounce": keep the effects there are
+    effects: Combo = field(default_factory=list)
+    effect_ops: list[EffectOp] = field(default_factory=list)
     tweak_effects: list[str] = field(default_factory=list)  # "less bounce": which effect to tune
     remove_effects: list[str] = field(default_factory=list)  # "remove the bounce": only that one
     fit: str | None = None  # "cover" | "contain" ("show the whole photo")
-    strength_abs: float | None = None  # "subtle" / "strong" as adjectives
-    strength_step: int = 0  # +1 stronger, -1 subtler
-    strength_set: float | None = None  # "strength 70%"
+    strength_abs: float | None = None  # "subtle" / "strong" as adjectives (a new timeline)
+    strength_abs_step: float = 0.0  # the same on an existing timeline: a step down or up
+    strength_step: float = 0.0  # steps up (+) or down (-), 1 = "stronger", 0.5 "a bit"
+    strength_set: float | None = None  # "strength 70%", "barely noticeable"
+    strength_scale: float | None = None  # "half as strong"
     speed_factor: float | None = None
     speed_set: float | None = None
     loops: int | None = None
@@ -147,26 +107,33 @@ class Plan:
     text_size: float | None = None  # factor
     title_without_text: bool = False
     music: str | None = None  # a mood, "default" or "upload"
+    music_nearest: str | None = None  # the style asked for when only the nearest mood exists
     music_fade: str | None = None  # "in" | "out"
     volume_set: float | None = None
     volume_scale: float | None = None
     removes: list[str] = field(default_factory=list)  # title text alltext music effect
     remove_segments: list[int] = field(default_factory=list)
     targets: list[int] = field(default_factory=list)  # ordinal indices (-1 = last)
-    magnitude: float = 1.0  # 0.5 "a bit", 2.0 "much"
+    refusals: list[Refusal] = field(default_factory=list)  # what is not done, and why
+    unknown: list[str] = field(default_factory=list)  # parts nothing understood, as typed
+
+    @property
+    def zh(self) -> bool:
+        return self.lang == "zh"
 
     def understood(self) -> bool:
-        """Whether anything at all was recognised."""
+        """Whether anything at all was recognised as a request (refusals aside)."""
         return any(
             (
-                self.undo, self.help, self.thanks, self.export, self.create, self.add_media, self.effects,
-                self.strength_abs is not None, self.strength_step, self.strength_set is not None,
+                self.undo, self.help, self.thanks, self.export, self.create, self.add_media,
+                self.effects, self.effect_ops, self.strength_abs is not None,
+                self.strength_step, self.strength_set is not None, self.strength_scale,
                 self.speed_factor is not None, self.speed_set is not None, self.loops,
                 self.loop_mention, self.duration_ms, self.duration_delta_ms,
                 self.duration_scale, self.seg_ms, self.aspect, self.transition,
-                self.transition_ms, self.transition_scale, self.texts, self.music_fade, self.text_color,
-                self.text_pos, self.text_size, self.title_without_text, self.music,
-                self.volume_set is not None, self.volume_scale, self.removes,
+                self.transition_ms, self.transition_scale, self.texts, self.music_fade,
+                self.text_color, self.text_pos, self.text_size, self.title_without_text,
+                self.music, self.volume_set is not None, self.volume_scale, self.removes,
                 self.remove_segments, self.hd, self.fit,
             )
         )  # fmt: skip
@@ -179,11 +146,11 @@ class Plan:
         return any(
             (
                 self.create, self.add_media, self.effects, self.strength_abs is not None,
-                self.strength_step, self.strength_set is not None, self.speed_factor is not None,
-                self.speed_set is not None, self.loops, self.duration_ms, self.duration_delta_ms,
-                self.duration_scale, self.seg_ms, self.aspect,
-                self.transition not in (None, "none"), self.transition_ms, self.texts, self.music,
-                self.fit,
+                self.strength_step, self.strength_set is not None, self.strength_scale,
+                self.speed_factor is not None, self.speed_set is not None, self.loops,
+                self.duration_ms, self.duration_delta_ms, self.duration_scale, self.seg_ms,
+                self.aspect, self.transition not in (None, "none"), self.transition_ms,
+                self.texts, self.music, self.fit,
             )
         )  # fmt: skip
 
@@ -193,642 +160,603 @@ class Plan:
             self, undo=False, help=False, thanks=False, export=False, hd=False
         ).understood()
 
-
-class _Text:
-    """The message being parsed; matched spans are blanked so later steps skip them."""
-
-    def __init__(self, s: str) -> None:
-        self.s = s
-        self.orig = s  # before anything was consumed
-
-    def find(self, pattern: str) -> re.Match[str] | None:
-        return re.search(pattern, self.s)
-
-    def take(self, pattern: str) -> re.Match[str] | None:
-        """Find ``pattern`` and blank out the match."""
-        m = re.search(pattern, self.s)
-        if m:
-            self.s = self.s[: m.start()] + " " * (m.end() - m.start()) + self.s[m.end() :]
-        return m
-
-    def take_all(self, pattern: str) -> list[re.Match[str]]:
-        found = []
-        while (m := self.take(pattern)) is not None and m.end() > m.start():
-            found.append(m)
-        return found
+    def refuse(self, key: str, **kw: Any) -> None:
+        if any((r.key, r.kw) == (key, kw) for r in self.refusals):
+            return
+        if len(self.refusals) < MAX_REFUSALS:
+            self.refusals.append(Refusal(key, kw))
+        elif self.refusals[-1].key == "more_not_done":
+            self.refusals[-1].kw["n"] += 1
+        else:
+            self.refusals.append(Refusal("more_not_done", {"n": 1}))
 
 
-# --- normalisation ----------------------------------------------------------------------------
-
-_QUOTE_RE = re.compile(
-    r"\"([^\"]+)\"|“([^”]+)”|「([^」]+)」|『([^』]+)』|‘([^’]+)’|«([^»]+)»"
-    r"|(?<![\w])'([^']+)'(?![\w])"
-)
-_Q = "qtok"  # placeholder word for a quoted string: qtok0, qtok1, …
-
-
-def _extract_quotes(raw: str) -> tuple[str, list[str]]:
-    """Replace quoted strings by placeholders (so their words trigger nothing)."""
-    quotes: list[str] = []
-
-    def repl(m: re.Match[str]) -> str:
-        quotes.append(next(g for g in m.groups() if g is not None).strip())
-        return f" {_Q}{len(quotes) - 1} "
-
-    return _QUOTE_RE.sub(repl, raw), quotes
-
-
-def _unquoted_text(s: str, quotes: list[str]) -> str:
-    """Turn unquoted text requests ("a title saying Hello", "X as text overlay") into quotes."""
-
-    def repl(m: re.Match[str]) -> str:
-        quotes.append(m.group("txt").strip())
-        return f"{m.group('pre')} {_Q}{len(quotes) - 1} "
-
-    saying = re.compile(
-        r"(?P<pre>\b(?:title|text|caption|subtitle|heading)(?:\s+(?:saying|that says|which says"
-        r"|reading|that reads|with the words)|\s*:))\s*(?P<txt>[^,.!?;]+?)"
-        r"(?=\s+(?:at|on|in|to)\s+the\s+(?:top|bottom|center|centre|middle)\b|\s+in\s+[a-z]+\s*$"
-        r"|[,.!?;]|\s+and\s+|\s*$)",
-        re.IGNORECASE,
-    )
-    s = saying.sub(repl, s, count=1)
-    if not quotes:
-        as_text = re.compile(
-            r"(?P<pre>\badd)\s+(?:a\s+|an\s+|the\s+)?(?P<txt>[\w][\w' -]*?)"
-            r"(?=\s+as\s+(?:a\s+|an\s+)?(?:text overlay|text|caption|title|overlay)\b)",
-            re.IGNORECASE,
-        )
-        s = as_text.sub(repl, s, count=1)
-    return s
-
-
-def _cn_number(s: str) -> int:
-    """Chinese numeral up to 99 ("十五" -> 15, "二十" -> 20, "两" -> 2)."""
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (
-            _CN_DIGITS.get(ones, 0) if ones else 0
-        )
-    return _CN_DIGITS.get(s, 0)
-
-
-def _normalize(s: str) -> str:
-    s = s.replace("’", "'").replace("‘", "'").replace("：", ":").replace("，", ",")
-    s = s.replace("。", ".").replace("！", "!").replace("？", "?").replace("％", "%")
-    s = re.sub(r"\s+", " ", s.lower()).strip()
-    s = re.sub(r"\btwice\b", "2 times", s)
-    s = re.sub(r"\bthrice\b", "3 times", s)
-    s = re.sub(r"\bhalf a minute\b", "30 seconds", s)
-    s = re.sub(r"\ba minute\b", "60 seconds", s)
-    words = "|".join(sorted(_NUM_WORDS, key=len, reverse=True))
-    # Number words only before a unit ("ten seconds"), so "the last one" stays a phrase.
-    s = re.sub(
-        rf"\b(twenty|thirty|forty|fifty)[\s-](one|two|three|four|five|six|seven|eight|nine)\b"
-        rf"(?=[\s-]*{_UNITS})",
-        lambda m: str(_NUM_WORDS[m.group(1)] + _NUM_WORDS[m.group(2)]),
-        s,
-    )
-    s = re.sub(rf"\b({words})\b(?=[\s-]*{_UNITS}\b)", lambda m: str(_NUM_WORDS[m.group(1)]), s)
-    s = re.sub(
-        r"([零一二两三四五六七八九十]+)(?=\s*(?:秒|次|遍|分钟|%|张|个))",
-        lambda m: str(_cn_number(m.group(1))),
-        s,
-    )
-    return s
-
-
-def _num(x: str) -> float:
-    return float(x)
-
-
-# --- the steps --------------------------------------------------------------------------------
+#: Categories whose phrases belong to a subject, for phrases with several meanings.
+_FAMILY = {
+    "music": {"music", "mood", "volume", "fade", "upload_music", "song"},
+    "text": {"size", "color", "pos", "title", "text", "intro", "quote"},
+    "transition": {"transition", "tr_type", "tr_word"},
+}
+#: A clause made only of these keeps the subject of the clause before it ("… and bigger").
+_MODIFIERS = {"size", "soft", "color", "pos", "mag", "strength", "speed", "volume", "count",
+              "moreless", "duration", "change", "stop", "new", "add", "create"}  # fmt: skip
+#: What a removal can be about, alone in a clause after "and".
+_OBJECTS = {"title", "text", "music", "effect", "effect_noun", "transition", "clip", "ordinal",
+            "src", "count", "mood", "upload_music"}  # fmt: skip
+_SPEED_STEP = {0.5: 1.1, 1.0: 1.25, 2.0: 1.6}
+_DUR_STEP = {0.5: 0.1, 1.0: 0.25, 2.0: 0.5}
+_TR_STEP = {0.5: 1.25, 1.0: 1.5, 2.0: 2.0}
+_TEXT_STEP = {0.5: 1.15, 1.0: 1.3, 2.0: 1.6}
+_VOL_STEP = {0.5: 0.85, 1.0: 0.7, 2.0: 0.5}
+_DETERMINERS = {"the", "this", "that", "its", "my"}
 
 
 def parse(message: str) -> Plan:
     """Read one user message into a :class:`Plan`. Pure; never raises on odd input."""
-    s, quotes = _extract_quotes(message or "")
-    p = Plan(zh=bool(re.search(r"[\u4e00-\u9fff]", s)))  # quoted CJK text alone is not Chinese
-    s = _unquoted_text(s, quotes)
-    t = _Text(_normalize(s))
-    if t.find(
-        r"\bundo\b|\bgo back\b|\brevert\b|\btake (?:that|it) back\b|\bprevious version\b"
-        r"|撤销|撤回|返回上一步|上一步"
-    ):
-        p.undo = True
-        return p
-    if re.fullmatch(r"\W*(?:help|what can you do|how does (?:this|it) work|帮助)\W*", t.s):
-        p.help = True
-        return p
-    if re.fullmatch(
-        r"\W*(?:thanks?(?: you)?|thx|great|cool|nice|awesome|perfect|ok(?:ay)?|love it|谢谢|好的|不错|太棒了)"
-        r"(?:\W+(?:thanks?(?: you)?|great|cool|nice|awesome|perfect|ok(?:ay)?|love it))*\W*",
-        t.s,
-    ):
-        p.thanks = True
-        return p
-    if t.find(_SMALL):
-        p.magnitude = 0.5
-    elif t.find(_LARGE):
-        p.magnitude = 2.0
-    _parse_export(t, p)
-    _parse_transitions(t, p)
-    _parse_volume(t, p)
-    _parse_removes(t, p)
-    _parse_text(t, p, quotes)
-    _parse_music(t, p)
-    _parse_aspect(t, p)
-    _parse_fit(t, p)
-    _parse_speed(t, p)
-    _parse_loops(t, p)
-    _parse_duration(t, p)
-    _parse_targets(t, p)
-    _parse_effects(t, p)
-    _parse_create(t, p)
-    return p
+    reading = read(message or "")
+    planner = _Planner(Plan(lang=reading.lang))
+    syms = [s for c in reading.clauses for s in c.syms]
+    content = [s for s in syms if not _only(s, {"undo", "help", "thanks", "count", "stop", "mag"})]
+    if any(s.has("undo") for s in syms):
+        planner.p.undo = True
+        rest = [c.text for c in reading.clauses if not any(s.has("undo") for s in c.syms)]
+        rest = [t for t in rest if t.strip(" ,.!?")]
+        if rest:
+            planner.p.refuse("undo_alone", what=_short(" ".join(rest)))
+        return planner.p
+    unknown = [c for c in reading.clauses if c.unknown]
+    if any(s.has("help") for s in syms) and not content and not unknown:
+        planner.p.help = True
+        return planner.p
+    if any(s.has("thanks") for s in syms) and not content and not unknown:
+        planner.p.thanks = True
+        return planner.p
+    read_part = reading.clauses[:MAX_CLAUSES]
+    for clause in read_part:
+        planner.clause(clause)
+    unread = [c.syms[MAX_PHRASES].text for c in read_part if len(c.syms) > MAX_PHRASES]
+    unread += [c.text for c in reading.clauses[MAX_CLAUSES : MAX_CLAUSES + 1]]
+    if unread:
+        planner.p.refuse("too_long", n=MAX_CLAUSES, what=_short(unread[0]))
+    planner.finish([s for c in read_part for s in c.syms])
+    return planner.p
 
 
-def _parse_export(t: _Text, p: Plan) -> None:
-    if t.take(r"\b1080p?\b|\bfull hd\b|\bhd\b|高清"):
-        p.hd = True
-    if t.take(r"\bexport\w*\b|\bdownload\w*\b|导出|下载|\bsend me the video\b"):
-        p.export = True
+def _only(s: Sym, cats: set[str]) -> bool:
+    return all(c in cats for c, _ in s.meanings)
 
 
-_TR_TYPES: list[tuple[str, str]] = [
-    (r"cross[- ]?fades?|dissolves?|fades?|淡入淡出|溶解|渐变", "crossfade"),
-    (r"slides?|sliding|push|滑动|推移", "slide"),
-    (r"wipes?|擦除", "wipe"),
-    (r"zoom(?:s|ing)?|缩放", "zoom"),
-]
-_TR_W = r"(?:\btransitions?\b|转场|过渡|切换)"
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _tr_type(word: str) -> str:
-    return next(ty for pat, ty in _TR_TYPES if re.fullmatch(pat, word))
+class _Planner:
+    """Reads clause after clause into one plan."""
 
-
-def _parse_transitions(t: _Text, p: Plan) -> None:
-    types = "|".join(pat for pat, _ in _TR_TYPES)
-    if t.take(
-        r"\b(?:remove|delete|drop|no|without|get rid of|turn off|disable|clear|skip)\s+"
-        r"(?:the |all |any |those |these )?(?:\w+ )?transitions?\b|\bhard cuts?\b"
-        r"|(?:去掉|删除|删掉|不要|取消|移除|关闭)\s*(?:所有)?(?:转场|过渡)|无转场|没有转场"
-    ):
-        p.transition = "none"
-    m = t.take(
-        rf"(\d+(?:\.\d+)?)\s*-?\s*(ms|milliseconds?|seconds?|secs?|s)\b\s+(?:long\s+)?"
-        rf"(?:(?:{types})\s+)?{_TR_W}"
-        rf"|{_TR_W}\s+(?:of|to|at|lasting|last|for)?\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|seconds?|secs?|s|秒)"
-    )
-    if m:
-        val, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        p.transition_ms = round(_num(val) * (1 if unit.startswith("m") else 1000))
-    m = t.take(
-        rf"{_TR_W}\s+(?:\w+\s+){{0,2}}?(longer|shorter|slower|faster|quicker)\b"
-        rf"|\b(longer|shorter|slower|faster|quicker)\s+{_TR_W}"
-        rf"|(?:转场|过渡)\S{{0,3}}?(长|短|慢|快)"
-    )
-    if m:
-        word = m.group(1) or m.group(2) or m.group(3)
-        grow = word in ("longer", "slower", "长", "慢")
-        step = 1.25 if p.magnitude < 1 else (2.0 if p.magnitude > 1 else 1.5)
-        p.transition_scale = step if grow else 1 / step
-    m = t.take(
-        rf"\b({types})\s+{_TR_W}|{_TR_W}\s+(?:to |with |into |as |type |style )?(?:a |an )?"
-        rf"({types})\b|({types})\s*(?:转场|过渡)|\b(cross[- ]?fade[sd]?|dissolves?)\b"
-        rf"|\b(wipes?)\b|(淡入淡出)"
-    )
-    if m:
-        word = next(g for g in m.groups() if g)
-        p.transition = _tr_type(re.sub(r"(?<=fade)[sd]$", "", word))
-    if not p.transition and t.take(_TR_W):  # "with transitions", "加转场"
-        p.transition = "default"
-
-
-def _parse_volume(t: _Text, p: Plan) -> None:
-    vol_w = r"(?:music|volume|bgm|audio|sound|song|track)"
-    m = t.take(
-        rf"\b{vol_w}\b[^\d]{{0,25}}?(\d+(?:\.\d+)?)\s*(?:%|percent)"
-        rf"|(\d+(?:\.\d+)?)\s*(?:%|percent)\s*(?:\w+\s+)?{vol_w}"
-        rf"|\bvolume\s+(?:to\s+|at\s+|of\s+)?(0?\.\d+|1\.0|0|1)\b"
-        # Chinese names the music before the volume ("音乐音量 20%", "背景音乐 30%"): take the
-        # music word too, or the music step would read it as "add (default) music".
-        r"|(?:(?:背景音乐|音乐|配乐)\s*的?\s*)?音量\D{0,6}?(\d+(?:\.\d+)?)\s*%?"
-        r"|(?:背景音乐|音乐|配乐)\D{0,4}?(\d+(?:\.\d+)?)\s*%"
-    )
-    if m:
-        v = _num(next(g for g in m.groups() if g))
-        # "volume 0.3" is a fraction; "music 20%", "音量20" are percentages.
-        percent = m.group(3) is None and (v > 1 or "%" in m.group(0) or "percent" in m.group(0))
-        p.volume_set = v / 100 if percent else v
-        return
-    if t.take(r"\bunmute\b|取消静音"):
-        p.volume_set = 0.35
-        return
-    if t.take(rf"\bmute\b(?:\s+(?:the\s+)?{vol_w})?|\bsilence the\s+{vol_w}|静音"):
-        p.volume_set = 0.0
-        return
-    down = 0.85 if p.magnitude < 1 else (0.5 if p.magnitude > 1 else 0.7)
-    if t.take(
-        rf"\b(?:lower|turn down|reduce|decrease|quieter|softer)\s+(?:the\s+)?(?:\w+\s+)?{vol_w}\b"
-        rf"|\b{vol_w}\s+(?:\w+\s+){{0,3}}?(?:lower|down|quieter|softer)\b|\bquieter\b"
-        r"|(?:背景音乐|音乐|音量|配乐)\S{0,3}?(?:调低|调小|小一点|小声|低一点|降低|小些)|小声一点|小声点"
-        r"|调低音量|降低音量|音量小|音量低"
-    ):
-        p.volume_scale = down
-        return
-    if t.take(
-        rf"\b(?:raise|turn up|increase|louder|boost)\s+(?:the\s+)?(?:\w+\s+)?{vol_w}\b"
-        rf"|\b{vol_w}\s+(?:\w+\s+){{0,3}}?(?:louder|up|higher)\b|\blouder\b"
-        r"|(?:背景音乐|音乐|音量|配乐)\S{0,3}?(?:调高|调大|大一点|大声|高一点|提高|大些)|调高音量"
-        r"|大声|音量大|提高音量|音量高"
-    ):
-        p.volume_scale = 1 / down
-
-
-_RM_VERB = (
-    r"(?:\b(?:remove|delete|drop|get rid of|take (?:out|off|away)|clear|erase|cut|ditch|lose"
-    r"|turn off|switch off|disable|no|without|stop|kill|(?:don't|do not) (?:want|need|like))\b)"
-)
-_RM_ZH = r"(?:删除|删掉|去掉|去除|移除|不要|取消|关掉|关闭|拿掉)"
-_DET = r"(?:\s+(?:the|that|this|my|all|any|those|these|background|of the|its))*"
-
-
-def _parse_removes(t: _Text, p: Plan) -> None:
-    if t.take(rf"{_RM_VERB}{_DET}\s+(?:titles?|headings?|headlines?)\b|{_RM_ZH}\s*(?:标题|题目)"):
-        p.removes.append("title")
-    m = t.take(
-        rf"{_RM_VERB}{_DET}\s+(?:texts?|captions?|subtitles?|overlays?|text overlays?|words)\b"
-        rf"|{_RM_ZH}\s*(?:所有)?(?:文字|字幕|文本)"
-    )
-    if m:
-        p.removes.append("alltext" if re.search(r"\ball\b|所有", m.group(0)) else "text")
-    if t.take(
-        rf"{_RM_VERB}{_DET}\s+(?:music|bgm|songs?|soundtracks?|audio|sound|tunes?)\b"
-        rf"|{_RM_ZH}\s*(?:背景音乐|音乐|配乐|歌曲)"
-    ):
-        p.removes.append("music")
-    m = t.take(
-        rf"{_RM_VERB}{_DET}\s+(?:the\s+)?({_ORD_RE})\s+{_CLIP_W}\b"
-        rf"|{_RM_VERB}{_DET}\s+(?:image|photo|picture|slide|clip|segment)\s*(?:#|no\.?|number)?\s*(\d+)\b"
-        rf"|{_RM_ZH}\s*第\s*(\d+)\s*(?:张|个|段|幅)|{_RM_ZH}\s*(最后一)(?:张|个|段|幅)"
-    )
-    if m:
-        if m.group(1):
-            p.remove_segments.append(_ORDINALS[m.group(1)])
-        elif m.group(2) or m.group(3):
-            p.remove_segments.append(int(m.group(2) or m.group(3)) - 1)
-        else:
-            p.remove_segments.append(-1)
-    m = t.take(
-        rf"{_RM_VERB}{_DET}\s+(?:effects?|motion|animation|movement|moving|jiggl\w*|bounc\w*"
-        r"|sway\w*|puls\w*|zoom\w*|ken burns)\b|\b(?:make|keep|leave)\s+(?:it|this|them)\s+"
-        rf"(?:static|still)\b|{_RM_ZH}\s*(?:效果|特效|动效|动画|抖动|弹跳)|静止"
-    )
-    if m:
-        p.removes.append("effect")
-        p.remove_effects = _effect_kinds(m.group(0))  # "remove the bounce": that one only
-
-
-def _parse_text(t: _Text, p: Plan, quotes: list[str]) -> None:
-    has_title = bool(t.find(_TITLE_W))
-    has_text = bool(t.find(_TEXT_W))
-    change = bool(
-        t.find(
-            r"\b(?:change|rename|replace|edit|update|set|make|fix|should say|to say|instead)\b"
-            r"|修改|改成|改为|换成|改一下"
+    def __init__(self, plan: Plan) -> None:
+        self.p = plan
+        self.subject: str | None = None  # of the clause before
+        self.targets: list[int] = []  # the photos the clause before was about
+        self.ordinals = False  # an earlier clause named photos: "the second photo …, the third …"
+        self.removing = (
+            False  # the clause before removed something: "remove the title and the music"
         )
-    )
-    for i, q in enumerate(quotes):
-        m = t.find(rf"\b{_Q}{i}\b")
-        if m is None or not q:
-            continue
-        before, after = t.s[max(0, m.start() - 60) : m.start()], t.s[m.end() : m.end() + 30]
-        kinds = [
-            (x.start(), "title" if re.fullmatch(_TITLE_W, x.group(0)) else "text")
-            for x in re.finditer(f"{_TITLE_W}|{_TEXT_W}", before)
+        self.text_kind: str | None = None  # the kind of the last text asked for
+        self.unknown_count = 0
+
+    # --- one clause ------------------------------------------------------------------------
+
+    def clause(self, c: Clause) -> None:
+        p = self.p
+        before = (len(p.refusals), _snapshot(p))
+        cats = {cat for s in c.syms for cat, _ in s.meanings}
+        subject = self._subject(c, cats)
+        meanings = []
+        for si, s in enumerate(c.syms[:MAX_PHRASES]):
+            chosen = self._meanings(s, subject)
+            meanings += [(s, cat, val, si) for cat, val in chosen]
+            if not chosen:
+                c.unknown.append(s.text)  # "make it happy": a mood, but of no music
+        has = {m[1] for m in meanings}
+        mag = next((m[2] for m in meanings if m[1] == "mag"), 1.0)
+        targets = self._targets(c, has, meanings)
+        everyone = any(t.key in ("all", "every", "them", "others", "所有") for t in c.tokens)
+        if not targets and c.joined == "soft" and has & {"effect", "strength", "speed"}:
+            targets = [] if everyone else list(self.targets)  # "the second photo … and bounce"
+        remove = "remove" in has
+        if not remove and self.removing and c.joined == "soft" and has and has <= _OBJECTS:
+            has.add("remove")  # "… and the music": the same verb
+            remove = True
+        effects: Combo = []
+        for s, cat, val, si in meanings:
+            handler = getattr(self, "_" + cat, None)
+            if handler is not None:
+                handler(s, val, c=c, si=si, meanings=meanings, has=has, subject=subject,
+                        mag=mag, targets=targets, effects=effects, remove=remove)  # fmt: skip
+        if "song" in has:
+            self._songs(c)
+        if remove:
+            self._removal(c, has, meanings, targets)
+        if effects:
+            add = "add" in has
+            p.effect_ops.append(EffectOp(effects, targets, add))
+            for e in effects:
+                if e not in p.effects:
+                    p.effects.append(e)
+        if targets and (has & {"strength", "speed", "moreless", "size", "soft", "loops", "fit"}):
+            p.targets += [t for t in targets if t not in p.targets]
+        if "add" in has and (has & {"src", "clip"}) and self._adds_photos(c):
+            p.add_media = True
+        acted = (len(p.refusals), _snapshot(p)) != before
+        if c.unknown and not acted:
+            self._unknown(c)
+        self.subject = (
+            subject if subject else (self.subject if self._modifiers_only(cats) else None)
+        )
+        self.targets = targets
+        self.ordinals = self.ordinals or bool(targets)
+        self.removing = remove
+
+    def _subject(self, c: Clause, cats: set[str]) -> str | None:
+        if cats & {"transition", "tr_type"}:
+            return "transition"
+        if cats & {"title", "text", "quote", "intro", "as_text", "intro_long"}:
+            music_only = cats & {"music", "song"} and not cats & {"title", "text", "intro"}
+            return "music" if music_only else "text"
+        if cats & {"music", "upload_music", "fade", "song"} or any(
+            s.has("volume") and s.value("volume") != "kw" for s in c.syms
+        ):
+            return "music"
+        if any(s.has("mood") and s.value("mood")[2] for s in c.syms):
+            return "music"  # "some jazz"
+        if any(s.has("volume") for s in c.syms):
+            return "music"
+        if self._modifiers_only(cats):
+            return self.subject
+        return None
+
+    @staticmethod
+    def _modifiers_only(cats: set[str]) -> bool:
+        return bool(cats) and cats <= _MODIFIERS
+
+    def _meanings(self, s: Sym, subject: str | None) -> list[tuple[str, Any]]:
+        """The meanings of ``s`` in a clause about ``subject``: a phrase of that subject's
+        family if it has one ("softer music"), else those of no family ("zoom" the effect)."""
+        meanings = s.meanings
+        if len(meanings) > 1:
+            mine = [(c, v) for c, v in meanings if c in _FAMILY.get(subject or "", ())]
+            if mine:
+                return mine
+            free = [(c, v) for c, v in meanings if all(c not in f for f in _FAMILY.values())]
+            meanings = free or meanings
+        # "happy", "calm": a mood only when the clause speaks of music
+        return [
+            (c, v) for c, v in meanings if not (c == "mood" and not v[2] and subject != "music")
         ]
-        if kinds:
-            kind = kinds[-1][1]
-        elif (x := re.search(f"{_TITLE_W}|{_TEXT_W}", after)) is not None:
-            kind = "title" if re.fullmatch(_TITLE_W, x.group(0)) else "text"
-        else:
-            kind = "text"
-        p.texts.append(TextOp(kind, q, change))
-        t.take(rf"\b{_Q}{i}\b")
-    if has_title or has_text:
-        p.text_target = "title" if has_title and not has_text else "text"
-        if has_title and has_text:
-            title_at, text_at = t.find(_TITLE_W), t.find(_TEXT_W)
-            first = title_at and text_at and title_at.start() < text_at.start()
-            p.text_target = "title" if first else "text"
-    text_ctx = bool(p.texts) or has_title or has_text
-    if not text_ctx:
-        return
-    m = t.take(rf"#([0-9a-f]{{6}})\b|(?<![a-z])({_COLOR_RE})(?![a-z])")
-    if m:
-        p.text_color = "#" + m.group(1) if m.group(1) else _COLORS[m.group(2)]
-    m = t.take(
-        r"\b(?:at|to|on|in|near|along)\s+(?:the\s+)?(top|bottom|center|centre|middle)\b"
-        r"|\b(top|bottom|center|centre|middle)\s+of\b|\b(top|bottom|centered|centred)\b"
-        r"|(顶部|上方|上面|顶端|底部|下方|下面|底端|中间|居中|中央|正中)"
-    )
-    if m:
-        word = next(g for g in m.groups() if g)
-        p.text_pos = {
-            "顶部": "top", "上方": "top", "上面": "top", "顶端": "top", "底部": "bottom",
-            "下方": "bottom", "下面": "bottom", "底端": "bottom", "centre": "center",
-            "middle": "center", "centered": "center", "centred": "center",
-        }.get(word, word)  # fmt: skip
-        if word in ("中间", "居中", "中央", "正中"):
-            p.text_pos = "center"
-    grow_w, shrink_w = r"bigger|larger|big|large|huge", r"smaller|small|tiny"
-    m = t.take(
-        rf"(?:{_TITLE_W}|{_TEXT_W})\s+(?:\w+\s+){{0,3}}?({grow_w}|{shrink_w})\b"
-        rf"|\b({grow_w}|{shrink_w})\s+(?:{_TITLE_W}|{_TEXT_W}|\bletters\b)"
-        r"|(?:字|标题|字幕|文字)\S{0,3}?(大一点|大些|放大|变大|小一点|小些|缩小|变小)"
-    )
-    if m:
-        word = next(g for g in m.groups() if g)
-        step = 1.15 if p.magnitude < 1 else (1.6 if p.magnitude > 1 else 1.3)
-        p.text_size = step if re.match(r"big|larg|huge|大|放", word) else 1 / step
-    if not any(op.kind == "title" for op in p.texts) and t.find(
-        r"\badd\s+(?:a\s+|an\s+)?title\b|加(?:一个|个)?标题|添加标题"
-    ):
-        p.title_without_text = True
-    if p.texts or p.title_without_text or p.text_color or p.text_pos or p.text_size:
-        t.take_all(f"{_TITLE_W}|{_TEXT_W}")
 
+    def _targets(self, c: Clause, has: set[str], meanings: list[Any]) -> list[int]:
+        out: list[int] = []
+        clip = bool(has & {"clip", "src"})
+        for s, cat, val, _ in meanings:
+            if cat != "ordinal":
+                continue
+            photo_phrase = len(s.nums) > 0 or " " in s.text.strip() or not s.text.isascii()
+            if clip or photo_phrase or self.ordinals:
+                index = int(s.nums[-1]) - 1 if val == "#" and s.nums else int(val)
+                if index not in out:
+                    out.append(index)
+        return out
 
-def _parse_music(t: _Text, p: Plan) -> None:
-    m = t.take(
-        rf"\bfade (in|out)\s+(?:the\s+)?{_MUSIC_W}|{_MUSIC_W}\s+(?:to\s+)?fade (in|out)\b"
-        r"|(?:音乐|背景音乐)\S{0,2}(淡入|淡出)"
-    )
-    if m:
-        p.music_fade = "in" if (m.group(1) or m.group(2) or m.group(3)) in ("in", "淡入") else "out"
-        return
-    if t.take(
-        r"\b(?:my|uploaded|the uploaded|i uploaded|i sent|i added)\b[^.]{0,25}?"
-        rf"(?:{_MUSIC_W}|\bmp3\b|\btrack\b)|(?:{_MUSIC_W}|\btrack\b)[^.]{{0,10}}?\b(?:i|we)\s+"
-        r"(?:uploaded|sent|added|gave)\b|我上传的(?:音乐|歌|歌曲|音频)|我的(?:音乐|歌|歌曲)"
-    ):
-        p.music = "upload"
-        return
-    moods = "|".join(_MOOD_WORDS)
-    if not t.find(_MUSIC_W):
-        # "with calm music at 50%": the volume step took the music word, the mood still asks.
-        m = re.search(rf"\b({moods})\s+(?:background\s+)?{_MUSIC_W}", t.orig)
-        if m:
-            p.music = next(v for k, v in _MOOD_WORDS.items() if re.fullmatch(k, m.group(1)))
-            t.take(rf"\b{m.group(1)}\b")
-        return
-    m = t.take(rf"\b({moods})\b") or t.take("|".join(_MOOD_ZH))
-    if m:
-        word = m.group(0)
-        p.music = _MOOD_ZH.get(word) or next(
-            v for k, v in _MOOD_WORDS.items() if re.fullmatch(k, word)
-        )
-    else:
-        p.music = "default"
-    t.take_all(_MUSIC_W)
+    def _adds_photos(self, c: Clause) -> bool:
+        """ "add the new photo", "add this photo": the verb right before the noun."""
+        for k, s in enumerate(c.syms):
+            if not s.has("add"):
+                continue
+            for nxt in c.syms[k + 1 : k + 4]:
+                if nxt.has("src") or nxt.has("clip"):
+                    return True
+                if not (nxt.has("new") or nxt.has("count") or nxt.has("ordinal")):
+                    break
+        return False
 
+    def _unknown(self, c: Clause) -> None:
+        self.unknown_count += 1
+        if self.unknown_count <= MAX_UNKNOWN_NAMED:
+            self.p.unknown.append(_short(c.text))
 
-def _parse_aspect(t: _Text, p: Plan) -> None:
-    # Order matters: "YouTube Shorts" is vertical, plain "YouTube" is landscape.
-    rules = [
-        (r"\b9\s*[:x/]\s*16\b|\bvertical\b|\bportrait (?:mode|format|orientation|video)\b"
-         r"|(?<!or )\bportrait\b(?! or )(?!\s+(?:photo|image|picture|pic|shot|selfie|still)s?\b)|\b(?:tik ?tok|reels?|shorts|stories|story|douyin|snapchat)\b"
-         r"|抖音|竖屏|竖版|竖向", "9:16"),
-        (r"\b16\s*[:x/]\s*9\b|\bwide ?screen\b|\bhorizontal\b|\blandscape (?:mode|format|orientation|video)\b"
-         r"|(?<!or )\blandscape\b(?! or )(?!\s+(?:photo|image|picture|pic|shot|still)s?\b)|\byou ?tube\b|横屏|横版|横向|宽屏", "16:9"),
-        (r"\b1\s*[:x/]\s*1\b|\bsquare\b|\binstagram (?:feed|post)s?\b|方形|正方形|方屏", "1:1"),
-    ]  # fmt: skip
-    for pat, aspect in rules:
-        if t.take(pat):
-            p.aspect = aspect
+    # --- the meanings (one method per category; unknown categories mean nothing) ----------
+
+    def _effect(self, s: Sym, val: Any, *, c: Clause, si: int, has: set[str], remove: bool,
+                effects: Combo, **_: Any) -> None:  # fmt: skip
+        p = self.p
+        kind, direction = val
+        if remove:
+            return  # the removal reads it
+        if self._negated(c, s, si):
+            return  # "instead of sway", "change bounce to jiggle"
+        near = _neighbours(c, si, "moreless")
+        tweak = has & {"strength", "speed", "moreless", "soft", "size"}
+        follows = _neighbours(c, si, "strength") + _neighbours(c, si, "speed")
+        chinese = not s.text.isascii() and any(x.i == s.j for x in follows)  # "抖动强度减半"
+        if near or chinese or (tweak and self._after_determiner(c, s)):
+            if kind not in p.tweak_effects:
+                p.tweak_effects.append(kind)  # "less bounce", "make the bounce softer"
             return
+        if direction is None and any(d is not None and e == kind for e, d in effects):
+            return  # "ken burns zoom out": the direction says it
+        if direction is not None:
+            effects[:] = [(e, d) for e, d in effects if not (e == kind and d is None)]
+        if (kind, direction) not in effects:
+            effects.append((kind, direction))
 
+    @staticmethod
+    def _after_determiner(c: Clause, s: Sym) -> bool:
+        k = c.at(s)
+        return k > 0 and c.tokens[k - 1].key in _DETERMINERS
 
-def _parse_speed(t: _Text, p: Plan) -> None:
-    big = 1.1 if p.magnitude < 1 else (1.6 if p.magnitude > 1 else 1.25)
-    m = t.take(r"(\d+(?:\.\d+)?)\s*(?:x|times)\s+(faster|slower|as fast|quicker)\b")
-    if m:
-        f = _num(m.group(1))
-        p.speed_factor = 1 / f if m.group(2) == "slower" else f
-        return
-    m = t.take(
-        r"\bspeed\s*(?:to|at|of)?\s*(\d+(?:\.\d+)?)\s*x\b|\b(\d+(?:\.\d+)?)\s*x\s+speed\b|速度\D{0,3}(\d+(?:\.\d+)?)"
-    )
-    if m:
-        p.speed_set = _num(next(g for g in m.groups() if g))
-        return
-    if t.take(r"\bdouble (?:the )?speed\b|\btwice as fast\b"):
-        p.speed_factor = 2.0
-    elif t.take(r"\bhalf (?:the )?speed\b|\bhalf as fast\b|\btwice as slow\b"):
-        p.speed_factor = 0.5
-    elif t.take(
-        r"\b(?:faster|quicker|speed (?:it |this |them )?up|more quickly|speedier|snappier|quick|quickly)\b"
-        r"|更快|快一点|快点|加快|加速|快些"
-    ):
-        p.speed_factor = big
-    elif t.take(
-        r"\b(?:slower|slow (?:it |this |them )?down|more slowly|less fast|slow[- ]motion|slow|slowly)\b"
-        r"|更慢|慢一点|慢点|放慢|减速|慢些"
-    ):
-        p.speed_factor = 1 / big
+    @staticmethod
+    def _negated(c: Clause, s: Sym, si: int) -> bool:
+        prev = c.syms[si - 1] if si else None
+        if prev is not None and prev.has("neg"):
+            return True
+        # "change bounce to jiggle", "switch the sway for a pulse"
+        if prev is not None and prev.has("change"):
+            end = c.at(s) + (s.j - s.i)
+            rest = [t.key for t in c.tokens[end : end + 2]]
+            return bool(rest) and (rest[0] in ("to", "with", "into", "for") or rest[-1] == "to")
+        return False
 
+    def _comparative(self, s: Sym, val: Any, *, mag: float, **_: Any) -> None:
+        """ "bouncier": more of the bounce (the editor adds a bounce if there is none)."""
+        kind, sign = val
+        if kind not in self.p.tweak_effects:
+            self.p.tweak_effects.append(kind)
+        self.p.strength_step = sign * mag
 
-def _parse_loops(t: _Text, p: Plan) -> None:
-    m = t.take(
-        r"\b(?:loop|repeat|play)(?:s|ed|ing)?\b(?:\s+(?:it|this|that|them|the video|the animation"
-        r"|the motion|the clip))?\s+(\d+)\s*(?:times|x)\b|\b(\d+)\s*loops?\b|\b(\d+)\s*times\b"
-        r"|循环\s*(\d+)\s*(?:次|遍)|(\d+)\s*(?:次|遍)\s*循环?"
-    )
-    if m:
-        p.loops = int(next(g for g in m.groups() if g))
-        return
-    if t.take(r"\bloop(?:s|ed|ing|able)?\b|\bseamless\w*|循环"):
-        p.loop_mention = True
+    def _effect_noun(self, s: Sym, val: Any, **_: Any) -> None:
+        return None  # "effect", "motion": read by the removal and by "add motion"
 
+    def _strength(self, s: Sym, val: Any, *, mag: float, **_: Any) -> None:
+        p = self.p
+        kind, amount = val
+        if kind == "step":
+            p.strength_step = amount * mag
+        elif kind == "scale":
+            p.strength_scale = amount
+        elif kind == "set":
+            v = s.nums[0] if amount == "#" and s.nums else float(amount)
+            p.strength_set = v / 100 if (v > 1 or "%" in s.text or "percent" in s.text) else v
+        else:  # an adjective: the level of a new timeline, a step on an existing one
+            p.strength_abs = amount
+            p.strength_abs_step = (-1 if amount < 0.5 else 1) * mag
 
-def _parse_duration(t: _Text, p: Plan) -> None:
-    sec = r"(?:seconds?|secs?|s|秒)"
-    m = t.take(
-        rf"\b(?:each|every|per)\s+{_CLIP_W}\b\D{{0,20}}?(\d+(?:\.\d+)?)\s*-?\s*{sec}"
-        rf"|(\d+(?:\.\d+)?)\s*-?\s*{sec}\s+(?:each|per\s+{_CLIP_W}|for each\s+{_CLIP_W}|apiece)\b"
-        r"|每张\D{0,4}?(\d+(?:\.\d+)?)\s*秒"
-    )
-    if m:
-        p.seg_ms = round(_num(next(g for g in m.groups() if g)) * 1000)
-    m = t.take(
-        rf"(\d+(?:\.\d+)?)\s*-?\s*{sec}\s+(longer|shorter)\b"
-        rf"|\b(add|remove|cut|trim|take off)\s+(?:another\s+)?(\d+(?:\.\d+)?)\s*(?:more\s+)?{sec}"
-    )
-    if m:
-        delta = round(_num(m.group(1) or m.group(4)) * 1000)
-        grow = (m.group(2) or m.group(3)) in ("longer", "add")
-        p.duration_delta_ms = delta if grow else -delta
-    m = t.take(
-        r"\bhalf (?:as long|the (?:length|duration))\b|\b(?:double|2 times) (?:the )?(?:length|duration)"
-        r"\b|\b2 times (?:as long|longer)\b"
-    )
-    if m:
-        p.duration_scale = 0.5 if m.group(0).startswith("half") else 2.0
-    m = t.take(
-        r"(\d+(?:\.\d+)?)\s*-?\s*(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?)\b"
-        r"|(\d+(?:\.\d+)?)\s*(秒|分钟)"
-    )
-    if m:
-        val, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        scale = (
-            1 if unit.startswith("m") and unit not in ("minute", "minutes", "min", "mins") else 1000
+    def _moreless(self, s: Sym, val: Any, *, c: Clause, si: int, mag: float, **_: Any) -> None:
+        """A bare "more"/"less": only next to an effect ("more jiggle") or ending the clause."""
+        near = _neighbours(c, si, "effect")
+        n = len(c.syms)
+        last = si == n - 1 or (si == n - 2 and c.syms[-1].has("stop"))  # "more please"
+        if near or last:
+            self.p.strength_step = val * mag
+
+    def _size(self, s: Sym, val: Any, *, subject: str | None, mag: float, **_: Any) -> None:
+        p = self.p
+        if subject == "text":
+            step = _TEXT_STEP[mag]
+            p.text_size = step if val > 0 else 1 / step
+        elif subject == "music":
+            p.volume_scale = _VOL_STEP[mag] ** -val
+        else:
+            p.strength_step = val * mag
+
+    def _soft(self, s: Sym, val: Any, *, subject: str | None, mag: float, **_: Any) -> None:
+        if subject == "music":
+            self.p.volume_scale = _VOL_STEP[mag]
+        else:
+            self.p.strength_step = val * mag
+
+    def _speed(self, s: Sym, val: Any, *, subject: str | None, mag: float, **_: Any) -> None:
+        p = self.p
+        kind, amount = val
+        if subject == "transition":  # "faster transitions": shorter ones
+            if kind == "step":
+                p.transition_scale = _TR_STEP[mag] ** -amount
+            return
+        num = s.nums[0] if s.nums else None
+        if kind == "step":
+            p.speed_factor = _SPEED_STEP[mag] ** amount
+        elif kind == "scale":
+            if amount == "#" and num:
+                p.speed_factor = num
+            elif amount == "1/#" and num:
+                p.speed_factor = 1 / num
+            elif isinstance(amount, float):
+                p.speed_factor = amount
+        elif kind == "set" and num:
+            p.speed_set = num
+
+    def _smooth(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.smooth = True
+
+    def _duration(self, s: Sym, val: Any, *, subject: str | None, has: set[str], mag: float,
+                  **_: Any) -> None:  # fmt: skip
+        p = self.p
+        kind, amount = val
+        num = s.nums[0] if s.nums else None
+        if kind == "ms" and num is not None:
+            ms = round(num * amount)
+            if subject == "transition":
+                p.transition_ms = ms
+            elif "each" in has:
+                p.seg_ms = ms
+            else:
+                p.duration_ms = ms
+        elif kind == "fixed":
+            p.duration_ms = amount
+        elif kind == "step":
+            if subject == "transition":
+                p.transition_scale = _TR_STEP[mag] ** amount
+            else:
+                p.duration_scale = 1 + amount * _DUR_STEP[mag]
+        elif kind == "scale":
+            p.duration_scale = amount
+        elif kind == "delta" and num is not None:
+            p.duration_delta_ms = round(num * 1000) * amount
+
+    def _loops(self, s: Sym, val: Any, **_: Any) -> None:
+        n = s.nums[0] if val == "#" and s.nums else val
+        if isinstance(n, (int, float)) and n >= 1:
+            self.p.loops = int(n)
+
+    def _loop(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.loop_mention = True
+
+    def _percent(self, s: Sym, val: Any, *, subject: str | None, has: set[str], **_: Any) -> None:
+        p = self.p
+        v = s.nums[0] / 100 if s.nums else 0.0
+        if subject == "music":
+            p.volume_set = v
+        elif has & {"effect", "effect_noun", "strength"}:
+            p.strength_set = v
+        else:
+            p.refuse("what_percent", n=f"{s.nums[0]:g}" if s.nums else "?")
+
+    def _aspect(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.aspect = val
+
+    def _platform(self, s: Sym, val: Any, *, has: set[str], **_: Any) -> None:
+        name, aspect = val
+        if "post" in has:
+            self.p.refuse("post", where=name)
+        elif aspect:
+            self.p.aspect = aspect  # "for TikTok": its shape
+
+    def _post(self, s: Sym, val: Any, *, has: set[str], **_: Any) -> None:
+        if "platform" not in has:
+            self.p.refuse("post", where="")
+
+    def _fit(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.fit = val
+
+    def _transition(self, s: Sym, val: Any, *, remove: bool, **_: Any) -> None:
+        p = self.p
+        if remove:
+            p.transition = "none"
+        elif not p.transition:
+            p.transition = "default"  # "with transitions", "加转场"
+
+    def _tr_type(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.transition = val
+
+    def _tr_word(self, s: Sym, val: Any, *, remove: bool, **_: Any) -> None:
+        self.p.transition = "none" if remove else val
+
+    def _quote(self, s: Sym, val: Any, *, c: Clause, has: set[str], subject: str | None,
+               meanings: list, remove: bool, **_: Any) -> None:  # fmt: skip
+        p = self.p
+        if remove:
+            return
+        if subject == "music":
+            p.refuse("song", what=_short(s.text))  # "play 'Happy' by Pharrell"
+            return
+        if len(p.texts) >= MAX_TEXTS:
+            p.refuse("capped_texts", n=MAX_TEXTS)
+            return
+        kind = self._text_kind(s, c, meanings)
+        change = "change" in has or any(m[1] == "intro" and m[2][1] for m in meanings)
+        pos = next((m[2] for m in meanings if m[1] == "pos"), None)
+        color = next((m[2] for m in meanings if m[1] == "color"), None)
+        p.texts.append(TextOp(kind, s.text, change, pos, color))
+        self.text_kind = kind
+
+    def _text_kind(self, s: Sym, c: Clause, meanings: list) -> str:
+        """title or text: the intro's noun, else the nearest noun, else the text before's."""
+        for _, cat, v, _ in meanings:
+            if cat == "intro" and v[0]:
+                return str(v[0])
+            if cat == "as_text":
+                return str(v)
+        nouns = [(x.i, "title" if x.has("title") else "text") for x in c.syms
+                 if x.has("title") or x.has("text")]  # fmt: skip
+        before = [kind for i, kind in nouns if i < s.i]
+        if before:
+            return before[-1]
+        if nouns:
+            return nouns[0][1]
+        return self.text_kind or "text"
+
+    def _intro_long(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.title_without_text = True  # where the text ends is a guess: ask for quotes
+
+    def _intro(self, s: Sym, val: Any, *, has: set[str], remove: bool, **_: Any) -> None:
+        kind, _change = val
+        placing = "pos" in has and s.text.split()[0].lower() in ("put", "place", "move", "show")
+        if kind is not None and "quote" not in has and not remove and not placing:
+            self.p.title_without_text = True  # "add a title": what should it say?
+
+    def _title(self, s: Sym, val: Any, *, has: set[str], **_: Any) -> None:
+        self._style_target("title", has)
+
+    def _text(self, s: Sym, val: Any, *, has: set[str], **_: Any) -> None:
+        self._style_target("text", has)
+
+    def _style_target(self, kind: str, has: set[str]) -> None:
+        if self.p.text_target is None and "quote" not in has:
+            self.p.text_target = kind
+
+    def _color(self, s: Sym, val: Any, *, subject: str | None, has: set[str], **_: Any) -> None:
+        if subject == "text":
+            if "quote" not in has:
+                self.p.text_color = val
+        else:
+            self.p.refuse("unsupported_filter", what=s.text)  # "make it red": a colour filter
+
+    def _pos(self, s: Sym, val: Any, *, has: set[str], **_: Any) -> None:
+        if "quote" not in has:
+            self.p.text_pos = val  # "move the title to the bottom", "at the top"
+
+    def _music(self, s: Sym, val: Any, *, has: set[str], remove: bool, **_: Any) -> None:
+        p = self.p
+        if remove or has & {"upload_music", "song", "fade"} or p.music == "upload":
+            return
+        if "volume" in has and not (has & {"add", "mood"}) and val is None:
+            return  # "make the music quieter": the music that is there
+        if not p.music or p.music == "default":
+            p.music = val or "default"
+
+    def _mood(self, s: Sym, val: Any, *, remove: bool, has: set[str], **_: Any) -> None:
+        p = self.p
+        if remove or "upload_music" in has:
+            return
+        mood, nearest, _strong = val
+        p.music = mood
+        p.music_nearest = nearest if nearest != "that style" else s.text
+
+    def _volume(self, s: Sym, val: Any, *, mag: float, **_: Any) -> None:
+        p = self.p
+        if val == "kw":
+            return
+        if val == "mute":
+            p.volume_set = 0.0
+        elif val == "unmute":
+            p.volume_set = 0.35
+        elif val[0] == "step":
+            p.volume_scale = _VOL_STEP[mag] ** -val[1]
+        elif val[0] == "set" and s.nums:
+            v = s.nums[0]
+            percent = v > 1 or "%" in s.text or "percent" in s.text
+            p.volume_set = v / 100 if percent else v
+
+    def _fade(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.music_fade = val
+
+    def _upload_music(self, s: Sym, val: Any, *, remove: bool, **_: Any) -> None:
+        if not remove:
+            self.p.music = "upload"
+
+    def _export(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.export = True
+
+    def _hd(self, s: Sym, val: Any, **_: Any) -> None:
+        self.p.hd = True
+
+    def _unsupported(self, s: Sym, val: Any, **_: Any) -> None:
+        kind, _ = val
+        if kind == "fps" and s.nums and s.nums[0] == 30:
+            return  # what it already is
+        self.p.refuse("unsupported_" + kind, what=_short(s.text))
+
+    def _songs(self, c: Clause) -> None:
+        """ "add Shape of You by Ed Sheeran": the words from the first name to the last."""
+        songs = [x for x in c.syms if x.has("song")]
+        first, last = (
+            c.tokens[c.at(songs[0])],
+            c.tokens[c.at(songs[-1]) + songs[-1].j - songs[-1].i - 1],
         )
-        if unit in ("minute", "minutes", "min", "mins", "分钟"):
-            scale = 60000
-        p.duration_ms = round(_num(val) * scale)
-        return
-    step = {0.5: 0.1, 1.0: 0.25, 2.0: 0.5}[p.magnitude]
-    if t.take(r"\b(?:shorter|shorten|trim it|cut it down|less long)\b|短一点|缩短|更短|短些"):
-        p.duration_scale = 1 - step
-    elif t.take(r"\b(?:longer|lengthen|extend|stretch it)\b|长一点|延长|更长|长些"):
-        p.duration_scale = 1 + step
+        whole = c.text[first.start - c.tokens[0].start : last.end - c.tokens[0].start]
+        self.p.refuse("song", what=_short(whole.removeprefix("a song by ").strip()))
+
+    def _filler(self, s: Sym, val: Any, **_: Any) -> None:
+        return None  # understood, nothing to do
+
+    # --- removals -----------------------------------------------------------------------------
+
+    def _removal(self, c: Clause, has: set[str], meanings: list, targets: list[int]) -> None:
+        p = self.p
+        before = (list(p.removes), list(p.remove_segments))
+        vals = [m[2] for m in meanings if m[1] == "remove"]
+        if has & {"title", "intro"} and any(
+            cat == "title" or (cat == "intro" and v[0] == "title") for _, cat, v, _ in meanings
+        ):
+            p.removes.append("title")
+        if "text" in has:
+            everything = any(t.key in ("all", "所有") for t in c.tokens)
+            p.removes.append("alltext" if everything else "text")
+        if has & {"music", "mood", "upload_music"} and "music" not in p.removes:
+            p.removes.append("music")
+        kinds = [m[2][0] for m in meanings if m[1] == "effect"]
+        if kinds or "effect_noun" in has or "effect" in vals:
+            p.removes.append("effect")  # "remove the bounce", "stop the motion"
+            p.remove_effects = kinds
+            p.targets += [t for t in targets if t not in p.targets]
+        elif targets:
+            p.remove_segments += targets  # "delete the second photo"
+        if has & {"transition", "tr_type", "tr_word"}:
+            p.transition = "none"
+        bare = all(m[0].text.lower() in ("no", "not", "stop", "without") for m in meanings
+                   if m[1] == "remove")  # fmt: skip
+        unchanged = before == (p.removes, p.remove_segments)
+        other = {"unsupported", "fit", "duration", "speed", "transition", "tr_type", "tr_word",
+                 "volume", "loop", "loops", "strength", "effect_noun"}  # fmt: skip
+        if unchanged and not bare and not has & other:
+            p.refuse("remove_what")  # "remove it"
+
+    # --- the whole message ----------------------------------------------------------------------
+
+    def finish(self, syms: list[Sym]) -> None:
+        p = self.p
+        cats = {c for s in syms for c, _ in s.meanings}
+        verbs = [v for s in syms for c, v in s.meanings if c == "create"]
+        if "strong" in verbs or (
+            "verb" in verbs and cats & {"src", "out"} or "make" in verbs and "out" in cats
+        ):
+            p.create = True
+        counts = [v for s in syms for c, v in s.meanings if c in ("count", "src") and v]
+        if "many" in counts or any(op.targets for op in p.effect_ops):  # "the second photo"
+            p.plural = True
+        elif "one" in counts:
+            p.plural = False
+        if p.music == "default" and p.music_nearest:
+            p.music_nearest = None
+        if self.unknown_count > MAX_UNKNOWN_NAMED:
+            p.refuse("unknown_more", n=self.unknown_count - MAX_UNKNOWN_NAMED)
+        if any(t.kind == "title" for t in p.texts):
+            p.title_without_text = False
+        # effects for the same photos compose, from whichever clause: "jiggle, and bounce"
+        merged: dict[tuple[int, ...], EffectOp] = {}
+        for op in p.effect_ops:
+            into = merged.setdefault(tuple(op.targets), EffectOp([], list(op.targets)))
+            into.effects += [e for e in op.effects if e not in into.effects]
+            into.add = into.add or op.add
+        p.effect_ops = list(merged.values())
+        if p.texts and p.text_target is None:
+            p.text_target = p.texts[0].kind
 
 
-def _parse_targets(t: _Text, p: Plan) -> None:
-    if t.find(rf"\b{_CLIP_W}\b|张|个|段|幅"):
-        for m in re.finditer(rf"\b({_ORD_RE})\b", t.s):
-            p.targets.append(_ORDINALS[m.group(1)])
-    for m in re.finditer(
-        r"\b(?:image|photo|picture|pic|slide|clip|segment)\s*(?:#|no\.?|number)?\s*(\d+)\b", t.s
-    ):
-        p.targets.append(int(m.group(1)) - 1)
-    for m in re.finditer(r"第\s*(\d+)\s*(?:张|个|段|幅)|(最后一)(?:张|个|段|幅)", t.s):
-        p.targets.append(int(m.group(1)) - 1 if m.group(1) else -1)
-    if p.targets:
-        t.take_all(rf"\b{_ORD_RE}\s+(?:and\s+{_ORD_RE}\s+)?{_CLIP_W}\b|第\s*\d+\s*(?:张|个|段|幅)")
-    p.targets = list(dict.fromkeys(p.targets))
+def _neighbours(c: Clause, si: int, cat: str) -> list[Sym]:
+    """The phrases right before and after ``c.syms[si]`` that have meaning ``cat``."""
+    return [x for k, x in enumerate(c.syms[max(0, si - 1) : si + 2], max(0, si - 1))
+            if k != si and x.has(cat)]  # fmt: skip
 
 
-def _parse_effects(t: _Text, p: Plan) -> None:
-    # Strength first: in "less bounce" the effect word says what to tone down, not a new effect.
-    eff_w = (
-        r"(?:jiggl\w*|bounc\w*|motion|movement|sway\w*|puls\w*|zoom|effects?|wobbl\w*|action"
-        r"|animation|shak\w*)"
-    )
-    m = t.take(
-        r"\b(?:strength|intensity|amount|amplitude)\s*(?:to|at|of)?\s*(\d+(?:\.\d+)?)\s*(%|percent)?"
-        r"|强度\D{0,3}?(\d+(?:\.\d+)?)\s*(%)?"
-    )
-    if m:
-        v = _num(m.group(1) or m.group(3))
-        p.strength_set = v / 100 if (m.group(2) or m.group(4) or v > 1) else v
-    if m := t.take(
-        r"\b(?:stronger|more intense|intenser|more dramatic|more extreme|more exaggerated|bigger"
-        r"|larger|wilder|crazier|more pronounced|more noticeable|more obvious|more visible"
-        r"|intensify|amplify|exaggerate|boost|increase (?:the )?(?:strength|intensity|effect|motion"
-        rf"|amount)|more {eff_w}|{eff_w} more|more(?=\s*(?:please)?\W*$))\b|更强|加强|增强|大一点|更明显|夸张|幅度大|更大"
-    ):
-        p.strength_step = 1
-    elif m := t.take(
-        r"\b(?:subtler|more subtle|less intense|less dramatic|gentler|more gentle|softer|weaker"
-        r"|smaller|calmer|tone(?:d)? (?:it |this )?down|dial (?:it )?back|reduce (?:the )?"
-        rf"(?:strength|intensity|effect|motion|amount)|less {eff_w}|{eff_w} less|less(?=\s*(?:please)?\W*$)"
-        r"|not so (?:much|strong|intense)|too (?:much|strong|intense|shaky|fast|big)|smoother)\b"
-        r"|减弱|弱一点|小一点|轻一点|幅度小|更轻|更柔和"
-    ):
-        p.strength_step = -1
-    if m:  # "less bounce", "more jiggle": the effect named is the one to tune
-        p.tweak_effects += _effect_kinds(m.group(0))
-    # "also bounce", "add a bounce": another effect on top of the ones there are
-    if t.find(
-        rf"\b(?:also|add(?:ing)?|plus|with)\s+(?:a\s+|an\s+|some\s+)?(?:little\s+)?(?:{_ANY_EFFECT})"
-        rf"|(?:{_ANY_EFFECT})\w*\s+(?:too|as well)\b|再加|加上|也要"
-    ):
-        p.add_effect = True
-    # "instead of bounce", "change bounce to jiggle": the effect being replaced is not wanted.
-    t.take_all(
-        rf"\b(?:instead of|rather than|not|no more|from|than)\s+(?:a\s+|the\s+)?(?:{_ANY_EFFECT})"
-        rf"|\b(?:change|switch|swap|replace|turn)\s+(?:the\s+)?(?:{_ANY_EFFECT})(?=(?:\s+effect)?\s+(?:to|with|into|for)\b)"
-    )
-    found: list[tuple[int, str, str | None]] = []
-    for pat, kind, direction in _EFFECT_PATTERNS:
-        for m in re.finditer(pat, t.s):
-            d = m.group(1) if direction == "*" else direction
-            found.append((m.start(), kind, d))
-        t.take_all(pat)
-    tweak = p.strength_step or p.speed_factor or p.speed_set or p.strength_set is not None
-    for start, kind, d in sorted(found):
-        if tweak and re.search(r"\b(?:the|this|that)\s+$", t.s[:start]):
-            p.tweak_effects.append(kind)
-            continue  # "make the bounce softer": the effect names what to tweak, not a new one
-        if (kind, d) not in p.effects:
-            p.effects.append((kind, d))
-    if t.take(
-        r"\b(?:subtle|subtly|gentle|gently|soft|softly|slight|light|mild|delicate|calm|tiny|small)\b"
-        r"|轻微|柔和|轻柔|微微"
-    ):
-        p.strength_abs = 0.25
-    elif t.take(
-        r"\b(?:strong|strongly|intense|big|extreme|extremely|dramatic|exaggerated|wild|wildly|crazy"
-        r"|heavy|bold|huge)\b|强烈|剧烈|夸张"
-    ):
-        p.strength_abs = 0.8
-    if t.take(r"\bsmooth(?:ly)?\b|平滑|流畅|顺滑"):
-        p.smooth = True
-
-
-def _effect_kinds(words: str) -> list[str]:
-    """The effect types named in ``words`` ("less bounce" -> ["bounce"])."""
-    return [kind for pat, kind, _ in _EFFECT_PATTERNS if re.search(pat, words)]
-
-
-def _parse_fit(t: _Text, p: Plan) -> None:
-    if t.take(
-        r"\b(?:show|keep|fit|see)\s+(?:the\s+)?(?:whole|entire|full)\s+(?:\w+\s+)?(?:photo|image|picture)"
-        r"\b|\b(?:don't|do not|no)\s+crop(?:ping)?\b|\bcontain\b|\bletterbox\w*|完整显示|不要裁剪"
-    ):
-        p.fit = "contain"
-    elif t.take(r"\b(?:fill the (?:frame|screen)|crop (?:it )?to fill|cover)\b|填满|铺满"):
-        p.fit = "cover"
-
-
-def _parse_create(t: _Text, p: Plan) -> None:
-    src = (
-        r"(?:images?|photos?|pictures?|pics?|stills?|portraits?|selfies?|shots?|products?|logos?"
-        r"|画面|图片|照片|图像|相片)"
-    )
-    out = (
-        r"(?:videos?|clips?|mp4|movies?|slide ?shows?|animations?|animated|reels?|gifs?|loops?"
-        r"|视频|动画|短片)"
-    )
-    full = t.s
-    if re.search(
-        rf"\b(?:animat\w*)\b|\b(?:convert\w*|turn\w*|transform\w*|make|making|create\w*|generat\w*"
-        rf"|build\w*|produce|put)\b.*\b{out}\b|\b(?:convert\w*|turn\w*|generat\w*|animat\w*|transform\w*"
-        rf"|use)\b.*\b{src}\b|\bslide ?shows?\b|\b(?:add|give it|with)\s+(?:some\s+)?(?:motion|movement)"
-        rf"(?: effects?)?\b|\bmotion effects?\b|\bmake (?:it|them|this|these) move\b"
-        r"|生成|制作|做成|转成|转换|变成|做一个|视频|动画|让.{0,6}动",
-        full,
-    ):
-        p.create = True
-    if re.search(
-        r"\b(?:images|photos|pictures|pics|stills|portraits|them|these|those|all|each|every"
-        r"|slide ?shows?|products|selfies|shots)\b|这些|所有|多张|几张|每张",
-        full,
-    ):
-        p.plural = True
-    elif re.search(
-        r"\b(?:this|the|a|single|one|my|that)\s+(?:\w+\s+)?(?:photo|image|picture|pic|portrait"
-        r"|still|selfie|shot)\b|\bit\b|这张|一张",
-        full,
-    ):
-        p.plural = False
-    # "add the new photo" (the verb right before the noun: "add crossfade between the photos" is not)
-    det = r"(?:the|this|these|my|more|another|other|new|a|an|second|one more)\s+"
-    add_zh = r"(?:加上|添加|加入)(?:这张|这些|新的|新)?(?:照片|图片)"
-    if re.search(
-        rf"\b(?:add|include|insert|append|put in)\s+(?:{det})*{_CLIP_W}\b|{add_zh}", t.orig
-    ):
-        p.add_media = True
+def _snapshot(p: Plan) -> tuple[Any, ...]:
+    """What a clause may change in the plan (to tell whether it asked for anything)."""
+    return (
+        p.undo, p.export, p.hd, p.add_media, len(p.effect_ops), len(p.tweak_effects), p.fit,
+        p.strength_abs, p.strength_step, p.strength_set, p.strength_scale, p.speed_factor,
+        p.speed_set, p.loops, p.loop_mention, p.duration_ms, p.duration_delta_ms,
+        p.duration_scale, p.seg_ms, p.aspect, p.transition, p.transition_ms,
+        p.transition_scale, len(p.texts), p.text_color, p.text_pos, p.text_size,
+        p.title_without_text, p.music, p.music_fade, p.volume_set, p.volume_scale,
+        len(p.removes), len(p.remove_segments), p.smooth,
+    )  # fmt: skip

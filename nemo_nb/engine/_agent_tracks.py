@@ -21,7 +21,14 @@ from nemo_nb.engine._agent_draft import (
 )
 from nemo_nb.engine._agent_parse import TextOp
 from nemo_nb.engine._agent_types import ToolCall
-from nemo_nb.engine._agent_words import REMOVE_WHAT
+from nemo_nb.engine._agent_words import (
+    FADE_HOW,
+    MOOD_SAY,
+    REMOVE_WHAT,
+    TEXT_WHAT,
+    TRANSITION_NAMES,
+    secs,
+)
 
 
 class TrackEdits(EditorState):
@@ -99,6 +106,12 @@ class TrackEdits(EditorState):
         if not self.created or p.transition not in (None, "default", "crossfade"):
             args = {"op": "transition", **segs[-1]["m"]["tr"]}
             self.calls.append(ToolCall("edit_multitrack", args))
+            tr = segs[-1]["m"]["tr"]
+            if tr["type"] == "none":
+                self.quietly("did_no_transition")
+            else:
+                name = TRANSITION_NAMES.get(tr["type"], (tr["type"], tr["type"]))[self.lang]
+                self.quietly("did_transition", tr=name, secs=secs(as_int(tr["d"])))
 
     def _text_tracks(self) -> list[dict[str, Any]]:
         return [tr for tr in tracks_of(self.d) if tr.get("tt") == 7]
@@ -111,10 +124,11 @@ class TrackEdits(EditorState):
         # fade, so the loop point shows no pop. A slideshow's title sits over its first photo.
         looping = self.is_loop()
         d = min(TITLE_MS, total) if title and not looping else total
-        pos = p.text_pos or ("top" if title else "bottom")
+        pos = op.pos or p.text_pos or ("top" if title else "bottom")
         size = round(clamp(0.07 * (p.text_size or 1.0), 0.03, 0.2), 3)
         anim = "none" if looping else "fade"
-        m = {"pos": pos, "color": p.text_color or "#ffffff", "size": size, "anim": anim}
+        color = op.color or p.text_color or "#ffffff"
+        m = {"pos": pos, "color": color, "size": size, "anim": anim}
         seg = {"id": self.next_id("s", segment=True), "st": 0, "d": d, "txt": op.txt, "m": m}
         track = {"id": self.next_id("x"), "tt": 7, "n": "Title" if title else "Text", "sg": [seg]}
         self.d["t"].append(track)  # last: text draws on top
@@ -131,33 +145,40 @@ class TrackEdits(EditorState):
         segs = self.segs()
         return len(segs) == 1 and meta_of(segs[0]).get("kind") == "image"
 
-    def _restyle(self, seg: dict[str, Any]) -> None:
+    def _restyle(self, seg: dict[str, Any], op: TextOp | None = None) -> None:
         p = self.p
         m = meta_of(seg)
-        if p.text_color:
-            m["color"] = p.text_color
-        if p.text_pos:
-            m["pos"] = p.text_pos
+        color = (op.color if op else None) or p.text_color
+        pos = (op.pos if op else None) or p.text_pos
+        if color:
+            m["color"] = color
+        if pos:
+            m["pos"] = pos
         if p.text_size:
             m["size"] = round(clamp(float(m.get("size", 0.07)) * p.text_size, 0.03, 0.2), 3)
 
     def set_texts(self) -> None:
         p = self.p
+        titled = False  # a second title in one message is a caption of its own
         for op in p.texts:
             texts = self._text_tracks()
             titles = [tr for tr in texts if tr.get("n") == "Title"]
             others = [tr for tr in texts if tr.get("n") != "Title"]
-            if op.kind == "title":
+            kind = "text" if op.kind == "title" and titled else op.kind
+            if kind == "title":
                 target = titles[:1] or (others[:1] if op.change else [])
             else:
                 target = (others[-1:] or titles[:1]) if op.change else []
             if target and segments_of(target[0]):
                 seg = segments_of(target[0])[0]
                 seg["txt"] = op.txt
-                self._restyle(seg)
+                self._restyle(seg, op)
                 self.calls.append(ToolCall("edit_multitrack", {"op": "set_text", "txt": op.txt}))
+                what = TEXT_WHAT["title" if target[0].get("n") == "Title" else "text"]
+                self.quietly("did_set_text", what=what[0], what_zh=what[1], txt=op.txt)
             else:
-                self._new_text_track(op.kind, op)
+                self._new_text_track(kind, op)
+            titled = titled or kind == "title"
         if p.title_without_text and not p.texts:
             self.problem("no_title_text")
 
@@ -177,6 +198,8 @@ class TrackEdits(EditorState):
                 self._restyle(seg)
         args = {"op": "text_style", "color": p.text_color, "pos": p.text_pos, "size": p.text_size}
         self.calls.append(ToolCall("edit_multitrack", args))
+        what = TEXT_WHAT["title" if chosen[0].get("n") == "Title" else "text"]
+        self.quietly("did_text_style", what=what[0], what_zh=what[1])
 
     def set_music(self) -> None:
         p = self.p
@@ -188,11 +211,13 @@ class TrackEdits(EditorState):
                 return
             song = self.audio[-1]
             src, name, vol = song.url, song.name, UPLOAD_VOL
+            said = name
         else:
             mood = "lofi" if p.music == "default" else p.music
             src, name, vol = f"builtin:{mood}", MOOD_NAMES[mood], BUILTIN_VOL
+            said = MOOD_SAY[mood][self.lang]
         if p.volume_set is not None:
-            vol = p.volume_set
+            vol = min(1.0, p.volume_set)
         audio = next(
             (tr for tr in tracks_of(self.d) if tr.get("tt") == 1 and segments_of(tr)), None
         )
@@ -204,7 +229,7 @@ class TrackEdits(EditorState):
             m = meta_of(seg)
             if p.volume_set is None and not m.get("vol"):
                 m["vol"] = vol  # a new song after "mute" should be heard
-            self.say("music_switch", mood=name)
+            self.say("music_switch", mood=said)
         else:
             m = {"vol": vol, "fade_in": 0, "fade_out": 1000}
             seg = {"id": self.next_id("s", segment=True), "st": 0, "d": self.total(), "src": src,
@@ -214,9 +239,11 @@ class TrackEdits(EditorState):
             at = max((i + 1 for i, tr in enumerate(tracks) if tr.get("tt") in (0, 1)), default=0)
             tracks.insert(at, track)
             if src.startswith("builtin:"):
-                self.say("music", mood=name, vol=round(vol * 100))
+                self.say("music", mood=said, vol=round(vol * 100))
             else:
                 self.say("music_upload", name=name, vol=round(vol * 100))
+        if p.music_nearest and src.startswith("builtin:"):  # "some jazz": Lo-fi is the closest
+            self.say("music_nearest", asked=p.music_nearest, mood=said)
         self.calls.append(ToolCall("add_music", {"src": src, "vol": vol}))
         if self.ending == "end_edit":
             self.ending = "end_music"
@@ -234,6 +261,8 @@ class TrackEdits(EditorState):
             cur = float(m.get("vol", 0.8))
             if p.volume_set is not None:
                 new = p.volume_set
+                if new > 1.0:
+                    self.problem("capped_volume")
             elif cur == 0 and (p.volume_scale or 1) > 1:
                 new = BUILTIN_VOL  # "louder" after mute brings it back
             else:
@@ -242,6 +271,8 @@ class TrackEdits(EditorState):
         self.calls.append(
             ToolCall("edit_multitrack", {"op": "volume", "vol": audio[0]["m"]["vol"]})
         )
+        if (p.volume_set or 0) <= 1.0:
+            self.quietly("did_volume", v=round(audio[0]["m"]["vol"] * 100))
 
     def set_fade(self) -> None:
         """ "Fade out the music": a longer fade at that end of every audio segment."""
@@ -255,3 +286,5 @@ class TrackEdits(EditorState):
         for s in audio:
             meta_of(s)[key] = min(ms, as_int(s.get("d")) // 2)
         self.calls.append(ToolCall("edit_multitrack", {"op": "music_fade", key: ms}))
+        how = FADE_HOW[self.p.music_fade]
+        self.quietly("did_fade", how=how[0], how_zh=how[1])

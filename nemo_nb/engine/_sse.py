@@ -1,5 +1,6 @@
-"""ADK-shaped events as SSE frames (docs/contract.md §4): ``data: <camelCase JSON>`` and a blank
-line, null fields omitted, no ``event:``/``id:`` fields and no done frame."""
+"""ADK-shaped events as SSE frames (docs/contract.md §4): ``data: <camelCase JSON>`` and a blank line,
+null fields omitted, no ``event:``/``id:`` fields and no done frame; and the streamed answer that
+carries them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import json
 import re
 import time
 import uuid
+from collections.abc import AsyncIterable, Callable
 from typing import Any
 
-__all__ = ["Turn", "frame", "error_frame", "PING", "REPLY_PACE_S"]
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+__all__ = ["Turn", "EventStream", "frame", "error_frame", "PING", "REPLY_PACE_S"]
 
 AUTHOR = "nemo_agent"
 #: Default pause between two streamed chunks of a reply (``nemo-nb serve --reply-pace``), so a
@@ -30,6 +35,25 @@ def frame(obj: dict[str, Any]) -> bytes:
 def error_frame(message: str) -> bytes:
     """The frame ADK writes when the turn fails: ``{"error": "..."}``, just before the close."""
     return frame({"error": message})
+
+
+class EventStream(StreamingResponse):
+    """A ``text/event-stream`` answer of ``frames``. ``on_end`` runs when the answer ends, however
+    it ends: sent whole, or cut short because the client went away (which stops ``frames``)."""
+
+    def __init__(self, frames: AsyncIterable[bytes], on_end: Callable[[], None]) -> None:
+        super().__init__(
+            frames,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self.on_end = on_end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.on_end()
 
 
 class Turn:

@@ -1,28 +1,34 @@
 """The embedded engine's agent: a deterministic interpreter of plain-language timeline requests.
 
-The cloud agent is an LLM; this one reads a message (English, or the seeds' Chinese keywords),
-works out what was asked (:mod:`nemo_nb.engine._agent_parse`) and applies it to the current draft
-(``docs/draft-schema.md``), answering like the cloud: tool calls, the new draft, and usually a short
-text that speaks of a GUI ("Preview it in the Timeline, then click Export."). Pure tweaks of an
-existing timeline end silently, as the cloud's edits often do. It never invents an edit: when it
-does not understand, it says so and suggests prompts that work.
+The cloud agent is an LLM; this one reads a message (English or Chinese) with a vocabulary that
+is data, works out every part of what was asked (:mod:`nemo_nb.engine._agent_parse`) and applies
+it to the current draft (``docs/draft-schema.md``), answering like the cloud: tool calls, the new
+draft, and usually a short text that speaks of a GUI ("Preview it in the Timeline, then click
+Export."). A prompt is a contract: each part is done, or the reply names it as not done and why
+(not available here, capped, not understood), with the nearest thing that is available; "Done!"
+only when nothing is missing. A turn that only tweaked the timeline and did everything asked ends
+silently, as the cloud's edits often do (the client then summarises the change). It never
+invents an edit: when it understands nothing, it says so and suggests prompts that work.
 
 >>> reply = interpret("make this photo jiggle", None, [MediaRef("m1", "http://e/media/m1/a.jpg",
 ...                                                              "a.jpg", "image")])
 >>> reply.draft["t"][0]["sg"][0]["m"]["fx"]["type"]
 'jiggle'
 
-A turn: :func:`~nemo_nb.engine._agent_parse.parse` reads the message into a ``Plan``; if there is
-no timeline yet (or the user asks to turn uploads the timeline lacks into a video) ``build`` makes
-one (``create_timeline``); then one small ``_Editor`` method per kind of edit applies the plan, in a
-fixed order (removals, added photos, effects, strength, speed, duration, loops, aspect, fit,
-transitions, titles/text, text style, music, volume, fades); finally ``sync`` keeps ``d`` at the
-end of the last video segment and stretches audio and text that spanned the whole draft.
+A turn: :func:`~nemo_nb.engine._agent_parse.parse` reads the message into a ``Plan`` (what to
+apply, and the refusals to report); if there is no timeline yet (or the user asks to turn uploads
+the timeline lacks into a video) ``build`` makes one (``create_timeline``); then one small
+``_Editor`` method per kind of edit applies the plan, in a fixed order (removals, added photos,
+effects, strength, speed, duration, loops, aspect, fit, transitions, titles/text, text style,
+music, volume, fades); ``sync`` keeps ``d`` at the end of the last video segment and stretches
+audio and text that spanned the whole draft; ``reply`` says what was done and what was not.
 
-Where things live: ``_agent_types`` (the public dataclasses, re-exported here), ``_agent_words``
-(every sentence, in English and Chinese), ``_agent_draft`` (defaults, tolerant draft accessors,
-effect objects, the editor's state), ``_agent_motion`` and ``_agent_tracks`` (the edits); this
-module runs a turn and composes the reply.
+Where things live: ``_agent_lexicon`` (the vocabulary per language, as data), ``_agent_grammar``
+(tokens, the phrase matcher, unquoted texts, clauses; linear in the message), ``_agent_parse``
+(clauses -> plan and refusals), ``_agent_types`` (the public dataclasses, re-exported here),
+``_agent_words`` (every sentence, in English and Chinese), ``_agent_draft`` (defaults, tolerant
+draft accessors, effect objects, the editor's state), ``_agent_motion`` and ``_agent_tracks`` (the
+edits); this module runs a turn and composes the reply.
 
 Pure, deterministic, no I/O: ids come from counters over the draft, never from a clock or RNG.
 """
@@ -34,6 +40,8 @@ from typing import Any
 
 from nemo_nb.engine._agent_draft import (
     DEFAULT_STRENGTH,
+    MAX_MS,
+    MIN_MS,
     SINGLE_MS,
     SIZES,
     SLIDE_MS,
@@ -50,10 +58,19 @@ from nemo_nb.engine._agent_draft import (
     video_segment,
 )
 from nemo_nb.engine._agent_motion import MotionEdits
-from nemo_nb.engine._agent_parse import parse
+from nemo_nb.engine._agent_parse import Plan, parse
 from nemo_nb.engine._agent_tracks import TrackEdits
 from nemo_nb.engine._agent_types import AgentReply, MediaRef, ToolCall
-from nemo_nb.engine._agent_words import MSG, TRANSITION_NAMES, fx_names, prompts, say, secs
+from nemo_nb.engine._agent_words import (
+    LANGS,
+    MSG,
+    TRANSITION_NAMES,
+    fx_names,
+    help_text,
+    prompts,
+    say,
+    secs,
+)
 
 __all__ = ["MediaRef", "ToolCall", "AgentReply", "interpret"]
 
@@ -65,24 +82,49 @@ def interpret(text: str, draft: dict[str, Any] | None, media: Sequence[MediaRef]
     ``media`` is in upload order; "this photo" means the most recent image.
     """
     plan = parse(text or "")
-    lang = 1 if plan.zh else 0
+    lang = LANGS.index(plan.lang)
+    not_done = refusals(plan, lang)
     if plan.undo:
         if draft is None:
             return AgentReply([], None, MSG["nothing_to_undo"][lang])
-        return AgentReply([ToolCall("undo", {})], None, MSG["undo"][lang], undo=True)
+        said = _join([MSG["undo"][lang], *not_done], lang)
+        return AgentReply([ToolCall("undo", {})], None, said, undo=True)
     if plan.help:
-        return AgentReply([], None, say("help", lang, prompts=prompts(has_video(draft), lang)))
+        return AgentReply([], None, help_text(lang))
     if plan.thanks:
         return AgentReply([], None, MSG["thanks"][lang])
-    if not plan.understood():
+    if not plan.edits():
+        if plan.export or plan.hd:  # "export 1080p MP4": the Export button
+            if has_video(draft):
+                return AgentReply([], None, _join([*not_done, MSG["export"][lang]], lang))
+            said = say("export_empty", lang, prompts=prompts(False, lang))
+            return AgentReply([], None, _join([*not_done, said], lang), understood=False)
+        if plan.refusals:  # only things that are not available here: each names the nearest
+            return AgentReply([], None, _join(not_done, lang), understood=False)
         return _not_understood(draft, lang)
-    if not plan.edits() and (plan.export or plan.hd):  # "export 1080p MP4": the Export button
-        if has_video(draft):
-            return AgentReply([], None, MSG["export"][lang])
-        return AgentReply(
-            [], None, say("export_empty", lang, prompts=prompts(False, lang)), understood=False
-        )
     return _Editor(plan, draft, media, lang).run()
+
+
+def refusals(plan: Plan, lang: int) -> list[str]:
+    """One sentence for each part of the request that is not done, in the order asked."""
+    out = []
+    for what in plan.unknown:
+        out.append(say("unknown", lang, what=what))
+    for r in plan.refusals:
+        kw = dict(r.kw)
+        if r.key == "post" and not kw.get("where"):
+            kw["where"] = MSG["post_anywhere"][lang]
+        out.append(say(r.key, lang, **kw))
+    return out
+
+
+def _join(parts: list[str], lang: int) -> str:
+    return ("" if lang else " ").join(p for p in parts if p)
+
+
+def _try(follow_ups: bool, lang: int) -> str:
+    suggestions = prompts(follow_ups, lang)
+    return f"Try: {suggestions}." if not lang else f"试试：{suggestions}。"
 
 
 def _not_understood(draft: dict[str, Any] | None, lang: int) -> AgentReply:
@@ -117,8 +159,9 @@ class _Editor(MotionEdits, TrackEdits):
         return self.reply()
 
     def _fail(self, key: str) -> AgentReply:
-        suggestions = prompts(False, self.lang)
-        return AgentReply([], None, say(key, self.lang, prompts=suggestions), understood=False)
+        said = say(key, self.lang, prompts=prompts(False, self.lang))
+        not_done = refusals(self.p, self.lang)
+        return AgentReply([], None, _join([*not_done, said], self.lang), understood=False)
 
     def _wants_rebuild(self) -> bool:
         """ "Turn these images into…" / "animate this photo" with uploads the timeline lacks."""
@@ -139,7 +182,11 @@ class _Editor(MotionEdits, TrackEdits):
         """First timeline (or a rebuild of the video track) from the chosen uploads."""
         p = self.p
         many = len(chosen) > 1
-        effects: Combo = [e for e in p.effects if e[0] != "none"]
+        # the effects asked for every photo; those for some photos come after (set_effects)
+        effects: Combo = []
+        for op in p.effect_ops:
+            if not op.targets:
+                effects += [e for e in op.effects if e[0] != "none" and e not in effects]
         if not effects:
             if "effect" in p.removes:
                 effects = [("none", None)]
@@ -150,10 +197,12 @@ class _Editor(MotionEdits, TrackEdits):
         strength = p.strength_abs if p.strength_abs is not None else DEFAULT_STRENGTH
         if p.strength_set is not None:
             strength = p.strength_set
-        strength = round(
-            clamp(strength + p.strength_step * STRENGTH_STEP * p.magnitude, 0.05, 1.0), 2
-        )
+        if p.strength_scale:
+            strength *= p.strength_scale
+        strength = round(clamp(strength + p.strength_step * STRENGTH_STEP, 0.05, 1.0), 2)
         seg_ms = p.seg_ms or (SLIDE_MS if many else SINGLE_MS)
+        if many:  # every photo is kept: a long slideshow gives each a shorter turn
+            seg_ms = min(seg_ms, MAX_MS // len(chosen))
         aspect = p.aspect or str(meta_of(self.d).get("aspect") or "9:16")
         if aspect not in SIZES:
             aspect = "9:16"
@@ -177,7 +226,7 @@ class _Editor(MotionEdits, TrackEdits):
             ]
             d = seg_ms
             if media.kind == "video" and media.duration_s and not many:
-                d = as_int(clamp(media.duration_s * 1000, 1000, 60000))
+                d = as_int(clamp(media.duration_s * 1000, MIN_MS, MAX_MS))
             seg_id = self.next_id("s", segment=True)
             seg = video_segment(seg_id, media, d, still_fxs(combo, strength, d))
             if p.fit and media.kind == "image":
@@ -200,8 +249,15 @@ class _Editor(MotionEdits, TrackEdits):
         self.note_small_photos(chosen, (w, h))
 
     def reply(self) -> AgentReply:
+        """What was done, then each part not done with why, then where to look next.
+
+        "Done!" only when every part of the request was done. A turn that only tweaked the
+        timeline and did everything asked for is silent (the client summarises the change);
+        otherwise the reply names every edit, the quiet ones too.
+        """
         changed = self.d != (self.before or {})
         lang = self.lang
+        not_done = [*refusals(self.p, lang), *self.problems]
         if self.created:
             segs = self.segs()
             items = fx_items(segs[0]) if segs else []
@@ -217,26 +273,33 @@ class _Editor(MotionEdits, TrackEdits):
                 head = say(
                     "created_one", lang, secs=length, aspect=aspect, effect=effect, name=name
                 )
+            if not not_done:
+                head = _join([MSG["done"][lang], head], lang)
             self.said.insert(0, head)
             # A new timeline always points at the Timeline and Export.
             self.ending = "end_create_title" if self.ending == "end_title" else "end_create"
             first = self.calls[0]  # create_timeline: report the final length and shape
             first.args.update(duration_ms=self.total(), aspect=aspect)
         if not changed:
-            if self.problems:
-                suggestions = prompts(has_video(self.before), lang)
-                tail = f" Try: {suggestions}." if not lang else f"试试：{suggestions}。"
-                return AgentReply([], None, " ".join(self.problems) + tail, understood=False)
+            if not_done:  # a refusal names the nearest thing; a problem alone gets prompts too
+                tail = [] if self.p.refusals else [_try(has_video(self.before), lang)]
+                return AgentReply([], None, _join([*not_done, *tail], lang), understood=False)
             if self.p.export or self.p.hd:
                 return AgentReply([], None, MSG["export"][lang])
-            sep = "" if lang else " "
             if self.p.create:  # the seed prompt again: the timeline already is that video
-                return AgentReply([], None, f"{MSG['ready'][lang]}{sep}{MSG['end_create'][lang]}")
-            return AgentReply([], None, f"{MSG['no_change'][lang]}{sep}{MSG['end_edit'][lang]}")
-        parts = self.said + self.problems + self.notes
+                return AgentReply(
+                    [], None, _join([MSG["ready"][lang], MSG["end_create"][lang]], lang)
+                )
+            return AgentReply(
+                [], None, _join([MSG["no_change"][lang], MSG["end_edit"][lang]], lang)
+            )
+        parts = [*self.said]
+        if self.said or not_done or self.notes:
+            parts += [q for q in self.quiet if q not in parts]
+        parts += [*not_done, *self.notes]
         if self.p.export and not self.created:
             parts.append(MSG["export"][lang])
         text = None
         if parts:
-            text = ("" if lang else " ").join([*parts, MSG[self.ending][lang]])
+            text = _join([*parts, MSG[self.ending][lang]], lang)
         return AgentReply(self.calls, self.d, text)

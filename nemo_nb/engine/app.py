@@ -4,9 +4,11 @@ Envelopes are exactly the contract's: business endpoints answer ``{code, message
 endpoints ``{success, data, error?}``. Every path but ``GET /healthz`` (and the anonymous-token
 call that hands out tokens) needs a bearer token issued by this engine.
 
-In front of everything, :class:`HostGuard` answers only requests addressed to one of the engine's
-own names and none from web pages (DNS rebinding, cross-site calls). Like the cloud, an export
-without the ``X-Skill-*`` attribution headers is refused with HTTP 402.
+In front of everything, :class:`~nemo_nb.engine._guards.BodyGuard` holds every request body to
+its size and time (:mod:`nemo_nb.engine.limits`), and :class:`HostGuard` answers only requests
+addressed to one of the engine's own names and none from web pages (DNS rebinding, cross-site
+calls). Like the cloud, an export without the ``X-Skill-*`` attribution headers is refused with
+HTTP 402.
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nemo_nb._contract import PREVIEW, RENDER_QUALITIES
-from nemo_nb._mediatype import sniff_file
+from nemo_nb._mediatype import MAX_UPLOAD_MB, sniff_file
 from nemo_nb._version import __version__
-from nemo_nb.engine import _sse
+from nemo_nb.engine import _sse, limits
+from nemo_nb.engine._guards import BodyGuard, BodyLimit, RateWindow, TimeBudget
 from nemo_nb.engine.agent import AgentReply, MediaRef
 from nemo_nb.engine.export import DraftRefused, check_export
 from nemo_nb.engine.jobs import PREVIEW_RETRY_AFTER_S, PREVIEWS_PER_USER, JobQueue, Renderer
@@ -96,6 +99,9 @@ class EngineConfig:
     otherwise make the engine probe the machine and its network). ``render_stall_timeout``:
     seconds without render progress before the watchdog fails the job; ``render_time_ceiling``:
     seconds a render of a clip that many seconds long may take in all (``limits``).
+    ``read_timeout``: the longest pause inside a request body (``nemo-nb serve`` uses it for
+    headers too). ``anonymous_tokens_per_minute``: per client address;
+    ``agent_seconds_per_minute``: CPU time of agent work per user; 0 for no limit (both).
     """
 
     data_dir: Path
@@ -112,6 +118,9 @@ class EngineConfig:
     allow_private_urls: bool = False
     render_stall_timeout: float = 90.0
     render_time_ceiling: Callable[[float], float] = render_time_ceiling
+    read_timeout: float = limits.READ_TIMEOUT_S
+    anonymous_tokens_per_minute: int = limits.ANON_TOKENS_PER_MINUTE
+    agent_seconds_per_minute: float = limits.AGENT_SECONDS_PER_MINUTE
 
 
 class Engine:
@@ -127,7 +136,10 @@ class Engine:
             stall_timeout=config.render_stall_timeout,
             time_ceiling=config.render_time_ceiling,
         )
-        self._session_locks: dict[str, asyncio.Lock] = {}
+        self._turn_locks: dict[str, asyncio.Lock] = {}
+        self.agent_slots = asyncio.Semaphore(limits.AGENT_TURNS_AT_ONCE)
+        self.new_tokens = RateWindow(config.anonymous_tokens_per_minute, 60.0)
+        self.agent_time = TimeBudget(config.agent_seconds_per_minute, 60.0)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -142,8 +154,20 @@ class Engine:
         """The one sentence every route answers when the data dir's disk is full."""
         return DISK_FULL.format(where=self.store.root)
 
-    def session_lock(self, session_id: str) -> asyncio.Lock:
-        return self._session_locks.setdefault(session_id, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def agent_turn(self, user_id: str, begun: asyncio.Event) -> AsyncIterator[None]:
+        """Hold the agent for one of ``user_id``'s turns; ``begun`` is set once it is held.
+
+        Waits for the user's previous turn (one at a time: their turns apply in order, and one
+        user never holds more than one of the :attr:`agent_slots`), for room in their agent time
+        (:attr:`agent_time`: paced, not refused), then for a free slot.
+        """
+        async with self._turn_locks.setdefault(user_id, asyncio.Lock()):
+            while (wait := self.agent_time.wait(user_id)) > 0:
+                await asyncio.sleep(wait)
+            async with self.agent_slots:
+                begun.set()
+                yield
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` to completion even if the request that started it goes away."""
@@ -280,10 +304,18 @@ class BearerAuth:
 
 
 def _host_part(hostport: str) -> str:
-    """``"[::1]:8000"`` -> ``"::1"``, ``"Example.org.:80"`` -> ``"example.org"``."""
+    """``"[::1]:8000"`` -> ``"::1"``, ``"Example.org.:80"`` -> ``"example.org"``; ``""`` for what
+    is not a host and port (``"[::1]evil.example"``, ``"[evil]"``), which no check accepts."""
     hostport = hostport.strip().lower()
     if hostport.startswith("["):
-        return hostport[1 : hostport.find("]")] if "]" in hostport else ""
+        # RFC 3986: "[" IPv6 "]", then nothing or ":" and digits.
+        address, bracket, rest = hostport[1:].partition("]")
+        if not bracket or (rest and not (rest[0] == ":" and rest[1:].isdigit())):
+            return ""
+        try:
+            return address if ipaddress.ip_address(address).version == 6 else ""
+        except ValueError:
+            return ""
     host, colon, port = hostport.rpartition(":")
     if not colon or not port.isdigit() or ":" in host:
         host = hostport
@@ -367,10 +399,22 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def anonymous_token(request: Request) -> JSONResponse:
+    e = _engine(request)
     client_id = request.headers.get("x-client-id", "").strip()
     if not client_id or len(client_id) > 200:
         return fail(400, 400, "The X-Client-Id header is required to get an anonymous token.")
-    token, user, expires = _engine(request).store.issue_token(client_id)
+    wait = e.new_tokens.admit(request.client.host if request.client else "")
+    if wait is not None:
+        seconds = max(1, int(wait + 0.999))
+        response = fail(
+            429,
+            429,
+            f"This address has been given {e.new_tokens.count} anonymous tokens in the last "
+            f"minute, the most it may get; try again in {seconds} seconds.",
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    token, user, expires = e.store.issue_token(client_id)
     expires_at = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return ok(
         {"token": token, "user_id": user.user_id, "expires_at": expires_at, "credits": user.credits}
@@ -453,16 +497,27 @@ async def state(request: Request) -> JSONResponse:
 # --- chat ------------------------------------------------------------------------------------
 
 
-async def _run_turn(
-    e: Engine, s: Session, origin: str, text: str, turn: _sse.Turn
-) -> list[dict[str, Any]]:
-    """One agent turn: interpret, store (message, draft history, state), return its events.
+def _timed(
+    interpret: Interpreter, text: str, draft: dict[str, Any] | None, media: Sequence[MediaRef]
+) -> tuple[AgentReply, float]:
+    """``interpret``'s reply and the CPU seconds it took (in the thread it runs in)."""
+    start = time.thread_time()
+    reply = interpret(text, draft, media)
+    return reply, time.thread_time() - start
 
-    Runs as its own task so a client that hangs up mid-turn does not lose the edit; the client is
-    told to poll the state then, never to resend.
+
+async def _run_turn(
+    e: Engine, s: Session, origin: str, text: str, turn: _sse.Turn, begun: asyncio.Event
+) -> list[dict[str, Any]]:
+    """One agent turn: hold the agent (:meth:`Engine.agent_turn`), interpret, store (message,
+    draft history, state), return its events.
+
+    Runs as its own task: once ``begun`` is set it runs to its end even if the client hangs up, so
+    the edit is not lost (a client whose connection dropped polls the state, never resends). A
+    turn still waiting when its client leaves is cancelled by :func:`run_sse` and leaves no trace.
     """
     store = e.store
-    async with e.session_lock(s.session_id):
+    async with e.agent_turn(s.user_id, begun):
         draft = store.draft(s.session_id)
         media = [
             MediaRef(
@@ -476,7 +531,8 @@ async def _run_turn(
             )
             for m in store.session_media(s.session_id)
         ]
-        reply: AgentReply = await asyncio.to_thread(e.interpret, text, draft, media)
+        reply, cpu = await asyncio.to_thread(_timed, e.interpret, text, draft, media)
+        e.agent_time.spend(s.user_id, cpu)
         # The server keeps the history; an undo needs only the current draft and the one before.
         recent = store.recent_drafts(s.session_id, 2) if reply.undo else []
         undo = bool(recent)
@@ -529,13 +585,29 @@ async def run_sse(request: Request) -> Response:
     text = "\n".join(
         str(p["text"]) for p in (parts or []) if isinstance(p, dict) and p.get("text") is not None
     )
+    if len(text) > limits.PROMPT_CHARS:
+        return fail(
+            413,
+            413,
+            f"A chat message may be at most {limits.PROMPT_CHARS} characters; this one has "
+            f"{len(text)}.",
+        )
     cost = e.config.credit_cost
     if cost > 0 and e.store.credits(s.user_id) < cost:
         return fail(403, 2001, "You are out of credits; register to get more, then try again.")
     turn = _sse.Turn()
-    task = e.spawn(_run_turn(e, s, _origin(request), text, turn))
+    begun = asyncio.Event()
+    task = e.spawn(_run_turn(e, s, _origin(request), text, turn, begun))
+    answered = False
+
+    def after_stream() -> None:
+        # The client left before the whole answer: a turn still waiting for the agent is dropped
+        # (nothing of it was stored), so abandoned turns do not hold up other users' turns.
+        if not answered and not begun.is_set():
+            task.cancel()
 
     async def stream() -> AsyncIterator[bytes]:
+        nonlocal answered
         while True:
             done, _ = await asyncio.wait({task}, timeout=e.config.heartbeat_interval)
             if done:
@@ -556,12 +628,9 @@ async def run_sse(request: Request) -> Response:
                     if e.config.reply_pace > 0:
                         await asyncio.sleep(e.config.reply_pace)
                 yield _sse.frame(event)
+        answered = True
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _sse.EventStream(stream(), on_end=after_stream)
 
 
 # --- upload ----------------------------------------------------------------------------------
@@ -610,7 +679,6 @@ async def _store_uploads(
 
 
 _UPLOAD_STATUS = {4001: 415, 4002: 413}
-MAX_FILES = 20
 
 
 async def upload(request: Request) -> Response:
@@ -620,14 +688,20 @@ async def upload(request: Request) -> Response:
     if s is None:
         return session_missing(sid)
 
-    count = 0
+    received: list[Incoming] = []
 
     def new_incoming(filename: str) -> Incoming:
-        nonlocal count
-        count += 1
-        if count > MAX_FILES:
-            raise MediaError(400, f"At most {MAX_FILES} files can be uploaded at once.")
-        return Incoming(e.store.media_dir / new_media_id(), filename)
+        if len(received) >= limits.UPLOAD_FILES:
+            raise MediaError(400, f"At most {limits.UPLOAD_FILES} files can be uploaded at once.")
+        received.append(Incoming(e.store.media_dir / new_media_id(), filename))
+        return received[-1]
+
+    async def until_too_large() -> AsyncIterator[bytes]:
+        """The body, up to the first file over the size limit: the rest is not worth reading."""
+        async for chunk in request.stream():
+            yield chunk
+            if received:
+                received[-1].check()
 
     ctype = request.headers.get("content-type", "")
     incoming: list[Incoming] = []
@@ -644,7 +718,7 @@ async def upload(request: Request) -> Response:
                 incoming.append(inc)
                 await fetch_url(url, inc, allow_private=e.config.allow_private_urls)
         else:
-            incoming = await save_multipart(ctype, request.stream(), new_incoming)
+            incoming = await save_multipart(ctype, until_too_large(), new_incoming)
         result = await _store_uploads(e, s, incoming)
     except (MediaError, OSError) as err:
         for inc in incoming:
@@ -847,6 +921,33 @@ ROUTES = [
 ]
 OPEN_PATHS = ("/healthz", "/api/auth/anonymous-token")
 
+#: Each route's body limit (limits.py); the first whose prefix and content type match applies.
+BODY_LIMITS = (
+    BodyLimit(
+        "/run_sse",
+        limits.CHAT_BODY_BYTES,
+        limits.JSON_BODY_TIMEOUT_S,
+        f"A chat message may be at most {limits.PROMPT_CHARS} characters; this request is over "
+        f"{limits.CHAT_BODY_BYTES // 1024} KB.",
+    ),
+    BodyLimit(
+        "/api/upload-video/",
+        limits.UPLOAD_BODY_BYTES,
+        limits.UPLOAD_BODY_TIMEOUT_S,
+        f"One upload may carry at most {limits.UPLOAD_FILES} files of up to {MAX_UPLOAD_MB} MB "
+        "each; send fewer or smaller files.",
+        code=4002,
+        content_type="multipart/form-data",
+    ),
+)
+OTHER_BODIES = BodyLimit(
+    "/",
+    limits.JSON_BODY_BYTES,
+    limits.JSON_BODY_TIMEOUT_S,
+    f"The request body is over the {limits.JSON_BODY_BYTES // (1024 * 1024)} MB this engine "
+    "accepts.",
+)
+
 
 async def _disk_full(request: Request, exc: Exception) -> JSONResponse:
     """A write of any route that failed for want of space: one sentence, never the errno and
@@ -897,5 +998,13 @@ def create_app(config: EngineConfig) -> Starlette:
     # Added last: runs first, so a rebinding page cannot even get a token.
     app.add_middleware(
         HostGuard, allowed_hosts=config.allowed_hosts, any_ip=config.serve_beyond_loopback
+    )
+    # Outermost: a body is held to its limits whoever answers it, a refusal included.
+    app.add_middleware(
+        BodyGuard,
+        limits=BODY_LIMITS,
+        default=OTHER_BODIES,
+        read_timeout=config.read_timeout,
+        render_prefix="/api/render/",
     )
     return app

@@ -328,19 +328,17 @@ class JobQueue:
         return self._end(key, CANCELLED)
 
     def _end(self, key: JobKey, reason: str) -> bool:
-        """Stop a pending or running job; it ends with ``reason``: "cancelled" for a preview,
-        "failed" for an export (the contract's statuses). ``False`` if it had finished."""
+        """Stop a pending or running job: it ends "cancelled" with ``reason`` (asked for, or a
+        newer preview replaced it), which the client tells apart from a render that failed.
+        ``False`` if it had finished."""
         with self._lock:
             event = self._cancels.get(key)
             preview = key in self._previews
             self._previews.pop(key, None)
         if event is not None:
             event.set()
-        if preview:
-            self._preview_queue.discard(key)
-            return self.store.finish_job_if_active(key, reason, status="cancelled")
-        self._queue.discard(key)
-        return self.store.finish_job_if_active(key, reason)
+        (self._preview_queue if preview else self._queue).discard(key)
+        return self.store.finish_job_if_active(key, reason, status="cancelled")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the workers. A job being rendered ends failed (the user can export again); jobs
@@ -493,4 +491,7 @@ class JobQueue:
         return running
 
     def _stopped_or_cancelled(self, key: JobKey) -> None:
-        self.store.finish_job_if_active(key, INTERRUPTED if self._stopping.is_set() else CANCELLED)
+        if self._stopping.is_set():
+            self.store.finish_job_if_active(key, INTERRUPTED)
+        else:
+            self.store.finish_job_if_active(key, CANCELLED, status="cancelled")

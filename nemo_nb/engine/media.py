@@ -476,10 +476,16 @@ def _guarded_transport(allow_private: bool) -> Any:
     return transport
 
 
+#: The longest a download by URL may take, all of it (the client waits a little longer for the
+#: answer: ``nemo_nb.api._upload.URL_IMPORT_TIMEOUT_S``).
+URL_FETCH_TIMEOUT_S = 15.0
+
+
 async def fetch_url(
-    url: str, sink: Incoming, *, timeout: float = 60.0, allow_private: bool = False
+    url: str, sink: Incoming, *, timeout: float = URL_FETCH_TIMEOUT_S, allow_private: bool = False
 ) -> None:
-    """Download ``url`` (http or https) into ``sink``, stopping as soon as it is too large.
+    """Download ``url`` (http or https) into ``sink`` within ``timeout`` seconds in all, stopping
+    as soon as it is too large.
 
     Unless ``allow_private``, only public addresses are fetched, redirects included
     (:func:`refused_url` otherwise)."""
@@ -489,30 +495,36 @@ async def fetch_url(
         sink.close()
         raise refused_url(url)
     try:
-        async with (
-            httpx.AsyncClient(
-                transport=_guarded_transport(allow_private),
-                follow_redirects=True,
-                max_redirects=5,
-                timeout=timeout,
-                trust_env=allow_private,
-            ) as http,
-            http.stream("GET", url) as resp,
-        ):
-            if resp.status_code != 200:
-                raise MediaError(
-                    400, f"Could not download “{url}”: the server answered {resp.status_code}."
-                )
-            declared = resp.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > sink.limit:
-                sink.too_big = True
-            else:
-                async for chunk in resp.aiter_bytes(_CHUNK):
-                    sink.write(chunk)
-                    if sink.too_big:
-                        break
-    except httpx.HTTPError:
+        await asyncio.wait_for(_download(url, sink, timeout, allow_private), timeout)
+    except (httpx.HTTPError, asyncio.TimeoutError):
         raise refused_url(url) from None
     finally:
         sink.close()
     sink.check()
+
+
+async def _download(url: str, sink: Incoming, timeout: float, allow_private: bool) -> None:
+    import httpx
+
+    async with (
+        httpx.AsyncClient(
+            transport=_guarded_transport(allow_private),
+            follow_redirects=True,
+            max_redirects=5,
+            timeout=timeout,
+            trust_env=allow_private,
+        ) as http,
+        http.stream("GET", url) as resp,
+    ):
+        if resp.status_code != 200:
+            raise MediaError(
+                400, f"Could not download “{url}”: the server answered {resp.status_code}."
+            )
+        declared = resp.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > sink.limit:
+            sink.too_big = True
+            return
+        async for chunk in resp.aiter_bytes(_CHUNK):
+            sink.write(chunk)
+            if sink.too_big:
+                return

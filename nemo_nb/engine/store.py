@@ -506,6 +506,7 @@ class Store:
         session_id: str | None,
         draft: dict,
         notes: Sequence[str] = (),
+        *,
         quality: str = "high",
     ) -> Job | None:
         """A new pending job, or ``None`` if this user already has one with that id. ``notes``:
@@ -573,7 +574,8 @@ class Store:
 
     def finish_job_if_active(self, key: JobKey, error: str, status: str = "failed") -> bool:
         """End a pending/processing job with ``error`` (``status``: ``"failed"``, or
-        ``"cancelled"`` for a preview a newer one replaced); ``False`` if it had finished."""
+        ``"cancelled"`` when it was asked for or a newer preview replaced it); ``False`` if it had
+        finished."""
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE jobs SET status = ?, error = ?, completed_at = ? "

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nemo_nb._html import escape
+from nemo_nb._theme import BORDER, ERROR, MUTED, PAGE, SUCCESS, TEXT, WARN
 from nemo_nb.display import VideoPreview
 from nemo_nb.lab._variant import Variant
 
@@ -18,14 +19,15 @@ __all__ = ["card_html", "grid_html", "CARD_WIDTH"]
 CARD_WIDTH = 200
 
 _CARD_STYLE = (
-    "border:1px solid #d0d7de;border-radius:8px;padding:8px;box-sizing:border-box;"
-    "font:13px/1.35 system-ui,sans-serif;background:#fff;color:#1f2328;min-width:0"
+    f"border:1px solid {BORDER};border-radius:8px;padding:8px;box-sizing:border-box;"
+    f"font:13px/1.35 system-ui,sans-serif;background:{PAGE};color:{TEXT};min-width:0"
 )
 _GRID_STYLE = (
     "display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px;"
     "align-items:start"
 )
-_STATUS_COLOUR = {"done": "#1a7f37", "failed": "#cf222e", "cancelled": "#9a6700"}
+#: A variant's state is the edge of its status line (coloured text would fail in one theme).
+_STATUS_COLOUR = {"done": SUCCESS, "failed": ERROR, "cancelled": WARN}
 
 
 def _seconds(value: float | None) -> str:
@@ -50,16 +52,16 @@ def card_html(variant: Variant, preview: VideoPreview | None) -> str:
     parts = [
         f'<div class="nemo-card" style="{_CARD_STYLE}">',
         f'<div style="font-weight:600">#{variant.index + 1} “{escape(variant.prompt)}”</div>',
-        f'<div style="color:#57606a">{escape(variant.skill)} · {escape(variant.image_label)}</div>',
+        f'<div style="color:{MUTED}">{escape(variant.skill)} · {escape(variant.image_label)}</div>',
     ]
-    parts += [f'<div style="color:#57606a">then: “{escape(f)}”</div>' for f in variant.follow_ups]
-    colour = _STATUS_COLOUR.get(variant.status, "#57606a")
+    parts += [f'<div style="color:{MUTED}">then: “{escape(f)}”</div>' for f in variant.follow_ups]
+    edge = f"border-left:3px solid {_STATUS_COLOUR.get(variant.status, BORDER)};padding-left:6px"
     if variant.error:
         parts.append(
-            f'<div class="nemo-error" style="color:{colour};margin:4px 0">✗ {escape(variant.error)}</div>'
+            f'<div class="nemo-error" style="{edge};margin:4px 0">✗ {escape(variant.error)}</div>'
         )
     elif variant.status != "done":
-        parts.append(f'<div style="color:{colour};margin:4px 0">{escape(variant.stage)}</div>')
+        parts.append(f'<div style="{edge};margin:4px 0">{escape(variant.stage)}</div>')
     if preview is not None:  # (a long file path breaks inside the card)
         parts.append(f'<div style="overflow-wrap:anywhere">{preview._repr_html_()}</div>')
     if variant.status == "done" or variant.draft:
@@ -85,14 +87,14 @@ def card_html(variant: Variant, preview: VideoPreview | None) -> str:
         if variant.scores is not None:
             rows += [(label, _score(scores[c], d)) for label, c, d, _ in _SCORE_ROWS]
         cells = "".join(
-            f'<tr title="{escape(tips.get(k, ""))}"><td style="color:#57606a;padding:0 8px 0 0">'
+            f'<tr title="{escape(tips.get(k, ""))}"><td style="color:{MUTED};padding:0 8px 0 0">'
             f"{escape(k)}</td><td>{escape(v)}</td></tr>"
             for k, v in rows
         )
         parts.append(f'<table style="margin:4px 0;font-size:12px">{cells}</table>')
     if variant.reply:
         parts.append(
-            f'<div style="font-size:12px;color:#1f2328;white-space:pre-wrap">'
+            f'<div style="font-size:12px;white-space:pre-wrap">'
             f"<b>Agent:</b> {escape(variant.reply)}</div>"
         )
     parts.append("</div>")

@@ -10,7 +10,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from nemo_nb._contract import PREVIEW, RENDER_QUALITIES
 from nemo_nb._html import escape
 from nemo_nb._mediatype import is_url
 from nemo_nb._unicode import valid_text
+from nemo_nb.conversation import export_stem, unique_path
 from nemo_nb.display import VideoPreview, show_video
 from nemo_nb.lab._cards import CARD_WIDTH, card_html, grid_html
 from nemo_nb.lab._runner import export_variant, run_variant
@@ -590,14 +590,14 @@ class PromptLab:
         entries = []
         for v in self.variants:
             mp4 = poster = export = None
-            stem = f"{v.index + 1:02d}-{_slug(v.prompt)}-{_slug(v.skill)}"
+            stem = export_stem(v.parsed_draft())  # the photo and its effects, as every export
             if v.quality == PREVIEW and v.export_path and Path(v.export_path).is_file():
-                export = f"{stem}.mp4"
-                v.export_path = str(_copy(Path(v.export_path), folder / export))
+                kept = _saved(Path(v.export_path), folder, stem)
+                export, v.export_path = kept.name, str(kept)
                 stem += "-preview"
             if v.path and Path(v.path).is_file():
-                mp4, poster = f"{stem}.mp4", f"{stem}.png"
-                target = _copy(Path(v.path), folder / mp4)
+                target = _saved(Path(v.path), folder, stem)
+                mp4, poster = target.name, f"{target.stem}.png"
                 if v.quality != PREVIEW:
                     v.export_path = str(target)
                 preview = self._preview(v)
@@ -667,10 +667,13 @@ def _label(variant: Variant) -> str:
     return "preview" if variant.quality == PREVIEW else "full quality"
 
 
-def _copy(source: Path, target: Path) -> Path:
-    """``source`` copied to ``target`` (nothing to do when they are the same file)."""
-    if source.resolve() != target.resolve():
-        shutil.copy2(source, target)
+def _saved(source: Path, folder: Path, stem: str) -> Path:
+    """``source`` copied into ``folder`` as ``stem.mp4`` (``-2``, … rather than overwrite); a
+    file saved there before stays as it is."""
+    if source.resolve().parent == folder.resolve():
+        return source
+    target = unique_path(folder, stem)
+    shutil.copy2(source, target)
     return target
 
 
@@ -718,8 +721,3 @@ def _texts(value: str | Sequence[str], what: str, *, allow_empty: bool = False) 
     if not texts and not allow_empty:
         raise ValueError(f"Give the lab at least one {what}.")
     return texts
-
-
-def _slug(text: str, limit: int = 32) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "variant"

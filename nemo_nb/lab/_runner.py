@@ -110,6 +110,7 @@ def _conversation(
         session_id=session_id,
         data_dir=work_dir,
         renders_dir=work_dir / "renders",
+        front_end="cli",  # the lab exports by itself, as the command line does: nothing to say
     )
 
 

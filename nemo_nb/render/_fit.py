@@ -41,6 +41,51 @@ def _fit_scale(
     return min(width / iw, height / ih)
 
 
+#: Portrait framing, as fractions of the frame's height: the free space kept above the top of the
+#: hair, above the face box (when the whole head cannot fit) and below the chin; and where the
+#: eyes go (the upper third, the photographer's rule) when the crop has room to choose.
+HEADROOM = 0.06
+FACE_HEADROOM = 0.05
+CHIN_ROOM = 0.04
+EYE_LINE = 1 / 3
+
+
+def cover_window(
+    picture: tuple[float, float], frame: tuple[float, float], margin_frac: float = 0.0
+) -> tuple[float, float]:
+    """The part of the picture a cover fit shows in the frame (width, height as fractions of
+    the picture): the margin around the frame is picture too, so it narrows the window."""
+    (pw, ph), (width, height) = picture, frame
+    s = _fit_scale(
+        round(pw), round(ph), width, height, "cover", (margin_frac * width, margin_frac * height)
+    )
+    return min(1.0, width / (s * pw)), min(1.0, height / (s * ph))
+
+
+def portrait_focus(
+    picture: tuple[float, float],
+    frame: tuple[float, float],
+    face: tuple[float, float, float, float],
+    head_top: float,
+    margin_frac: float = 0.0,
+) -> tuple[float, float]:
+    """The cover fit's focus (the picture point put at the frame's centre) that frames a face.
+
+    ``face`` is the detector's box (x0, y0, x1, y1, fractions of the picture: brows to chin) and
+    ``head_top`` where the hair or hat begins. In order of priority, the frame keeps: the face
+    box with room above it and below the chin; the whole head with ``HEADROOM`` above the hair;
+    the eyes on ``EYE_LINE``. The picture's own edges limit all three (the fit clamps the focus).
+    """
+    u, v = cover_window(picture, frame, margin_frac)
+    x0, y0, x1, y1 = face
+    eyes = y0 + 0.3 * (y1 - y0)  # a frontal face box starts at the brows
+    top = min(eyes - EYE_LINE * v, head_top - HEADROOM * v)  # the whole head, eyes near the third
+    top = max(top, y1 + CHIN_ROOM * v - v)  # ... but never at the cost of the chin
+    if top > y0 - FACE_HEADROOM * v:  # a close-up: the box and its room need more than the window
+        top = (y0 + y1 - v) / 2
+    return (x0 + x1) / 2, top + v / 2
+
+
 def _offsets(
     iw: int,
     ih: int,

@@ -87,16 +87,16 @@ _HALF_SIZE_MIN_SIDE = 720
 #: of a preview's ~0.5 s. At most this many, each at most this large (an export's are not kept).
 _PLATES_KEEP = 8
 _PLATE_MAX_BYTES = 3 << 20
-#: key -> (the RGB plate, the loaded part of the picture (u0, v0, u1, v1), its size (h, w))
-_plates: OrderedDict[tuple, tuple[Plate, tuple[float, float, float, float], tuple[int, int]]] = (
-    OrderedDict()
-)
+#: A fitted plate: the RGB plate, the loaded part of the picture (u0, v0, u1, v1), its size (h, w).
+_Fitted = tuple[Plate, tuple[float, float, float, float], tuple[int, int]]
+_plates: OrderedDict[tuple, _Fitted] = OrderedDict()
 _plates_lock = threading.Lock()
 
 #: The anchor the agent writes by default: with a subject, its base is used instead.
 _DEFAULT_ANCHOR = (0.5, 0.92)
-#: A cover crop is centred on the subject when it keeps less than this much of a side.
-_CROP_FOCUS_BELOW = 0.8
+#: A cover crop is framed on the subject when it keeps less than this much of a side (a
+#: centred 1:1 crop of a 5:6 portrait already cuts the top of the head).
+_CROP_FOCUS_BELOW = 0.95
 
 
 class StillSegment:
@@ -124,7 +124,9 @@ class StillSegment:
         margin, scale = _plate_room(seg, width, height)
         found = self._subject(seg, width, height, notes)
         subject = found if found is not None and found.ok else None  # one that can move alone
-        plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject)
+        # a face frames the crop even when the mask around it is not a subject to move
+        focus = found.crop_focus(width, height, margin) if found is not None else (0.5, 0.5)
+        plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject, focus)
         self._to_plate = plate.frame_to_plate()
         body = None
         self._layers: tuple[np.ndarray, np.ndarray] | None = None
@@ -285,16 +287,12 @@ def _fit_plate(
     margin: float,
     scale: float,
     subject: Subject | None,
+    focus: tuple[float, float] = (0.5, 0.5),
 ) -> tuple[Plate, Callable[[Subject], np.ndarray]]:
-    """Load the picture (only the part the fit shows, centred on the subject) and fit it into
-    the segment's plate (RGB; one kept from an earlier render is shared, read only). Also
-    returns the map from a subject analysis' pixels to frame pixels (3x3), for placing its mask
-    on the plate."""
-    need = (
-        math.ceil(width * (1 + 2 * margin) * scale),
-        math.ceil(height * (1 + 2 * margin) * scale),
-    )
-    focus = subject.focus if subject is not None else (0.5, 0.5)
+    """The segment's plate (RGB), fitted around the subject (``focus``, the picture's point
+    the crop centres on: see ``Subject.crop_focus``; one kept from an earlier render is shared,
+    read only), and the map from a subject analysis' pixels to frame pixels (3x3), for placing
+    its mask on the plate."""
     anchor = _anchor(seg, subject)
     stat = seg.path.stat()
     key = (
@@ -302,36 +300,18 @@ def _fit_plate(
         *(width, height, seg.fit, margin, scale, focus, anchor),
     )
     with _plates_lock:
-        kept = _plates.get(key)
-        if kept is not None:
+        fitted = _plates.get(key)
+        if fitted is not None:
             _plates.move_to_end(key)
-    if kept is None:
-        source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
-        (u0, v0, u1, v1) = box
-
-        def in_source(u: float, v: float) -> tuple[float, float]:
-            # whole picture -> the loaded part (the source may be the shown region only)
-            return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
-
-        plate = build_plate(
-            source,
-            width,
-            height,
-            seg.fit,
-            in_source(*anchor),
-            margin_frac=margin,
-            scale=scale,
-            focus=in_source(*focus),
-        )
-        kept = (plate, box, source.shape[:2])
-        del source
-        if plate.image.nbytes <= _PLATE_MAX_BYTES:
-            plate.image.flags.writeable = False  # shared with the next render: read only
+    if fitted is None:
+        fitted = _load_and_fit(seg, width, height, margin, scale, focus, anchor)
+        if fitted[0].image.nbytes <= _PLATE_MAX_BYTES:
+            fitted[0].image.flags.writeable = False  # shared with the next render: read only
             with _plates_lock:
-                _plates[key] = kept
+                _plates[key] = fitted
                 while len(_plates) > _PLATES_KEEP:
                     _plates.popitem(last=False)
-    plate, (u0, v0, u1, v1), (ih, iw) = kept
+    plate, (u0, v0, u1, v1), (ih, iw) = fitted
 
     def analysis_to_frame(analysed: Subject) -> np.ndarray:
         # analysis pixel -> whole picture fraction -> source pixel -> frame pixel
@@ -347,6 +327,41 @@ def _fit_plate(
         return np.vstack([plate.source_to_frame, [0, 0, 1]]) @ small_to_source
 
     return plate, analysis_to_frame
+
+
+def _load_and_fit(
+    seg: VisualSegment,
+    width: int,
+    height: int,
+    margin: float,
+    scale: float,
+    focus: tuple[float, float],
+    anchor: tuple[float, float],
+) -> _Fitted:
+    """Load the picture (only the part the fit shows, centred on ``focus``) and fit it into a
+    plate; with the loaded part (u0, v0, u1, v1 of the whole picture) and its size (h, w)."""
+    need = (
+        math.ceil(width * (1 + 2 * margin) * scale),
+        math.ceil(height * (1 + 2 * margin) * scale),
+    )
+    source, box = load_picture_region(seg.path, need, seg.fit, seg.label, focus=focus)
+    (u0, v0, u1, v1) = box
+
+    def in_source(u: float, v: float) -> tuple[float, float]:
+        # whole picture -> the loaded part (the source may be the shown region only)
+        return (u - u0) / (u1 - u0), (v - v0) / (v1 - v0)
+
+    plate = build_plate(
+        source,
+        width,
+        height,
+        seg.fit,
+        in_source(*anchor),
+        margin_frac=margin,
+        scale=scale,
+        focus=in_source(*focus),
+    )
+    return plate, box, source.shape[:2]
 
 
 def _segment_motion(

@@ -32,6 +32,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ._fit import portrait_focus
+
 log = logging.getLogger("nemo_nb.render")
 
 #: Bump when the analysis changes, so cached results of the old one are not reused.
@@ -75,13 +77,36 @@ class Subject:
         )
 
     @property
-    def focus(self) -> tuple[float, float]:
-        """Where a crop should centre: between the face and the body's centre, else the centroid."""
-        cx, cy = self.centroid
+    def head_top(self) -> float | None:
+        """Where the hair (or hat) above the face begins, as a fraction of the height; ``None``
+        without a face. Read from the mask above the face when it is plausible there (half to
+        one and a quarter face heights above the brows), else half a face height above them."""
         if self.face is None:
-            return cx, cy
-        fx, fy = (self.face[0] + self.face[2]) / 2, (self.face[1] + self.face[3]) / 2
-        return fx, (fy + cy) / 2
+            return None
+        x0, y0, x1, y1 = self.face
+        fh = y1 - y0
+        guess, highest, lowest = y0 - 0.5 * fh, y0 - 1.25 * fh, y0 - 0.5 * fh
+        if not self.ok:
+            return max(0.0, guess)
+        h, w = self.mask.shape
+        inner = (x1 - x0) / 4  # the middle of the face's width: hair, not shoulders
+        strip = self.mask[
+            :, int((x0 + inner) * w) : max(int((x0 + inner) * w) + 1, int((x1 - inner) * w))
+        ]
+        rows = np.nonzero(strip.mean(axis=1) > 0.5)[0]
+        top = rows[0] / h if len(rows) else guess
+        return max(0.0, min(max(top, highest), lowest))
+
+    def crop_focus(self, width: int, height: int, margin_frac: float = 0.0) -> tuple[float, float]:
+        """Where a cover crop into a ``width`` x ``height`` frame should centre (fractions of the
+        picture): framed on the face (whole head, headroom, eyes near the upper third) when
+        there is one, else on the mask's centroid, else the picture's centre."""
+        h, w = self.mask.shape
+        if self.face is not None:
+            head = self.head_top
+            assert head is not None
+            return portrait_focus((w, h), (width, height), self.face, head, margin_frac)
+        return self.centroid if self.ok else (0.5, 0.5)
 
 
 # --- face ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+import matplotlib.style
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -27,7 +28,7 @@ class TimelineFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=100)
+        self.savefig(buffer, format="png", dpi=100, facecolor=self.get_facecolor())
         return buffer.getvalue()
 
 
@@ -52,7 +53,14 @@ def gantt(draft: Draft, *, width: float = 10.0) -> TimelineFigure:
     Lanes top to bottom follow the track order (track 1 on top), bars are coloured by track type
     and labelled with the segment's name or text when the label fits; transitions are hatched.
     Segment bars carry ``gid="segment:<track>:<segment>"`` so tests and tools can find them.
+    The chart is always dark on white, whatever matplotlib style is active: a light card that
+    reads the same in a light or dark notebook theme.
     """
+    with matplotlib.style.context("default"):
+        return _draw(draft, width)
+
+
+def _draw(draft: Draft, width: float) -> TimelineFigure:
     lanes = max(len(draft.tracks), 1)
     figure = TimelineFigure(figsize=(width, 1.2 + 0.5 * lanes), layout="constrained")
     ax = figure.add_subplot()

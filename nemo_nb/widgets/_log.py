@@ -14,20 +14,22 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from nemo_nb._html import escape
+from nemo_nb._theme import BORDER, BRAND, ERROR, MUTED, RAISED, SUCCESS, TEXT, WARN
 from nemo_nb.widgets._coalesce import Coalescer
 
 __all__ = ["ChatLog"]
 
-# kind -> (plain-text prefix, inline style of the entry)
+# kind -> (plain-text prefix, inline style of the entry); colours follow the notebook's theme
+_EDGE = "border-left:3px solid {};border-radius:4px;padding:2px 8px"
 _STYLES: dict[str, tuple[str, str]] = {
-    "user": ("You: ", "margin:8px 0 2px;padding:4px 8px;background:#eef3fb;border-radius:6px"),
-    "agent": ("Agent: ", "padding:2px 8px;white-space:pre-wrap"),
-    "activity": ("▸ ", "padding:0 8px;color:#666;font-size:90%"),
-    "notice": ("", "margin:2px 0;padding:2px 8px;background:#fff6dd;border-radius:4px"),
-    "summary": ("Changed: ", "padding:2px 8px;color:#245c2f;white-space:pre-wrap"),
-    "info": ("", "padding:2px 8px;color:#333"),
-    "error": ("✗ ", "margin:2px 0;padding:2px 8px;background:#fdecea;color:#8a1c12;"
-              "border-radius:4px"),
+    "user": ("You: ", f"margin:8px 0 2px;background:{RAISED};color:{TEXT};{_EDGE.format(BRAND)}"),
+    "agent": ("Agent: ", f"padding:2px 8px;white-space:pre-wrap;color:{TEXT}"),
+    "activity": ("▸ ", f"padding:0 8px;color:{MUTED};font-size:90%"),
+    "notice": ("", f"margin:2px 0;background:{RAISED};color:{TEXT};{_EDGE.format(WARN)}"),
+    "summary": ("Changed: ", f"margin:2px 0;white-space:pre-wrap;color:{TEXT};"
+                             f"{_EDGE.format(SUCCESS)}"),
+    "info": ("", f"padding:2px 8px;color:{TEXT}"),
+    "error": ("✗ ", f"margin:2px 0;background:{RAISED};color:{TEXT};{_EDGE.format(ERROR)}"),
 }  # fmt: skip
 _LABELS = {"user": "You", "agent": "Agent", "summary": "Changed"}
 HINT = (
@@ -68,7 +70,7 @@ class ChatLog:
 
     def __init__(self, height: str = "340px") -> None:
         self._hint = widgets.HTML(
-            f"<div style='color:#888;padding:8px;line-height:1.45'>{escape(HINT)}</div>"
+            f"<div style='color:{MUTED};padding:8px;line-height:1.45'>{escape(HINT)}</div>"
         )
         self._inner = widgets.VBox(
             # An auto bottom margin keeps a short log at the top; a long one scrolls as usual.
@@ -83,7 +85,7 @@ class ChatLog:
                 overflow="auto",
                 height=height,
                 width="100%",
-                border="1px solid #ddd",
+                border=f"1px solid {BORDER}",
                 padding="4px",
             ),
         )
@@ -95,6 +97,7 @@ class ChatLog:
         self._waiting: list[_Entry] = []  # entries under a reply that has not started yet
         self._activity: _Entry | None = None
         self.redraw = Coalescer(self._draw_reply)
+        self._action_buttons: list[widgets.Button] = []
 
     # ---- entries -------------------------------------------------------------------------------
     def add(self, kind: str, text: str) -> None:
@@ -150,14 +153,23 @@ class ChatLog:
         for label, action in zip(labels, actions, strict=False):
             button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
             button.add_class(f"nemo-nb-action-{action}")
-            button.on_click(lambda _b, a=action: run(a))
+            # a retired button does nothing, however it is clicked (the browser or .click())
+            button.on_click(lambda b, a=action: None if b.disabled else run(a))
             buttons.append(button)
+        self._action_buttons += buttons
         row = widgets.HBox(buttons, layout=widgets.Layout(padding="2px 8px", flex_flow="row wrap"))
         self.end_reply()
         self._entries.append(_Entry("actions", "[" + "] [".join(labels) + "]", widgets.HTML()))
         self._children.append(row)
         self._inner.children = tuple(self._children)
         return buttons
+
+    def retire_actions(self) -> None:
+        """Disable every action button offered so far (they belong to a session that is over)."""
+        for button in self._action_buttons:
+            button.disabled = True
+            button.tooltip = "From an earlier session"
+        self._action_buttons = []
 
     def under_reply(self, kind: str, widget: widgets.Widget, text: Callable[[], str]) -> None:
         """An entry that is a widget of its own (a preview), its plain text read from ``text``:

@@ -80,6 +80,9 @@ class MediaBar:
             tooltip="Photos, videos or music: JPG, PNG, WEBP, HEIC, MP4, MOV, MP3, ... up to 200 MB",
             layout=widgets.Layout(width="auto"),
         )
+        # Its view appends how many files the value holds, "(0)" once the upload has cleared
+        # it: the panel's stylesheet shows the plain caption instead (widgets/_style.py).
+        self.upload.add_class("nemo-nb-upload")
         self.url = widgets.Text(
             placeholder="or paste a photo/video URL and press Enter",
             layout=widgets.Layout(flex="0 1 300px", min_width="160px"),

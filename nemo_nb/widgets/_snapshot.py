@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 
 from nemo_nb._html import escape
+from nemo_nb._theme import BORDER, MUTED, TEXT
 from nemo_nb.widgets._timeline_tab import timeline_table_html
 
 __all__ = ["snapshot_html"]
@@ -26,8 +27,9 @@ def snapshot_html(
     """The snapshot as one self-contained HTML block. ``filmstrip``: the last export's frames as
     PNG (``VideoPreview.poster`` from ``nemo_nb.display.show_video``)."""
     parts = [
-        '<div class="nemo-nb-snapshot" style="border:1px solid #ddd;padding:8px;max-width:900px">',
-        f"<div><b>nemo-nb Studio</b> <span style='color:#777'>· {escape(backend)} · "
+        f'<div class="nemo-nb-snapshot" style="border:1px solid {BORDER};padding:8px;'
+        f'max-width:900px;color:{TEXT}">',
+        f"<div><b>nemo-nb Studio</b> <span style='color:{MUTED}'>· {escape(backend)} · "
         "static snapshot (run the cell to use the panel)</span></div>",
     ]
     if last_reply:
@@ -40,7 +42,7 @@ def snapshot_html(
             f"<figure style='margin:8px 0 0'><img class='nemo-filmstrip' "
             f"alt='Frames of {caption}' style='width:560px;max-width:100%;height:auto' "
             f"src='data:image/png;base64,{data}'/>"
-            f"<figcaption style='font-size:11px;color:#555'>Exported: {caption}</figcaption></figure>"
+            f"<figcaption style='font-size:11px;color:{MUTED}'>Exported: {caption}</figcaption></figure>"
         )
     parts.append("</div>")
     return "".join(parts)

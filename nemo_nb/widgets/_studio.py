@@ -23,14 +23,25 @@ import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from nemo_nb._html import escape, file_href
 from nemo_nb._mediatype import is_url
+from nemo_nb._theme import MUTED, TEXT
 from nemo_nb.api import NemoError
-from nemo_nb.conversation import Conversation, NothingToExportError, Reply, Update, route
+from nemo_nb.conversation import (
+    DEFAULT_EXPORT_DIR,
+    Conversation,
+    NothingToExportError,
+    Reply,
+    Update,
+    default_export_dir,
+    route,
+)
 from nemo_nb.skills import SKILLS, Skill, get_skill
 from nemo_nb.widgets._export_tab import ExportTab
+from nemo_nb.widgets._history_tab import history_table_html
 from nemo_nb.widgets._log import ChatLog
 from nemo_nb.widgets._media import MediaBar, save_picked
 from nemo_nb.widgets._preview import PreviewCard, probe_clip
 from nemo_nb.widgets._snapshot import snapshot_html
+from nemo_nb.widgets._style import PANEL_CSS
 from nemo_nb.widgets._timeline_tab import TimelineTab
 
 if TYPE_CHECKING:
@@ -45,19 +56,16 @@ STOPPED = (
     "Stopped. The agent may still finish this edit on the server; the timeline shows what the "
     "server has now."
 )
-_HISTORY_COLUMNS = ["prompt", "action", "reply", "changes", "errors", "duration_s"]
 _TAB_TIMELINE, _TAB_EXPORT, _TAB_HISTORY = 0, 1, 2
-_HIDE_SNAPSHOT = (
-    "<style>.nemo-nb-snapshot{display:none !important}"
-    ".jp-OutputArea-child:has(.nemo-nb-snapshot){display:none}</style>"
-)
+#: What the header says about credits on this machine's engine (it charges none).
+NO_CREDITS = "Offline engine: no credits needed"
 #: How long an Enter waits for the text it commits before sending the text already known.
 _SUBMIT_GRACE_S = 0.3
 #: Height of the inline preview in the Export tab (its width follows the video's aspect).
 _PREVIEW_HEIGHT = 320
 #: Where the log's previews are written, beside the notebook: Jupyter serves files from there.
 #: (Not a hidden folder: Jupyter does not serve those.)
-PREVIEWS_FOLDER = Path("nemo-exports") / "previews"
+PREVIEWS_FOLDER = Path(DEFAULT_EXPORT_DIR) / "previews"
 NO_PREVIEWS = (
     "Previews are made by the local engine only; on the cloud, press Export to see the video."
 )
@@ -96,8 +104,11 @@ class Studio:
     >>> reply = await studio.send("make this photo jiggle")   # its preview plays in the log
     >>> path = await studio.export()
     >>> studio.auto_preview = False              # no preview after each change (the checkbox)
-    >>> studio.stop()                            # the Stop button: ends the running turn
+    >>> studio.stop()                            # the Stop button: ends the turn or the render
     >>> print(studio.log_text())
+
+    Exports go to ``export_dir``, by default ``nemo-exports/`` beside the notebook, where the
+    notebook server serves them: the Export tab plays the file and links it for download.
     """
 
     def __init__(
@@ -106,7 +117,12 @@ class Studio:
         *,
         skill: str | Skill | None = None,
         conversation: Conversation | None = None,
+        export_dir: str | Path | None = None,
     ) -> None:
+        #: Where exports are saved (``nemo-exports/`` in the working directory by default).
+        self.export_dir: Path = (
+            Path(export_dir).expanduser() if export_dir is not None else default_export_dir()
+        )
         self._client: NemoClient | AgentClient | None = (
             conversation.client if conversation is not None else client
         )
@@ -118,6 +134,7 @@ class Studio:
         self._conv: Conversation | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turn_task: asyncio.Task[Any] | None = None
+        self._export_task: asyncio.Task[Any] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._filmstrip: bytes | None = None  # the last export's frames (PNG), for the snapshot
         self._display: Any = None
@@ -138,7 +155,7 @@ class Studio:
                     layout=widgets.Layout(flex_flow="row wrap", grid_gap="10px"),
                 ),
                 # While the panel runs, its static snapshot (the next output) stays out of sight.
-                widgets.HTML(_HIDE_SNAPSHOT),
+                widgets.HTML(PANEL_CSS),
             ],
             layout=widgets.Layout(width="100%", grid_gap="6px"),
         )
@@ -149,7 +166,7 @@ class Studio:
         if conversation is not None:
             self._attach(conversation)
         elif client is not None:
-            self._attach(Conversation(client, skill=self._skill))
+            self._attach(self._new_conversation(client))
 
     # ---- building the panel --------------------------------------------------------------------
     def _build_header(self) -> widgets.HBox:
@@ -172,7 +189,7 @@ class Studio:
             layout=widgets.Layout(width="auto"),
         )  # fmt: skip
         self._auto.add_class("nemo-nb-auto-preview")
-        title = widgets.HTML("<b style='font-size:15px'>nemo-nb Studio</b>")
+        title = widgets.HTML(f"<b style='font-size:15px;color:{TEXT}'>nemo-nb Studio</b>")
         return widgets.HBox(
             [title, self._backend, self._credits, self._skills, self._auto, self._new],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center", grid_gap="10px",
@@ -214,7 +231,8 @@ class Studio:
         """Timeline, Export and History."""
         self._timeline = TimelineTab()
         self._export_tab = ExportTab()
-        self._history = widgets.HTML("<i>No turns yet.</i>")
+        self._history = widgets.HTML(history_table_html(None))
+        self._history.add_class("nemo-nb-history-tab")
         self._tabs = widgets.Tab(
             [self._timeline.box, self._export_tab.box,
              widgets.VBox([self._history], layout=widgets.Layout(overflow="auto"))],
@@ -235,6 +253,7 @@ class Studio:
         self._media.add_url.on_click(lambda _b: self._add_url())
         self._media.url.on_msg(lambda _w, content, _b: self._add_url() if content.get("event") == "submit" else None)  # fmt: skip
         self._export_tab.button.on_click(lambda _b: self._start_export())
+        self._export_tab.cancel.on_click(lambda _b: self.stop())
 
     # ---- public surface ------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -292,22 +311,44 @@ class Studio:
         return (await self._export(Reply("export"))).path
 
     def stop(self) -> bool:
-        """End the running turn (the Stop button); ``True`` if there was one to stop."""
+        """The Stop button (and the Export tab's Cancel): cancel the render of a running export
+        on its server (the job ends as cancelled), else end the running turn. ``True`` if there
+        was something to stop."""
+        if self._export_tab.rendering and self._conv is not None:
+            self._export_tab.cancelling()
+            self._log.add("notice", "Cancelling the export…")
+            self._spawn(self.cancel_export(), "cancelling the export")
+            return True
         task = self._turn_task
         if task is None or task.done():
             return False
         task.cancel()
         return True
 
+    async def cancel_export(self) -> bool:
+        """Cancel the running export's render on its server; ``False`` if none is rendering.
+        The export then ends saying so, and the job ends as cancelled, not failed."""
+        conv = self._conv
+        if conv is None:
+            return False
+        if await conv.cancel_export():
+            return True
+        task = self._export_task  # submitted but not rendering yet: stop waiting for it
+        if task is not None and not task.done():
+            task.cancel()
+            return True
+        return False
+
     async def new_session(self) -> None:
         """Start a new session (project): empty timeline, no media, a fresh history."""
         async with self._lock("turn"):
             conv = await self._ready()
-            self._attach(Conversation(conv.client, skill=self._skill))
+            self._attach(self._new_conversation(conv.client))
+            self._log.retire_actions()  # the old session's Export, Credits… would act on the new
             self._media.clear()
             self._export_tab.clear()
             self._previews = []
-            self._timeline.show(None)
+            self._show_timeline(None)
             self._filmstrip = None
             self._log.add("info", "— New session: upload a photo to start. —")
             self._after_turn()
@@ -326,13 +367,19 @@ class Studio:
                         from nemo_nb._connect import connect
 
                         self._client = await connect(skill=self._skill)
-                    self._attach(Conversation(self._client, skill=self._skill))
+                    self._attach(self._new_conversation(self._client))
                 finally:
                     self._status.value = shown
             assert self._conv is not None
             return self._conv
 
+    def _new_conversation(self, client: Any) -> Conversation:
+        return Conversation(
+            client, skill=self._skill, front_end="studio", renders_dir=self.export_dir
+        )
+
     def _attach(self, conv: Conversation) -> None:
+        conv.front_end = "studio"  # the agent's "click Export" points at this panel's button
         self._conv = conv
         self._auto.disabled = not conv.previews_available  # (the log says why, once)
         if conv.previews_available and file_href(conv.previews_dir) is None:
@@ -349,14 +396,19 @@ class Studio:
     async def _refresh_credits(self) -> None:
         if self._conv is None:
             return
+        if backend_label(self._conv.client) == "Local engine (offline)":
+            self._credits.value = f"<span style='color:{MUTED}'>{escape(NO_CREDITS)}</span>"
+            return
         try:
             credits = await self._conv.client.credits()
         except Exception as exc:  # a balance is nice to show, never worth an error line
             log.debug("credits: %s", exc)
             return
-        self._credits.value = (
-            f"<span style='color:#555'>Credits: <b>{escape(credits.available)}</b></span>"
-        )
+        self._credits.value = self._credits_text(credits.available)
+
+    @staticmethod
+    def _credits_text(available: object) -> str:
+        return f"<span style='color:{MUTED}'>Credits: <b>{escape(available)}</b></span>"
 
     # ---- turns ---------------------------------------------------------------------------------
     def _start_turn(self, text: str) -> asyncio.Task[Reply]:
@@ -396,7 +448,7 @@ class Studio:
             self._log.add("notice", STOPPED)
             if conv is not None:
                 with contextlib.suppress(Exception):
-                    self._timeline.show(await conv.refresh())
+                    self._show_timeline(await conv.refresh())
         except Exception as exc:
             self._log.add("error", _sentence(exc, "sending your message"))
         finally:
@@ -408,32 +460,43 @@ class Studio:
         """The export, however asked for (the Export button, an offered action, typed "export",
         :meth:`export`): :meth:`Conversation.export`, its steps shown in the Export tab."""
 
+        cancelled = False
+
         def show(update: Update) -> None:
+            nonlocal cancelled
             reply.updates.append(update)
-            if update.kind != "export":  # the video is shown below, once it is on disk
+            if update.kind == "error" and update.data.get("cancelled"):
+                cancelled = True  # asked for: not an error
+                self._log.add("notice", update.text)
+            elif update.kind != "export":  # the video is shown below, once it is on disk
                 self._show(update)
 
         async with self._lock("export"):
+            self._export_task = asyncio.current_task()
             self._export_tab.started()
+            self._stop.disabled = False  # Stop cancels the render
             self._tabs.selected_index = _TAB_EXPORT
             self._set_status("Rendering…")
             started = time.monotonic()
             try:
                 conv = await self._ready()
-                path = await conv.export(on_update=show)
-                await self._show_export(path, started)
+                path = await conv.export(on_update=show, dest=self.export_dir)
+                await self._show_export(path, started, conv.draft)
             except asyncio.CancelledError:
                 self._log.end_turn()
-                self._log.add("notice", STOPPED)
-                self._export_tab.finished(None, None, "Stopped.")
+                self._log.add("notice", "Stopped: the export and its render job were cancelled.")
+                self._export_tab.finished(None, "Cancelled.", cancelled=True)
             except Exception as exc:
                 if not (isinstance(exc, NemoError) and reply.errors):  # else the log has it
                     self._log.add("error", _sentence(exc, "exporting"))
             finally:
+                self._export_task = None
                 self._log.end_turn()
-                if reply.path is None and self._export_tab.button.disabled:
+                if reply.path is None and self._export_tab.rendering:
                     errors = reply.errors
-                    self._export_tab.finished(None, None, errors[-1].text if errors else "Stopped.")
+                    text = errors[-1].text if errors else "Stopped."
+                    self._export_tab.finished(None, text, cancelled=cancelled)
+                self._stop.disabled = not self._send.disabled  # back to what the turn needs
                 self._set_status("Ready.")
                 self._after_turn()
         return reply
@@ -468,7 +531,7 @@ class Studio:
             self._set_status(text)
         elif kind == "notice":
             self._log.add("notice", text)
-            if self._export_tab.button.disabled:
+            if self._export_tab.rendering:
                 self._export_tab.say(text)
         elif kind == "actions":
             self._log.actions(data.get("labels", []), data.get("actions", []), self._run_action)
@@ -477,7 +540,7 @@ class Studio:
         elif kind in ("draft", "state"):
             if kind == "state":
                 self._log.add("info", text)
-            self._timeline.show(data.get("draft"))
+            self._show_timeline(data.get("draft"))
             if kind == "draft":  # a turn that changed the timeline
                 self._auto_preview(data.get("draft"))
         elif kind == "error":
@@ -488,26 +551,28 @@ class Studio:
         elif kind == "credits":
             self._log.add("info", text)
             credits = data.get("credits")
-            if credits is not None:
-                self._credits.value = (
-                    f"<span style='color:#555'>Credits: <b>{escape(credits.available)}</b></span>"
-                )
+            if credits is not None and backend_label(self._client) != "Local engine (offline)":
+                self._credits.value = self._credits_text(credits.available)
 
-    async def _show_export(self, path: Path, started: float | None) -> None:
+    async def _show_export(self, path: Path, started: float | None, draft: Any = None) -> None:
         from nemo_nb.display import show_video
 
-        self._export_tab.say("Making the preview…")
+        self._export_tab.say("Making the filmstrip…")
         width = _preview_width(self._timeline.draft)
         shown = await asyncio.to_thread(show_video, path, width=width)
-        # The panel plays the video; its filmstrip is for the static snapshot.
+        # The tab plays the file itself; the small preview stands in only where the notebook
+        # server does not serve it, and the filmstrip is for the static snapshot.
         preview = dataclasses.replace(shown, poster=None)._repr_html_()
         self._filmstrip = shown.poster
         took = f" in {time.monotonic() - started:.0f} s" if started is not None else ""
         size = path.stat().st_size / 1e6
         self._export_tab.finished(
-            path, preview, f"Ready{took}: {path.name} ({size:.1f} MB, full quality)."
+            path,
+            f"Ready{took}: {path.name} ({size:.1f} MB, full quality).",
+            draft=draft if draft is not None else self._timeline.draft,
+            fallback=preview,
         )
-        self._log.add("info", f"Your video is ready: {path}")
+        self._log.add("info", f"Your video is ready: {_shown_path(path)} (in the Export tab).")
         self._tabs.selected_index = _TAB_EXPORT
 
     def _auto_preview(self, draft: Any) -> None:
@@ -554,6 +619,7 @@ class Studio:
         if self._export_tab.button.disabled:
             return  # one export at a time
         self._export_tab.started()
+        self._stop.disabled = False  # at once: Stop cancels the render
         self._spawn(self.export(), "exporting")
 
     def _run_action(self, action: str) -> None:
@@ -573,7 +639,12 @@ class Studio:
 
     async def _show_server_timeline(self) -> None:
         assert self._conv is not None
-        self._timeline.show(await self._conv.refresh())
+        self._show_timeline(await self._conv.refresh())
+
+    def _show_timeline(self, draft: Any) -> None:
+        """The Timeline tab shows ``draft``; an export that no longer matches it is marked."""
+        self._timeline.show(draft)
+        self._export_tab.timeline_changed(self._timeline.draft)
 
     def _late_update(self, update: Update) -> None:
         """The outcome of a background check that finished after its turn ended."""
@@ -652,11 +723,11 @@ class Studio:
             )
             buttons.append(b)
         self._chip_buttons = buttons
-        self._chips.children = (widgets.HTML("<span style='color:#666'>Try:</span>"), *buttons)
+        self._chips.children = (widgets.HTML(f"<span style='color:{MUTED}'>Try:</span>"), *buttons)
 
     def _busy(self, busy: bool) -> None:
         self._send.disabled = busy
-        self._stop.disabled = not busy
+        self._stop.disabled = not busy and not self._export_tab.rendering
         for b in self._chip_buttons:
             b.disabled = busy
 
@@ -665,11 +736,11 @@ class Studio:
 
     @staticmethod
     def _status_text(text: str) -> str:
-        return f"<span style='color:#555;font-size:12px'>{escape(text)}</span>"
+        return f"<span style='color:{MUTED};font-size:12px'>{escape(text)}</span>"
 
     @staticmethod
     def _backend_text(text: str) -> str:
-        return f"<span style='color:#555'>{escape(text)}</span>"
+        return f"<span style='color:{MUTED}'>{escape(text)}</span>"
 
     # ---- tasks ---------------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any], doing: str) -> asyncio.Task[Any]:
@@ -696,17 +767,9 @@ class Studio:
             self._spawn(self._refresh_credits(), "reading your credits")
 
     def _refresh_history(self) -> None:
-        if self._conv is None or not self._conv.turns:
-            self._history.value = "<i>No turns yet.</i>"
-            return
-        frame = self._conv.history_frame()[_HISTORY_COLUMNS].copy()
-        for column in ("prompt", "reply", "changes", "errors"):
-            frame[column] = frame[column].map(_shorten)
-        self._history.value = (
-            "<div style='font-size:12px'>"
-            + frame.to_html(na_rep="", classes="nemo-nb-history", escape=True)
-            + "<p style='color:#777'>Every column: <code>studio.conversation.history_frame()</code></p></div>"
-        )
+        conv = self._conv
+        frame = conv.history_frame() if conv is not None and conv.turns else None
+        self._history.value = history_table_html(frame)
 
     # ---- static snapshot -----------------------------------------------------------------------
     def _snapshot(self) -> str:
@@ -752,7 +815,9 @@ def _preview_width(draft: Any) -> int:
     return max(120, min(360, round(_PREVIEW_HEIGHT * size[0] / size[1] / 2) * 2))
 
 
-def _shorten(value: object, limit: int = 80) -> object:
-    if isinstance(value, str) and len(value) > limit:
-        return value[: limit - 1] + "…"
-    return value
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory (the notebook's folder) when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)

@@ -9,6 +9,7 @@ import ipywidgets as widgets  # type: ignore[import-untyped]
 import pandas as pd
 
 from nemo_nb._html import cell, escape
+from nemo_nb._theme import BORDER, MUTED, TEXT
 from nemo_nb.timeline import KIND_COLOURS, to_dataframe
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def studio_frame(draft: Draft) -> pd.DataFrame:
 def timeline_table_html(draft: Draft | None) -> str:
     """The table as HTML (a pandas Styler: rows tinted by track type, no index)."""
     if draft is None or not draft.segments:
-        return f"<p style='color:#888;line-height:1.45'>{escape(EMPTY_TIMELINE)}</p>"
+        return f"<p style='color:{MUTED};line-height:1.45'>{escape(EMPTY_TIMELINE)}</p>"
     frame = studio_frame(draft)
     kinds = [track.kind for track, _ in draft.segments]
 
@@ -61,6 +62,7 @@ def timeline_table_html(draft: Draft | None) -> str:
         colour = KIND_COLOURS.get(kinds[row.name], KIND_COLOURS["other"])
         return [f"border-left: 4px solid {colour}" if c == "#" else "" for c in row.index]
 
+    time_col = list(frame.columns).index("time")
     styler = (
         frame.style.apply(tint, axis=1)
         .format(cell)  # the draft's text came from a server; the Styler does not escape it
@@ -68,14 +70,24 @@ def timeline_table_html(draft: Draft | None) -> str:
         .set_table_attributes('class="nemo-nb-timeline"')
         .set_table_styles(
             [
-                {"selector": "", "props": "border-collapse: collapse; font-size: 12px;"},
-                {"selector": "th", "props": "text-align: left; padding: 2px 8px;"},
-                {"selector": "td", "props": "padding: 2px 8px; border-top: 1px solid #eee;"},
+                {
+                    "selector": "",
+                    "props": f"border-collapse: collapse; font-size: 12px; color: {TEXT};"
+                    " width: 100%;",
+                },
+                {"selector": "th", "props": "text-align: left; padding: 2px 6px;"},
+                {
+                    "selector": "td",
+                    "props": f"padding: 2px 6px; border-top: 1px solid {BORDER};"
+                    " overflow-wrap: anywhere;",
+                },
+                # a time span never breaks ("0.0–6.0 s"), the other columns wrap instead
+                {"selector": f"td.col{time_col}", "props": "white-space: nowrap;"},
             ]
         )
     )
     summary = escape(draft.summary())
-    return f'<div style="font-size:12px;color:#555;margin-bottom:4px">{summary}</div>' + (
+    return f'<div style="font-size:12px;color:{MUTED};margin-bottom:4px">{summary}</div>' + (
         styler.to_html()
     )
 
@@ -92,7 +104,9 @@ class TimelineTab:
         self.table = widgets.HTML(timeline_table_html(None))
         self.table.add_class("nemo-nb-table")
         self.gantt = widgets.Image(
-            format="png", layout=widgets.Layout(width="100%", display="none")
+            # no margin: ipywidgets' 2 px each side on a 100 % wide image is a horizontal scrollbar
+            format="png",
+            layout=widgets.Layout(width="100%", margin="0", display="none"),
         )
         self.gantt.add_class("nemo-nb-gantt")
         self.box = widgets.VBox(

@@ -293,3 +293,11 @@ async def test_an_engine_that_restarts_itself_is_not_blamed_on_the_user(sleeps):
         with pytest.raises(NemoConnectionError) as info:
             await c.credits()
     assert "could not be started again" in one_sentence(info.value)
+
+
+async def test_a_full_disk_on_the_server_is_its_own_sentence(client, fake):
+    said = "The engine's disk is full: free space in /srv/nemo, then try again."
+    fake.fault("GET", "/api/credits", status=507, code=507, message=said, times=5)
+    with pytest.raises(ServerError) as info:
+        await client.credits()
+    assert str(info.value).startswith(said)  # then its code, as every error

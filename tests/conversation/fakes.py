@@ -116,6 +116,7 @@ class FakeClient:
         self.credits_calls = 0
         self.state_hook: Callable[[int], None] | None = None
         self.renders: dict[str, RenderJob] = {}
+        self.cancelled: list[str] = []
         self.render_drafts: dict[str, dict[str, Any]] = {}
         self.render_fails = render_fails
         self.uploads: list[tuple[str, tuple[Any, ...]]] = []
@@ -192,6 +193,9 @@ class FakeClient:
             if on_progress is not None:
                 on_progress(job)
         return self.renders[render_id]
+
+    async def cancel_render(self, render_id: str) -> None:
+        self.cancelled.append(render_id)
 
     async def download(self, job: RenderJob, dest: Path) -> Path:
         target = Path(dest) / f"{job.id}.mp4" if Path(dest).is_dir() else Path(dest)

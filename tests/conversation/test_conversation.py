@@ -80,7 +80,7 @@ async def test_reply_streams_chunk_by_chunk_then_is_translated(tmp_path: Path) -
     assert updates[0].text == "Applying motion…"
     assert [u.text for u in updates[1:3]] == [
         "Done! See the timeline summary, ",
-        'then say "export".',
+        'then say "export" or `await conv.export()`.',
     ]
     assert "".join(u.data["raw"] for u in updates[1:3]) == (
         "Done! Preview it in the Timeline, then click Export."
@@ -133,6 +133,19 @@ async def test_silent_turn_summarises_what_changed(tmp_path: Path) -> None:
     assert updates[1].text == "Effect strength on portrait.jpg 60% → 40%"
     assert updates[1].data["changes"] == ["Effect strength on portrait.jpg 60% → 40%"]
     assert updates[2].data["draft"] == Draft.from_json(subtler())
+
+
+async def test_silent_turn_summary_is_in_the_prompts_language(tmp_path: Path) -> None:
+    client = FakeClient(ENGINE_DRAFT)
+    client.scripts.append(
+        [tool("edit_draft"), SetDraft(subtler()), result("edit_draft", subtler())]
+    )
+    conv = make(client, tmp_path)
+    updates = await collect(conv, "动作轻一点")
+    summary = next(u for u in updates if u.kind == "summary")
+    assert "portrait.jpg" in summary.text and "60% → 40%" in summary.text
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in summary.text), summary.text
+    assert "Effect strength" not in summary.text
 
 
 async def test_silent_turn_without_change_says_so(tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ async def test_jiggle_subtler_export_on_the_engine(tmp_path: Path) -> None:
         assert fractions and fractions == sorted(fractions) and fractions[-1] == 1.0
         path = _one(third, "export").data["path"]
         assert path.exists() and path.suffix == ".mp4"
-        assert path.parent == tmp_path / "renders"
+        assert path.parent == Path.cwd() / "nemo-exports"
+        assert path.name.startswith("grace_hopper-jiggle")
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

@@ -31,7 +31,8 @@ async def test_export_reports_progress_and_returns_the_file(tmp_path: Path) -> N
     assert progress == [0.0, 0.25, 0.75, 1.0]
     assert updates[-1].kind == "export"
     path = updates[-1].data["path"]
-    assert path.exists() and path.parent == tmp_path / "renders"
+    # beside the notebook (the working directory), named after the photo and its effect
+    assert path.exists() and path == Path.cwd() / "nemo-exports" / "portrait-jiggle.mp4"
     assert updates[-1].text == f"Your video is ready: {path}"
     assert client.render_drafts["render_1"] == ENGINE_DRAFT  # the draft the state had
     assert pending(tmp_path) == []  # downloaded: nothing left to resume
@@ -43,7 +44,7 @@ async def test_export_method_with_progress_callback_and_destination(tmp_path: Pa
     seen: list[float] = []
     target = tmp_path / "out"
     path = await conv.export(on_progress=seen.append, dest=target)
-    assert path == target / "render_1.mp4" and path.exists()
+    assert path == target / "portrait-jiggle.mp4" and path.exists()
     assert seen == [0.0, 0.25, 0.75, 1.0]
     assert conv.turns[-1].render_path == str(path)
 
@@ -85,7 +86,7 @@ async def test_a_render_left_running_by_a_dead_kernel_is_resumed(tmp_path: Path)
     # A new kernel: a new Conversation on the same session picks the job up.
     second = Conversation(client, data_dir=tmp_path, session_id="sess-1")
     paths = await second.resume_pending()
-    assert [p.name for p in paths] == ["render_1.mp4"] and paths[0].exists()
+    assert [p.name for p in paths] == ["portrait-jiggle.mp4"] and paths[0].exists()
     assert pending(tmp_path) == []
     assert len(client.renders) == 1  # nothing was rendered twice
 

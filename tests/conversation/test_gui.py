@@ -60,10 +60,61 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 
 
+#: The phrases above are the code front end's, but for its export (which names the method too).
+CODE_EXPORT = 'say "export" or `await conv.export()`'
+
+
 @pytest.mark.parametrize(("agent", "shown", "actions"), CASES, ids=[c[0][:40] for c in CASES])
 def test_translate(agent: str, shown: str, actions: tuple[str, ...]) -> None:
     result = translate_gui(agent)
+    shown = shown.replace('say "export"', CODE_EXPORT).replace(
+        'Say "export"', "S" + CODE_EXPORT[1:]
+    )
+    shown = shown.replace("发送“导出”", "发送“导出”或运行 `await conv.export()`")
     assert result.text == shown
     assert result.actions == actions
     assert result.changed == (shown != agent)
     assert result.original == agent
+
+
+REPLY = "Done! Preview it in the Timeline, then click Export."
+
+
+@pytest.mark.parametrize(
+    ("front_end", "shown"),
+    [
+        ("code", 'Done! See the timeline summary, then say "export" or `await conv.export()`.'),
+        # the Studio shows an Export button under the reply and a Timeline tab
+        ("studio", "Done! See the Timeline tab, then use the Export button below."),
+        # the command line exports by itself: nothing to say, the "then" goes too
+        ("cli", "Done! See the timeline summary."),
+        ("magic", "Done! See the timeline summary, then run `%nemo export`."),
+    ],
+)
+def test_each_front_end_says_it_its_own_way(front_end: str, shown: str) -> None:
+    result = translate_gui(REPLY, front_end)  # type: ignore[arg-type]
+    assert result.text == shown
+    assert result.actions == ("show_timeline", "export")  # the buttons are offered the same
+
+
+@pytest.mark.parametrize(
+    ("agent", "shown"),
+    [
+        ("Drag the title to move it, then click Export.", "Tell me where to move the title."),
+        (
+            "Glad you like it! Preview it in the Timeline, then click Export when you're ready.",
+            "Glad you like it! See the timeline summary when you're ready.",
+        ),
+        ("Add music and click Export.", "Add music."),
+        ("已完成！在时间线中预览，然后点击“导出”。", "已完成！查看时间线摘要。"),
+    ],
+)
+def test_the_command_line_drops_the_export_instruction_with_its_joining_words(
+    agent: str, shown: str
+) -> None:
+    assert translate_gui(agent, "cli").text == shown
+
+
+def test_an_unknown_front_end_is_refused_in_one_sentence() -> None:
+    with pytest.raises(ValueError, match="front_end must be one of code, studio, cli, magic"):
+        translate_gui(REPLY, "web")  # type: ignore[arg-type]

@@ -23,8 +23,11 @@ REPLIES = [
 ]
 
 
-def streamed(chunks: list[str]) -> tuple[str, str]:
-    gui, shown, raw = GuiStream(), [], []
+FRONT_ENDS = ["code", "studio", "cli", "magic"]
+
+
+def streamed(chunks: list[str], front_end: str = "code") -> tuple[str, str]:
+    gui, shown, raw = GuiStream(front_end), [], []  # type: ignore[arg-type]
     for chunk in chunks:
         s, r = gui.feed(chunk)
         shown.append(s)
@@ -33,20 +36,25 @@ def streamed(chunks: list[str]) -> tuple[str, str]:
     return "".join([*shown, s]), "".join([*raw, r])
 
 
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
 @pytest.mark.parametrize("reply", REPLIES)
-def test_every_single_cut_translates_like_the_whole(reply: str) -> None:
-    whole = translate_gui(reply).text
+def test_every_single_cut_translates_like_the_whole(reply: str, front_end: str) -> None:
+    whole = translate_gui(reply, front_end).text  # type: ignore[arg-type]
     assert whole != reply  # each sample really has GUI phrases
     for i in range(len(reply) + 1):
-        assert streamed([reply[:i], reply[i:]]) == (whole, reply), i
+        assert streamed([reply[:i], reply[i:]], front_end) == (whole, reply), i
 
 
 @settings(max_examples=300, deadline=None)
-@given(reply=st.sampled_from(REPLIES), cuts=st.lists(st.integers(0, 200), max_size=12))
-def test_any_chunking_translates_like_the_whole(reply: str, cuts: list[int]) -> None:
+@given(
+    reply=st.sampled_from(REPLIES),
+    cuts=st.lists(st.integers(0, 200), max_size=12),
+    front_end=st.sampled_from(FRONT_ENDS),
+)
+def test_any_chunking_translates_like_the_whole(reply: str, cuts: list[int], front_end) -> None:
     points = sorted({min(c, len(reply)) for c in cuts})
     chunks = [reply[a:b] for a, b in zip([0, *points], [*points, len(reply)], strict=True)]
-    assert streamed(chunks) == (translate_gui(reply).text, reply)
+    assert streamed(chunks, front_end) == (translate_gui(reply, front_end).text, reply)
 
 
 def test_words_show_as_they_complete_gui_phrases_once_their_clause_does() -> None:
@@ -55,6 +63,6 @@ def test_words_show_as_they_complete_gui_phrases_once_their_clause_does() -> Non
     assert gui.feed("ated it. Preview it in the Tim") == ("animated it. ", "animated it. ")
     assert gui.feed("eline") == ("", "")  # "Preview it in the Timeline" may still grow
     assert gui.feed(", then click Export.") == (
-        'See the timeline summary, then say "export".',
+        'See the timeline summary, then say "export" or `await conv.export()`.',
         "Preview it in the Timeline, then click Export.",
     )

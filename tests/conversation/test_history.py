@@ -36,7 +36,7 @@ async def test_turns_are_recorded_persisted_and_reloaded(tmp_path: Path) -> None
     assert len(frame) == 3
     assert frame["prompt"].tolist() == ["make this photo jiggle", "make it subtler", "credits"]
     assert frame["action"].tolist() == ["agent", "agent", "credits"]
-    assert frame.loc[0, "reply"] == 'Done! Say "export".'
+    assert frame.loc[0, "reply"] == 'Done! Say "export" or `await conv.export()`.'
     assert frame.loc[0, "tool_calls"] == "apply_motion"
     assert frame.loc[1, "changes"] == "Effect strength on portrait.jpg 60% → 40%"
     assert frame.loc[1, "draft_before"] == ENGINE_DRAFT and frame.loc[1, "draft_after"] == subtler

@@ -53,9 +53,10 @@ def require_browser() -> None:
 
 
 @contextlib.contextmanager
-def jupyter_server(root: Path) -> Iterator[str]:
-    """Run one Jupyter server serving ``root``, no token; yield its URL. It serves both
-    JupyterLab 4 (``/lab``) and Notebook 7 (``/notebooks``), each exposing ``window.jupyterapp``."""
+def jupyter_server(root: Path, base_url: str = "/") -> Iterator[str]:
+    """Run one Jupyter server serving ``root``, no token; yield its URL (with ``base_url``, as
+    Binder serves each user under ``/user/<name>/``). It serves both JupyterLab 4 (``/lab``) and
+    Notebook 7 (``/notebooks``), each exposing ``window.jupyterapp``."""
     require_browser()
     pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the test extra")
     config = root / ".jupyter-config"
@@ -73,10 +74,11 @@ def jupyter_server(root: Path) -> Iterator[str]:
          f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
          "--ServerApp.disable_check_xsrf=True", "--allow-root",
          "--LabApp.expose_app_in_browser=True",
-         "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
+         "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
+         f"--ServerApp.base_url={base_url}"],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     deadline = time.monotonic() + 60
     while True:
         try:

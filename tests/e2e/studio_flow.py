@@ -20,7 +20,7 @@ TOKEN_CELL = (
     "print('token saved:', bool(_t) and _t in open('studio.ipynb').read())"
 )
 FOLLOW_UP = "make it square and 3 seconds long"  # a short square render keeps the test fast
-REPLY_END = 'See the timeline summary, then say "export".'
+REPLY_END = "See the Timeline tab, then use the Export button below."
 
 # Every 50 ms: the text of the newest agent entry and the progress bar's width, with the time.
 SAMPLER = """() => {

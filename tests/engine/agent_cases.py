@@ -57,6 +57,8 @@ JB = "jiggle+bounce"  # the two effects JIGGLE asks for, composed on the photo
 SLIDES = "turn these images into a smooth 15-second video with transitions"
 CREATED = {"understood": True, "silent": False, "changed": True, "calls": ["create_timeline"]}
 TWEAK = {"understood": True, "silent": True, "changed": True}
+# A limit reached is said (issue 21): these were silent tweaks before.
+CAPPED = {"understood": True, "silent": False, "changed": True}
 NOT_UNDERSTOOD = {"understood": False, "changed": False, "silent": False}
 
 
@@ -283,7 +285,7 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
             ("much subtler", {**TWEAK, "strength": 0.2}),
             ("much subtler", {**TWEAK, "strength": 0.05}),
             ("much subtler", {"understood": True, "changed": False, "says": ["already"]}),
-            ("strength 150%", {**TWEAK, "strength": 1.0}),
+            ("strength 150%", {**CAPPED, "strength": 1.0, "says": ["at most 100%"]}),
         ],
     ),
     (
@@ -293,7 +295,7 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
             (JIGGLE, CREATED),
             ("faster", {**TWEAK, "speed": 1.25}),
             ("slow it down a bit", {**TWEAK, "speed": "down"}),
-            ("10x faster", {**TWEAK, "speed": 4.0}),
+            ("10x faster", {**CAPPED, "speed": 4.0, "says": ["0.25x to 4x"]}),
             ("half speed", {**TWEAK, "speed": 2.0}),
         ],
     ),
@@ -306,8 +308,8 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
             ("make it ten seconds", {**TWEAK, "d": 10000, "loops": 3}),
             ("shorter", {**TWEAK, "d": 7500}),
             ("longer", {**TWEAK, "d": 9400}),
-            ("make it 120 seconds", {**TWEAK, "d": 60000}),
-            ("make it 0.2 seconds", {**TWEAK, "d": 1000}),
+            ("make it 120 seconds", {**CAPPED, "d": 60000, "says": ["at most 60 s"]}),
+            ("make it 0.2 seconds", {**CAPPED, "d": 1000, "says": ["at least 1 s"]}),
         ],
     ),
     (
@@ -507,7 +509,7 @@ FOLLOW_UPS: list[tuple[str, str, list[tuple[str, dict[str, object]]]]] = [
                 "add the music I uploaded",
                 {"changed": True, "music": "http://127.0.0.1:9/media/m9/song.mp3", "vol": 0.8},
             ),
-            ("volume 300%", {**TWEAK, "vol": 1.0}),
+            ("volume 300%", {**CAPPED, "vol": 1.0, "says": ["at most 100%"]}),
         ],
     ),
     (

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from nemo_nb.engine._server import server_config
 from nemo_nb.engine.app import Engine, EngineConfig, create_app
 
 HERE = Path(__file__).parent
@@ -46,7 +47,7 @@ def start_engine(data_dir: Path, **overrides: Any) -> RunningEngine:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(server_config(app, read_timeout=app.state.engine.config.read_timeout))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -97,9 +97,9 @@ def test_cancel_mid_render(api: Api, engine: RunningEngine) -> None:
     while api.job("render_c")["progress"] == 0:
         time.sleep(0.02)
     r = api.http.post("/api/render/proxy/lambda/render_c/cancel")
-    assert r.json()["success"] is True and r.json()["data"]["status"] == "failed"
+    assert r.json()["success"] is True and r.json()["data"]["status"] == "cancelled"
     d = api.wait_job("render_c")
-    assert d["status"] == "failed" and d["error"] == "The render was cancelled."
+    assert d["status"] == "cancelled" and d["error"] == "The render was cancelled."
     assert "outputUrl" not in d
     store = engine.engine.store
     wait_until(

@@ -248,7 +248,7 @@ def test_a_real_preview_the_cached_subject_analysis_and_the_warm_up(
 
 def test_a_waiting_preview_stays_a_preview_across_a_restart(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    store.add_job("p1", "u1", "s1", {"d": 200}, "preview")
+    store.add_job("p1", "u1", "s1", {"d": 200}, quality="preview")
     store.add_job("e1", "u1", "s1", {"d": 200})
     store.close()
 
@@ -288,6 +288,6 @@ def test_a_data_dir_from_before_previews_keeps_its_jobs_as_exports(tmp_path: Pat
     try:
         job = store.job("r1", "u1")
         assert job is not None and job.status == "completed" and job.quality == "high"
-        assert store.add_job("r2", "u1", "s1", {}, "preview").quality == "preview"
+        assert store.add_job("r2", "u1", "s1", {}, quality="preview").quality == "preview"
     finally:
         store.close()

@@ -52,6 +52,21 @@ def test_rebinding_host_names_get_no_answer_and_no_token(engine: RunningEngine) 
         assert http.get("/healthz", headers={"Host": host}).status_code == 200, host
 
 
+@pytest.mark.parametrize(
+    "host",
+    ["[::1]evil.example", "[::1]evil.example:80", "[::1]:80evil", "[::1]:", "[::1", "[evil]",
+     "[127.0.0.1]", "[::1]]", "[::1]:80:80"],
+)  # fmt: skip
+def test_bracketed_hosts_are_parsed_strictly(engine: RunningEngine, host: str) -> None:
+    http = httpx.Client(base_url=engine.url)
+    for method, path in (("GET", "/healthz"), ("POST", "/api/auth/anonymous-token")):
+        r = http.request(method, path, headers={"Host": host, "X-Client-Id": "c" * 36})
+        assert r.status_code == 403, (host, path)
+    port = engine.url.rsplit(":", 1)[1]
+    for fine in ("[::1]", f"[::1]:{port}", "[0:0:0:0:0:0:0:1]:80"):
+        assert http.get("/healthz", headers={"Host": fine}).status_code == 200, fine
+
+
 def test_served_names_and_beyond_loopback_ips_are_answered(engine_factory) -> None:
     e = engine_factory(allowed_hosts=["class-room.local"], serve_beyond_loopback=True)
     http = httpx.Client(base_url=e.url)

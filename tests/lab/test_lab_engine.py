@@ -144,7 +144,7 @@ async def test_cancelling_leaves_no_render_running_on_the_engine(how):
     async with client:
         for render_id in submitted:
             job = await client.render_status(render_id)
-            assert job.status == "failed" and job.error == "The render was cancelled."
+            assert job.status == "cancelled" and job.error == "The render was cancelled."
     assert not list((lab.work_dir / "renders").glob("*.mp4"))
     assert "cancelled" in lab.headline()
 

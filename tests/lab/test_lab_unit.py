@@ -142,11 +142,12 @@ def test_save_and_load_keep_the_grid_and_table_without_connecting(tmp_path, monk
     failed.fail("The prompt left the timeline empty, so there was nothing to render.")
     folder = lab.save(tmp_path / "saved")
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["01-make-it-jiggle-image-to-video-jiggle.mp4",
-                     "01-make-it-jiggle-image-to-video-jiggle.png", "manifest.json"]  # fmt: skip
-    assert done.path == str(folder / names[0])  # the lab now refers to the saved copy
+    # named as every export: the photo and its effect
+    assert names == ["manifest.json", "p-jiggle.mp4", "p-jiggle.png"]
+    assert done.path == str(folder / "p-jiggle.mp4")  # the lab now refers to the saved copy
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert [v["mp4"] for v in manifest["variants"]] == [names[0], None]
+    assert [v["mp4"] for v in manifest["variants"]] == ["p-jiggle.mp4", None]
+    assert lab.save(folder) == folder and sorted(p.name for p in folder.iterdir()) == names
 
     def no_network(*args, **kwargs):
         raise AssertionError("load() must not connect")

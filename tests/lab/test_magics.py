@@ -42,6 +42,7 @@ def test_upload_prompt_and_export_in_cells(shell, tmp_path):
     assert streamed and streamed[-1].startswith(
         "Done! I animated grace_hopper.jpg with a jiggle and bounce"
     )
+    assert streamed[-1].endswith("then run `%nemo export`.")  # what works in a cell
     assert "▸ " in turn.stdout  # the tool activity
     last = turn.stdout.rstrip().splitlines()[-1]  # then the timeline summary, once
     assert last.startswith("Timeline (1 track): 1. Video: grace_hopper.jpg (0-6s, jiggle")

@@ -274,8 +274,10 @@ def _check_engine(result: Result, conv: Conversation, view: EngineView, sent: li
 
 
 def test_randomized_conversations_under_faults(tmp_path: Path) -> None:
-    # paced reply chunks kept (drops then land mid-text), just quicker than for people
-    engine = EngineProcess(tmp_path / "data", *TINY, "--heartbeat", "0.2", "--reply-pace", "0.005")
+    # paced reply chunks kept (drops then land mid-text), just quicker than for people; every
+    # conversation is a new client on 127.0.0.1, far more than the default token rate allows
+    engine = EngineProcess(tmp_path / "data", *TINY, "--heartbeat", "0.2", "--reply-pace", "0.005",
+                           "--token-rate", "0")  # fmt: skip
     proxies = [FaultProxy(engine.url, seed=SEED + lane) for lane in range(LANES)]
     view = EngineView(tmp_path / "data")
     photo = tmp_path / "photo.png"

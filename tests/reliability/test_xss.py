@@ -213,6 +213,9 @@ def html_values(root: widgets.Widget) -> Iterator[tuple[widgets.Widget, str]]:
         w = stack.pop()
         if isinstance(w, (widgets.HTML, widgets.HTMLMath)):
             yield w, w.value
+        if isinstance(w, widgets.Output):  # HTML output the notebook renders (the export's)
+            for output in w.outputs:
+                yield w, output.get("data", {}).get("text/html", "")
         # Descriptions, labels and button captions are text unless a widget opts into HTML.
         assert not getattr(getattr(w, "style", None), "description_allow_html", False)
         assert not getattr(w, "description_allow_html", False), w
@@ -250,7 +253,9 @@ def write_mp4(path: Path, frames: int = 4) -> Path:
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
-def test_log_export_tab_and_thumbnails(hostile: str, tmp_path: Path) -> None:
+def test_log_export_tab_and_thumbnails(
+    hostile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = ChatLog()
     for kind in ("user", "notice", "summary", "info", "error"):
         log.add(kind, hostile)
@@ -266,11 +271,16 @@ def test_log_export_tab_and_thumbnails(hostile: str, tmp_path: Path) -> None:
     tab.step(0.5, hostile)
     tab.say(hostile)
     name = hostile if "/" not in hostile else "plain"
+    monkeypatch.chdir(tmp_path)  # beside the notebook: played and linked by a relative URL
     for n in ("first", name):
         mp4 = write_mp4(tmp_path / f"{n}.mp4")
-        tab.finished(mp4, show_video(mp4)._repr_html_(), f"Ready: {mp4.name} (0.1 MB).")
-    tab.finished(tmp_path / "first.mp4", None, hostile)
+        tab.finished(mp4, f"Ready: {mp4.name} (0.1 MB).", fallback=show_video(mp4)._repr_html_())
+    assert "download=" in tab.result.outputs[0]["data"]["text/html"]
+    tab.finished(None, hostile)
     assert_tree_inert(tab.box, hostile)
+    outside = write_mp4(tmp_path.parent / f"{tmp_path.name}-{name}.mp4")  # not served: no link
+    tab.finished(outside, "Ready.", fallback=show_video(outside)._repr_html_())
+    assert_tree_inert(tab.box)
 
     bar = MediaBar()
     bar.add_thumbnails([hostile, f"{hostile}.mp3"], [None, None])

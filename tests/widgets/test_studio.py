@@ -31,7 +31,7 @@ def agent_reply(prompt: str = PROMPT) -> tuple[str, str]:
     photo = MediaRef("m1", "http://127.0.0.1/media/m1/grace_hopper.jpg", "grace_hopper.jpg",
                      "image", 512, 600, None)  # fmt: skip
     raw = interpret(prompt, None, [photo]).text
-    return raw, translate_gui(raw).text
+    return raw, translate_gui(raw, "studio").text  # the Studio points at its own button
 
 
 RAW, REPLY = agent_reply()
@@ -128,31 +128,51 @@ def _action_buttons(studio: Studio) -> list:
     return [b for row in rows for b in row.children]
 
 
+def _result_html(studio: Studio) -> str:
+    """The Export tab's output (the video and its links) as the notebook renders it."""
+    outputs = studio._export_tab.result.outputs
+    return "".join(o["data"]["text/html"] for o in outputs)
+
+
 @pytest.mark.slow  # a real export render
 async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
     await upload_sample(studio)
     await studio.send(PROMPT)
     fractions: list[float] = []
+    stages: list[str] = []
     studio._export_tab.progress.observe(lambda c: fractions.append(c["new"]), "value")
+    studio._export_tab.stage.observe(lambda c: stages.append(c["new"]), "value")
     studio._export_tab.button.click()
     assert studio._export_tab.button.disabled  # one export at a time
+    assert not studio._stop.disabled  # ... which Stop (or Cancel) can cancel
     await settle(studio, timeout=240)
 
     assert fractions[-1] == 1.0
     moving = [f for f in fractions if 0.0 < f < 1.0]
     assert moving and moving == sorted(moving), fractions
     assert ">Ready in " in studio._export_tab.stage.value
-    video = studio._export_tab.video.value
-    assert "<video" in video and "data:video/mp4;base64," in video and "muted" in video
+    # this engine's own pace, not the cloud's "usually takes 30-90 seconds"
+    assert "Export started on this machine&#x27;s engine" in " ".join(stages)
+    assert "usually takes" not in studio.log_text()
+    assert any("so far, about" in v and " left" in v for v in stages), stages
+
+    # Beside the notebook, under a readable name; played from the server's files route.
     path = studio._export_tab.exports[-1]
+    assert path == Path.cwd() / "nemo-exports" / "grace_hopper-jiggle-bounce.mp4"
+    html = _result_html(studio)
+    href = "nemo-exports/grace_hopper-jiggle-bounce.mp4"
+    assert f'<video src="{href}"' in html and "controls" in html and "muted" in html
+    assert f'href="{href}" download="grace_hopper-jiggle-bounce.mp4"' in html
+    assert "file:" not in html and "base64" not in html  # the file itself, not a copy in the page
     import av
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert (stream.width, stream.height) == (1080, 1920)
         assert sum(1 for _ in container.decode(stream)) >= 150  # 6 s at 30 fps
-    assert f"Your video is ready: {path}" in studio.log_text()
+    assert f"Your video is ready: {href} (in the Export tab)." in studio.log_text()
     assert studio._tabs.selected_index == 1
+    assert studio._export_tab.stale.value == ""
 
     # The static view for places without widgets: reply, table, poster; small; no token.
     bundle = studio._repr_mimebundle_()
@@ -162,12 +182,18 @@ async def test_export_shows_progress_then_the_video(studio: Studio) -> None:
     out = ARTIFACTS / "widgets"
     out.mkdir(parents=True, exist_ok=True)
     (out / "studio-snapshot.html").write_text(snapshot, encoding="utf-8")  # to look at
-    assert "grace_hopper.jpg" in snapshot and "See the timeline summary" in snapshot
+    assert "grace_hopper.jpg" in snapshot and "See the Timeline tab" in snapshot
     assert "class='nemo-filmstrip'" in snapshot and path.name in snapshot
     assert "<video" not in snapshot  # no MP4 in a saved notebook: the filmstrip shows the motion
     assert len(json.dumps(bundle)) < 100_000
     token = studio.conversation.client._token.get()
     assert token and token not in json.dumps(bundle) and token not in studio.log_text()
+
+    # A later edit: the export no longer matches the timeline, and says so.
+    await studio.send("make it subtler")
+    assert "The timeline changed since this export." in studio._export_tab.stale.value
+    assert studio._export_tab.button.description == "Export again"
+    assert path.name in _result_html(studio)  # the old video stays, marked
 
 
 async def test_stop_in_the_middle_of_a_reply(engine, tmp_path: Path) -> None:
@@ -312,3 +338,71 @@ async def test_enter_sends_the_text_it_commits(studio: Studio) -> None:
     studio._prompt._handle_custom_msg({"event": "submit"}, [])
     await settle(studio)
     assert "You: status" in studio.log_text() and studio._prompt.value == ""
+
+
+@pytest.mark.slow
+async def test_cancel_mid_render_cancels_the_engine_job(engine, studio: Studio) -> None:
+    """Cancel while the engine renders: the job ends cancelled (not failed), none is left
+    processing, the log and the Export tab say so, and the next export works."""
+    client = studio.conversation.client
+    started: list[str] = []
+    start_render = client.start_render
+
+    async def recording(*args, **kwargs):
+        job = await start_render(*args, **kwargs)
+        started.append(job.id)
+        return job
+
+    client.start_render = recording  # type: ignore[method-assign]
+    await upload_sample(studio)
+    await studio.send(PROMPT)
+    studio._export_tab.button.click()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
+    while studio._export_tab.progress.value <= 0.0:  # the engine is rendering
+        assert loop.time() < deadline, "the render never started"
+        await asyncio.sleep(0.02)
+    assert studio._export_tab.cancel.layout.display is None  # the Cancel button shows
+    studio._export_tab.cancel.click()
+    await settle(studio)
+
+    store = engine.engine.store
+    job = store.job(started[0], client.user_id)
+    assert job is not None and job.status == "cancelled", job
+    assert job.error == "The render was cancelled."
+    statuses = [r["status"] for r in store._db.execute("SELECT status FROM jobs").fetchall()]
+    assert "processing" not in statuses and "pending" not in statuses, statuses
+    log = studio.log_text().splitlines()
+    assert "Cancelling the export…" in log
+    assert log[-1] == (
+        "Export cancelled: the engine stopped the render, and its job ends as cancelled."
+    )
+    assert not any(line.startswith("✗ ") for line in log), "a cancel is not an error"
+    tab = studio._export_tab
+    assert "Export cancelled" in tab.stage.value and tab.progress.bar_style == "warning"
+    assert not tab.button.disabled and tab.cancel.layout.display == "none"
+    assert studio._stop.disabled  # idle again
+    assert studio._export_tab.exports == [] and not list(Path.cwd().glob("nemo-exports/*.mp4"))
+
+
+async def test_buttons_of_an_earlier_session_are_inert(studio: Studio) -> None:
+    await upload_sample(studio)
+    await studio.send(PROMPT)
+    old = {b.description: b for b in _action_buttons(studio)}
+    assert set(old) == {"Show timeline", "Export"} and not old["Export"].disabled
+    await studio.new_session()
+    lines = studio.log_text()
+    assert all(b.disabled for b in old.values())  # drawn disabled in the browser
+    old["Export"].click()  # and a click (the browser's or this one) does nothing
+    old["Show timeline"].click()
+    await settle(studio)
+    assert studio.log_text() == lines  # no "Nothing to export yet", nothing at all
+    assert not studio._export_tab.button.disabled and studio._export_tab.stage.value == ""
+    assert studio.conversation.turns == []
+
+
+async def test_the_header_is_honest_about_credits_on_the_engine(studio: Studio) -> None:
+    await settle(studio)
+    assert "Offline engine: no credits needed" in studio._credits.value
+    assert "Credits:" not in studio._credits.value
+    assert "Local engine (offline)" in studio._backend.value
