@@ -594,9 +594,9 @@ class PromptLab:
             if v.quality == PREVIEW and v.export_path and Path(v.export_path).is_file():
                 kept = _saved(Path(v.export_path), folder, stem)
                 export, v.export_path = kept.name, str(kept)
-                stem += "-preview"
             if v.path and Path(v.path).is_file():
-                target = _saved(Path(v.path), folder, stem)
+                clip = f"{stem}-preview" if v.quality == PREVIEW else stem
+                target = _saved(Path(v.path), folder, clip)
                 mp4, poster = target.name, f"{target.stem}.png"
                 if v.quality != PREVIEW:
                     v.export_path = str(target)
