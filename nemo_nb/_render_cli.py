@@ -84,8 +84,8 @@ async def render(
 ) -> Path:
     """Run the whole session and return the MP4's path (``out``, by default a readable name in
     the working directory such as ``grace_hopper-jiggle-bounce.mp4``); raises
-    :class:`RenderFailed`. With ``preview``, the MP4 is the local engine's preview (360 px on the
-    short side, named ``…-preview.mp4`` by default), not the export."""
+    :class:`RenderFailed`. With ``preview``, the MP4 is the local engine's preview (360 px on
+    the short side), not the export, and its default name ends in ``-preview``."""
     from nemo_nb._connect import connect
     from nemo_nb.api import NemoError
     from nemo_nb.conversation import Conversation
@@ -135,8 +135,8 @@ async def _preview(conv: Conversation, out: Path | None, stream: TextIO) -> Path
     if made is None:  # replaced by a newer preview of the session: not in a single run
         raise RenderFailed("The preview was replaced before it was done; run the command again.")
     progress.done()
-    if out is None or out.is_dir():  # named as the export would be, marked a preview
-        target = unique_path(out or Path.cwd(), f"{export_stem(conv.draft)}-preview")
+    if out is None or out.is_dir():
+        target = unique_path(out or Path(), f"{export_stem(conv.draft)}-preview")
     else:
         target = out
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -119,8 +119,8 @@ def test_render_preview_writes_only_the_small_preview(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "Previewing: 100%" in out.stdout and "Rendering" not in out.stdout
-    path = tmp_path / "grace_hopper-jiggle-bounce-preview.mp4"  # named as its export would be
-    assert f"Wrote {path} " in out.stdout
+    path = tmp_path / "grace_hopper-jiggle-bounce-preview.mp4"  # named as an export, then -preview
+    assert f"Wrote {path.name}" in out.stdout
     print(out.stdout.strip().splitlines()[-1])
     width, height, frames = _decode(path)
     assert (width, height) == (360, 640) and len(frames) == 180  # 6 s at 30 fps, 9:16

@@ -341,8 +341,8 @@ class Conversation:
             clock=self._clock,
             notice_after=self.heartbeat_notice_after,
             started=started,
-            on_edit=self.on_edit,
             front_end=self.front_end,
+            on_edit=self.on_edit,
         )
         try:
             async for update in reader.read(self.client.chat(sid, text)):

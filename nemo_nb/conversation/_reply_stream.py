@@ -58,8 +58,8 @@ class ReplyReader:
         clock: Clock,
         notice_after: float,
         started: float,
-        on_edit: EditCallback | None = None,
         front_end: FrontEnd = "code",
+        on_edit: EditCallback | None = None,
     ) -> None:
         self.client = client
         self.turn = turn

@@ -43,9 +43,11 @@ from nemo_nb.engine import _sse, limits
 from nemo_nb.engine._guards import BodyGuard, BodyLimit, RateWindow, TimeBudget
 from nemo_nb.engine.agent import AgentReply, MediaRef
 from nemo_nb.engine.export import DraftRefused, check_export
-from nemo_nb.engine.jobs import PREVIEW_RETRY_AFTER_S, PREVIEWS_PER_USER, JobQueue, Renderer
+from nemo_nb.engine.jobs import JobQueue, Renderer
 from nemo_nb.engine.limits import (
     MAX_WAITING_EXPORTS,
+    PREVIEW_RETRY_AFTER_S,
+    PREVIEWS_PER_USER,
     QUEUE_FULL_RETRY_AFTER_S,
     render_time_ceiling,
 )

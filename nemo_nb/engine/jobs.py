@@ -48,8 +48,6 @@ __all__ = [
     "Renderer",
     "STALLED",
     "OVERTIME",
-    "PREVIEWS_PER_USER",
-    "PREVIEW_RETRY_AFTER_S",
     "REPLACED",
 ]
 
@@ -60,12 +58,7 @@ Renderer = Callable[..., Any]
 
 CANCELLED = "The render was cancelled."
 
-# --- the preview lane's limits ----------------------------------------------------------------
-#: Previews one user may have waiting or rendering at once, over all their sessions: a Studio and
-#: a Prompt Lab with its two variants in flight fit; a script that floods the lane is told to wait.
-PREVIEWS_PER_USER = 4
-#: Seconds a preview refused by that cap is told to wait before asking again (``Retry-After``).
-PREVIEW_RETRY_AFTER_S = 1
+# --- the preview lane (its caps are in engine/limits.py) ------------------------------------------
 #: Nice levels the export workers run below the preview worker (Linux; their x264 threads and
 #: frame threads inherit it). At +10 a preview running beside an export gets ~90 % of the CPU the
 #: scheduler shares between them; alone, an export runs as fast as before.

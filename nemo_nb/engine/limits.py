@@ -32,6 +32,8 @@ __all__ = [
     "MAX_DRAFT_DEPTH",
     "MAX_WAITING_EXPORTS",
     "QUEUE_FULL_RETRY_AFTER_S",
+    "PREVIEWS_PER_USER",
+    "PREVIEW_RETRY_AFTER_S",
     "render_time_ceiling",
 ]
 
@@ -115,6 +117,13 @@ QUEUE_FULL_RETRY_AFTER_S = 30
 #: second of clip at 30 fps; the ceiling allows three times that, plus time to decode pictures.
 RENDER_CEILING_BASE_S = 120.0
 RENDER_CEILING_PER_CLIP_SECOND_S = 30.0
+
+#: Previews one user may have waiting or rendering at once, over all their sessions: a Studio and
+#: a Prompt Lab with its two variants in flight fit; a script that floods the lane is told to wait
+#: (429; ``app.render_submit``). A newer preview of a session replaces its older one instead.
+PREVIEWS_PER_USER = 4
+#: Seconds a preview refused by that cap is told to wait before asking again (``Retry-After``).
+PREVIEW_RETRY_AFTER_S = 1
 
 
 def render_time_ceiling(clip_seconds: float) -> float:

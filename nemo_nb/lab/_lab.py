@@ -592,11 +592,11 @@ class PromptLab:
             mp4 = poster = export = None
             stem = export_stem(v.parsed_draft())  # the photo and its effects, as every export
             if v.quality == PREVIEW and v.export_path and Path(v.export_path).is_file():
-                kept = _saved(Path(v.export_path), folder, stem)
-                export, v.export_path = kept.name, str(kept)
+                exported = _keep(Path(v.export_path), folder, stem)
+                export, v.export_path = exported.name, str(exported)
             if v.path and Path(v.path).is_file():
-                clip = f"{stem}-preview" if v.quality == PREVIEW else stem
-                target = _saved(Path(v.path), folder, clip)
+                clip = f"{stem}-preview" if v.quality == PREVIEW else stem  # a preview says so
+                target = _keep(Path(v.path), folder, clip)
                 mp4, poster = target.name, f"{target.stem}.png"
                 if v.quality != PREVIEW:
                     v.export_path = str(target)
@@ -667,9 +667,9 @@ def _label(variant: Variant) -> str:
     return "preview" if variant.quality == PREVIEW else "full quality"
 
 
-def _saved(source: Path, folder: Path, stem: str) -> Path:
-    """``source`` copied into ``folder`` as ``stem.mp4`` (``-2``, … rather than overwrite); a
-    file saved there before stays as it is."""
+def _keep(source: Path, folder: Path, stem: str) -> Path:
+    """``source`` copied into ``folder`` as ``stem.mp4`` (or ``stem-2.mp4``, … when taken); a file
+    saved there before stays as it is."""
     if source.resolve().parent == folder.resolve():
         return source
     target = unique_path(folder, stem)

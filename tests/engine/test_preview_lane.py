@@ -18,12 +18,8 @@ import av
 import matplotlib.cbook
 from engine_harness import Api, png_bytes
 
-from nemo_nb.engine.jobs import (
-    EXPORT_NICENESS,
-    PREVIEWS_PER_USER,
-    REPLACED,
-    JobQueue,
-)
+from nemo_nb.engine.jobs import EXPORT_NICENESS, REPLACED, JobQueue
+from nemo_nb.engine.limits import PREVIEWS_PER_USER
 from nemo_nb.engine.store import Store
 
 PORTRAIT = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))

@@ -162,7 +162,9 @@ CORPUS: list[tuple[str, Any, str, str]] = [
         "refuse",
         "segment 's9' on track 'v1' m.tr has a non-numeric 'd'",
     ),  # fmt: skip
-    ("10k segments", _segments(10_000), "refuse", "10001 segments; an export may have at most 600"),
+    ("2000 segments", _segments(2000), "refuse", "2001 segments; an export may have at most 600"),
+    # over the body limit (engine/limits.py): refused as it arrives, before it is parsed
+    ("10k segments", _segments(10_000), "refuse", "The request body is over the 1 MB"),
     ("601 segments", _segments(600), "refuse", "601 segments"),
     ("nested 40 deep", _nested(40), "refuse", "nested more than 32 levels deep"),
     (

@@ -350,7 +350,7 @@ async def test_cancel_mid_render_cancels_the_engine_job(engine, studio: Studio) 
 
     async def recording(*args, **kwargs):
         job = await start_render(*args, **kwargs)
-        if kwargs.get("quality", "high") == "high":  # the export's (not the turn's preview)
+        if kwargs.get("quality", "high") == "high":  # the export's, not a reply's preview
             started.append(job.id)
         return job
 
