@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from nemo_nb._mediatype import is_url
-from nemo_nb._paths import data_dir
 from nemo_nb.skills import SKILLS
 
 if TYPE_CHECKING:
@@ -96,8 +95,7 @@ async def render(
     client = await connect(backend, skill=skill)
     async with client:
         print(f"Connected to {_where(client)}.", file=stream, flush=True)
-        # it exports by itself; previews are kept in the data dir (the one asked for is copied)
-        conv = Conversation(client, front_end="cli", previews_dir=data_dir() / "previews")
+        conv = Conversation(client, front_end="cli")  # it exports by itself
         uploaded = await conv.upload(*images)
         if uploaded.kind == "error":
             raise RenderFailed(uploaded.text)

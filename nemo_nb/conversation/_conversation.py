@@ -97,8 +97,7 @@ class Conversation:
     session (and reloads its history). ``heartbeat_notice_after``, ``drop_checks``,
     ``poll_intervals``, ``clock`` and ``sleep`` exist so tests need not wait for real minutes;
     ``data_dir`` overrides the data dir (history and pending renders live there);
-    ``renders_dir`` and ``previews_dir`` where exports and previews are written (previews by
-    default in ``previews/`` inside ``renders_dir``).
+    ``renders_dir`` and ``previews_dir`` where exports and previews are written.
 
     ``front_end`` says who shows the replies, so the agent's "click Export" becomes what works
     there: ``"code"`` (the default: 'say "export" or `await conv.export()`'), ``"studio"`` (its
@@ -157,8 +156,11 @@ class Conversation:
         self._history = HistoryStore(self.data_dir / "history")
         pending = PendingRenders.in_dir(self.data_dir)
         self._exporter = Exporter(client, pending)
-        self._previews_dir = Path(previews_dir).expanduser() if previews_dir is not None else None
-        self._previewer = Previewer(client, pending, lambda: self.previews_dir)
+        self._previewer = Previewer(
+            client,
+            pending,
+            Path(previews_dir) if previews_dir is not None else self.data_dir / "previews",
+        )
         self.turns: list[HistoryTurn] = self._history.load(session_id) if session_id else []
         self._landing: LandingCheck | None = None  # the check after the last dropped stream
         self._late_updates: list[Update] = []
@@ -176,15 +178,12 @@ class Conversation:
 
     @property
     def previews_dir(self) -> Path:
-        """Where previews are written (``<previews_dir>/<session>/<fingerprint>.mp4``): unless
-        set, ``previews/`` in :attr:`renders_dir` (their own folder, out of the exports' list)."""
-        return (
-            self._previews_dir if self._previews_dir is not None else self.renders_dir / "previews"
-        )
+        """Where previews are written (``<previews_dir>/<session>/<fingerprint>.mp4``)."""
+        return self._previewer.folder
 
     @previews_dir.setter
     def previews_dir(self, folder: str | Path) -> None:
-        self._previews_dir = Path(folder)
+        self._previewer.folder = Path(folder)
 
     @property
     def previews_available(self) -> bool:

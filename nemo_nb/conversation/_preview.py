@@ -41,18 +41,17 @@ def renders_previews(client: AgentClient) -> bool:
 
 
 class Previewer:
-    """Renders and keeps the previews of the sessions of one client, in the folder ``folder()``
-    names when asked (``<folder>/<session>/<draft fingerprint>.mp4``).
+    """Renders and keeps the previews of the sessions of one client, in :attr:`folder`
+    (``<folder>/<session>/<draft fingerprint>.mp4``).
 
     Knows the client and the pending-renders file, nothing of the conversation.
     """
 
-    def __init__(
-        self, client: AgentClient, pending: PendingRenders, folder: Callable[[], Path]
-    ) -> None:
+    def __init__(self, client: AgentClient, pending: PendingRenders, folder: Path) -> None:
         self.client = client
         self.pending = pending
-        self._folder = folder
+        #: Where previews are written (one sub-folder per session).
+        self.folder = folder
         self._newest: dict[str, Path] = {}  # session -> the preview asked for last
         self._running: dict[Path, asyncio.Future[Path | None]] = {}
         self._submitting = asyncio.Lock()  # "still the newest?" and the submission, as one step
@@ -61,7 +60,7 @@ class Previewer:
         """Where the preview of ``draft`` in ``session_id`` is (or will be) kept. The session is
         part of the key: a draft names its media by ids of its own session."""
         session = hashlib.sha256(session_id.encode()).hexdigest()[:12]
-        return self._folder() / session / f"{fingerprint(draft)}.mp4"
+        return self.folder / session / f"{fingerprint(draft)}.mp4"
 
     async def preview(
         self, session_id: str, draft: Draft, on_progress: ProgressCallback | None = None
