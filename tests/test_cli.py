@@ -124,7 +124,7 @@ def test_render_preview_writes_only_the_small_preview(tmp_path):
     print(out.stdout.strip().splitlines()[-1])
     width, height, frames = _decode(path)
     assert (width, height) == (360, 640) and len(frames) == 180  # 6 s at 30 fps, 9:16
-    assert [p.name for p in tmp_path.glob("*.mp4")] == [path.name]  # no export beside it
+    assert [p.name for p in tmp_path.rglob("*.mp4")] == [path.name]  # no export, no folder
 
 
 @pytest.mark.slow

@@ -210,7 +210,8 @@ async def follow_render(
     pending.remove(job.render_id)
     if on_progress is not None and last < 1.0:
         on_progress(1.0)
-    _LAST_RENDER_S[job.backend] = time.monotonic() - started
+    if job.quality == "high":  # a preview's second says nothing of the next export's
+        _LAST_RENDER_S[job.backend] = time.monotonic() - started
     yield Update(
         "export",
         f"Your video is ready: {path}",

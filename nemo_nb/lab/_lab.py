@@ -590,14 +590,13 @@ class PromptLab:
         entries = []
         for v in self.variants:
             mp4 = poster = export = None
-            # named as every export is: the photo and its effects, never overwriting
-            stem = export_stem(v.parsed_draft())
+            stem = export_stem(v.parsed_draft())  # the photo and its effects, as every export
             if v.quality == PREVIEW and v.export_path and Path(v.export_path).is_file():
                 exported = _keep(Path(v.export_path), folder, stem)
                 export, v.export_path = exported.name, str(exported)
-                stem += "-preview"
             if v.path and Path(v.path).is_file():
-                target = _keep(Path(v.path), folder, stem)
+                clip = f"{stem}-preview" if v.quality == PREVIEW else stem  # a preview says so
+                target = _keep(Path(v.path), folder, clip)
                 mp4, poster = target.name, f"{target.stem}.png"
                 if v.quality != PREVIEW:
                     v.export_path = str(target)

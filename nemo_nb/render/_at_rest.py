@@ -12,7 +12,7 @@ import numpy as np
 
 from ._draft import VisualSegment, plan_draft
 from ._encode import RenderQuality
-from ._pipeline import StillSegment, _at_quality, _fit_plate, _layers, _plate_room, _settings
+from ._pipeline import _at_quality, _fit_still, _layers, _settings
 from ._subject import analyse
 
 __all__ = ["subject_in_frame"]
@@ -38,20 +38,16 @@ def subject_in_frame(
     if seg is None or seg.kind != "image":
         return None
     width, height = plan.width, plan.height
-    # the subject the renderer fits the picture by (None when it fits without one) ...
-    fitted = StillSegment._subject(seg, width, height, None)
-    subject = fitted if fitted is not None and fitted.ok else None
-    # ... and the one it would cut out: the same analysis, made here for any effect
-    try:
-        analysed = fitted if fitted is not None else analyse(seg.path)
+    fit = _fit_still(seg, width, height)  # the picture where the renderer puts it
+    try:  # the subject it would cut out: the same analysis, made here for any effect
+        analysed = fit.found if fit.found is not None else analyse(seg.path)
     except Exception:  # as in the renderer: no analysis means the whole frame moves
         return None
     if not analysed.ok:
         return None
-    margin, scale = _plate_room(seg, width, height)
-    plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject)
-    to_plate = plate.frame_to_plate()
-    _, alpha = _layers(plate.image, analysed, to_plate @ analysis_to_frame(analysed), seg.fit)
+    to_plate = fit.plate.frame_to_plate()
+    small_to_plate = to_plate @ fit.analysis_to_frame(analysed)
+    _, alpha = _layers(fit.plate.image, analysed, small_to_plate, seg.fit)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     placed = cv2.warpAffine(
         alpha.astype(np.float32) / 255, to_plate[:2], (width, height), flags=flags

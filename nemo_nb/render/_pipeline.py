@@ -121,12 +121,9 @@ class StillSegment:
         come from ``pool`` when given."""
         self._pool = pool or yuv.FramePool(width, height, keep=0)
         self.size = (width, height)
-        margin, scale = _plate_room(seg, width, height)
-        found = self._subject(seg, width, height, notes)
-        subject = found if found is not None and found.ok else None  # one that can move alone
-        # a face frames the crop even when the mask around it is not a subject to move
-        focus = found.crop_focus(width, height, margin) if found is not None else (0.5, 0.5)
-        plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject, focus)
+        fit = _fit_still(seg, width, height, notes)
+        margin, scale, subject, plate = fit.margin, fit.scale, fit.subject, fit.plate
+        analysis_to_frame = fit.analysis_to_frame
         self._to_plate = plate.frame_to_plate()
         body = None
         self._layers: tuple[np.ndarray, np.ndarray] | None = None
@@ -262,6 +259,33 @@ def _at_half_size(seg: VisualSegment, width: int, height: int) -> bool:
     ratios = (width / pw, height / ph)
     shown = max(ratios) if seg.fit == "cover" else min(ratios)
     return shown >= _HALF_SIZE_UPSCALE
+
+
+@dataclasses.dataclass(frozen=True)
+class _StillFit:
+    """A picture fitted as the renderer shows it (:func:`_fit_still`)."""
+
+    margin: float
+    scale: float
+    found: Subject | None  # the subject analysis, when the segment needed one
+    subject: Subject | None  # ``found`` when it is a subject that can move alone
+    plate: Plate
+    analysis_to_frame: Callable[[Subject], np.ndarray]
+
+
+def _fit_still(
+    seg: VisualSegment, width: int, height: int, notes: list[str] | None = None
+) -> _StillFit:
+    """The picture's plate, fitted around its subject as every render of the segment fits it:
+    its room for the motion, the subject analysis (when an effect moves the subject or the crop
+    loses much), the crop's focus and the plate."""
+    margin, scale = _plate_room(seg, width, height)
+    found = StillSegment._subject(seg, width, height, notes)
+    subject = found if found is not None and found.ok else None  # one that can move alone
+    # a face frames the crop even when the mask around it is not a subject to move
+    focus = found.crop_focus(width, height, margin) if found is not None else (0.5, 0.5)
+    plate, analysis_to_frame = _fit_plate(seg, width, height, margin, scale, subject, focus)
+    return _StillFit(margin, scale, found, subject, plate, analysis_to_frame)
 
 
 def _plate_room(seg: VisualSegment, width: int, height: int) -> tuple[float, float]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from nemo_nb._html import file_href, tag
+from nemo_nb._theme import MUTED
 
 __all__ = ["PreviewCard", "PreviewClip", "probe_clip", "PREVIEW_BOX", "MAX_INLINE_BYTES"]
 
@@ -25,8 +26,7 @@ PREVIEW_BOX = (320, 240)
 #: A preview the notebook server cannot serve is embedded up to this size (else its path shows).
 MAX_INLINE_BYTES = 150_000
 
-_MUTED = "var(--jp-ui-font-color2, #666)"
-_CAPTION = f"font-size:12px;color:{_MUTED};line-height:1.4"
+_CAPTION = f"font-size:12px;color:{MUTED};line-height:1.4"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from nemo_nb._mediatype import is_url
 from nemo_nb._theme import MUTED, TEXT
 from nemo_nb.api import NemoError
 from nemo_nb.conversation import (
+    DEFAULT_EXPORT_DIR,
     Conversation,
     NothingToExportError,
     Reply,
@@ -64,7 +65,7 @@ _SUBMIT_GRACE_S = 0.3
 _PREVIEW_HEIGHT = 320
 #: Where the log's previews are written, beside the notebook: Jupyter serves files from there.
 #: (Not a hidden folder: Jupyter does not serve those.)
-PREVIEWS_FOLDER = Path("nemo-exports") / "previews"
+PREVIEWS_FOLDER = Path(DEFAULT_EXPORT_DIR) / "previews"
 NO_PREVIEWS = (
     "Previews are made by the local engine only; on the cloud, press Export to see the video."
 )

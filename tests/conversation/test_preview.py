@@ -154,3 +154,13 @@ async def test_on_edit_hears_of_the_new_timeline_before_the_reply_text(tmp_path:
     async for _ in conv.send("make it subtler"):  # the same timeline again: nothing to hear
         pass
     assert len(heard) == 1
+
+
+async def test_a_preview_does_not_set_the_next_exports_estimate(engine, conv) -> None:
+    from nemo_nb.conversation import _export
+
+    _export._LAST_RENDER_S.pop("engine", None)
+    reply = await conv.ask(PROMPT)
+    assert not reply.errors
+    assert await conv.preview() is not None
+    assert "engine" not in _export._LAST_RENDER_S  # "the last export here took 1 s" would be false
