@@ -4,6 +4,7 @@ output qualities (frame size and encoder settings) a draft can be rendered at.""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -233,7 +234,7 @@ class Encoder:
         self._keep_encoded_audio()
 
     def _keep_encoded_audio(self) -> None:
-        if self._replay is not None or self._audio_key is None:
+        if self._replay is not None or self._audio_key is None or not _packets_replayable():
             return
         if sum(len(data) for data, *_ in self._encoded) > _ENCODED_AUDIO_MAX_BYTES:
             return
@@ -246,3 +247,14 @@ class Encoder:
     def abort(self) -> None:
         with contextlib.suppress(Exception):  # the partial file is deleted anyway
             self._container.close()
+
+
+@functools.cache
+def _packets_replayable() -> bool:
+    """Whether a packet made from kept bytes can be given its duration (PyAV 13 and later; on
+    older PyAV an unchanged soundtrack is simply encoded again)."""
+    try:
+        av.Packet(b"").duration = 1
+    except AttributeError:
+        return False
+    return True

@@ -90,11 +90,16 @@ def _open_picture(path: Path) -> Iterator[_Picture]:
     # 100 MP camera photos are normal input here: no warning (Pillow's hard limit still applies)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(path) as im:
+        im = Image.open(path)
+        # not ``with``: a caller may close the decoded image early to free its pixels, and
+        # Pillow 10's ``__exit__`` then fails on the closed file (``close()`` does not)
+        try:
             problem = image_size_problem(im.width, im.height, im.format)  # before any decoding
             if problem:
                 raise ValueError(f"it {problem}")
             yield _Picture(path, im.size, im.format or "", exif_orientation(im), image=im)
+        finally:
+            im.close()
 
 
 def check_picture(path: Path, where: str) -> None:
