@@ -112,6 +112,7 @@ def test_render_two_prompts_writes_a_moving_vertical_mp4(tmp_path):
     assert max(diffs) > 1.0
 
 
+@pytest.mark.slow
 def test_render_preview_writes_only_the_small_preview(tmp_path):
     out = _run(
         "render", str(nemo_nb.sample_photo()), "--prompt", JIGGLE, "--preview",

@@ -299,6 +299,7 @@ def _cpu(fn: Any, *args: Any, runs: int = 2) -> tuple[float, Any]:
     return best, out
 
 
+@pytest.mark.slow
 def test_a_100_kb_prompt_is_read_quickly_and_linearly() -> None:
     rng = random.Random(21)
     smalls = [_prompt(10_000, rng) for _ in range(10)]  # ten samples of 10 KB: less noise

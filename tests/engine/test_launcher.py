@@ -103,6 +103,7 @@ def test_engine_stops_when_its_data_dir_is_deleted(tmp_path: Path) -> None:
         owner.wait()
 
 
+@pytest.mark.slow
 def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -205,6 +206,7 @@ async def test_a_dead_local_server_without_restart_says_so_plainly(tmp_path) -> 
     assert "network" not in message
 
 
+@pytest.mark.slow
 async def test_connect_to_a_served_engine_by_url(tmp_path) -> None:
     """A workshop: `nemo-nb serve` on one machine, every laptop connects to its URL."""
     from nemo_nb import connect

@@ -16,6 +16,7 @@ from typing import Any
 import _standins
 import av
 import matplotlib.cbook
+import pytest
 from engine_harness import Api, png_bytes
 
 from nemo_nb.engine.jobs import EXPORT_NICENESS, REPLACED, JobQueue
@@ -51,6 +52,7 @@ def _own_niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
+@pytest.mark.slow
 def test_a_preview_does_not_wait_behind_a_room_of_exports(engine_factory) -> None:
     calls: list[tuple[str, str, int]] = []  # title, quality, the rendering thread's nice value
 
@@ -191,6 +193,7 @@ def test_an_unknown_quality_is_refused_with_a_sentence(api: Api) -> None:
     assert api.wait_job("render_best")["status"] == "completed"
 
 
+@pytest.mark.slow
 def test_a_real_preview_the_cached_subject_analysis_and_the_warm_up(
     engine_factory, monkeypatch, tmp_path: Path
 ) -> None:

@@ -63,6 +63,7 @@ def _assert_no_token_anywhere(tokens: list[str], *roots: Path, text: str = "") -
                     assert t.encode() not in f.read_bytes(), f"token found in {f}"
 
 
+@pytest.mark.slow
 def test_serve_prints_address_not_token_and_cleans_up(tmp_path: Path) -> None:
     data = tmp_path / "data"
     eng = Proc(data)

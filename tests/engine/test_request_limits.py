@@ -256,6 +256,7 @@ def _pondering_agent(text: str, draft: dict | None, media: Any) -> Any:
     return _standins.interpret(text, draft, media)
 
 
+@pytest.mark.slow
 def test_abandoned_turns_do_not_hold_up_another_users_turn(engine_factory) -> None:
     e = engine_factory(interpret=_pondering_agent)
     attackers = [Api(e.url) for _ in range(8)]
@@ -277,6 +278,7 @@ def test_abandoned_turns_do_not_hold_up_another_users_turn(engine_factory) -> No
     assert len(landed) == limits.AGENT_TURNS_AT_ONCE  # begun turns keep their edit
 
 
+@pytest.mark.slow
 def test_one_user_holds_one_agent_slot(engine_factory) -> None:
     e = engine_factory(interpret=_pondering_agent)
     eager = Api(e.url)

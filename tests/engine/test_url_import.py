@@ -82,6 +82,7 @@ async def test_a_reachable_address_the_engine_will_not_fetch_keeps_its_refusal(
     assert "only public http(s) addresses that answer can be used" in str(err)
 
 
+@pytest.mark.slow
 async def test_a_download_that_stalls_is_answered_in_time(
     engine_factory, silent_server, monkeypatch
 ) -> None:

@@ -208,6 +208,7 @@ def test_the_next_turns_preview_reuses_the_encoded_music(
     assert not np.array_equal(decode_audio(tmp_path / "c.mp4"), first)
 
 
+@pytest.mark.slow
 def test_the_next_turns_preview_does_not_decode_the_photo_again(
     media, tmp_path: Path, monkeypatch
 ) -> None:

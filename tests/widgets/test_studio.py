@@ -58,6 +58,7 @@ async def upload_sample(studio: Studio) -> None:
     await settle(studio)
 
 
+@pytest.mark.slow
 async def test_upload_send_stream_table_gantt_history(studio: Studio) -> None:
     await upload_sample(studio)
     assert studio._media.upload.value == ()  # cleared after the upload
