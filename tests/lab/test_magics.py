@@ -3,6 +3,8 @@ engine (upload, a prompt cell, export), plus their usage errors."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -57,7 +59,10 @@ def test_upload_prompt_and_export_in_cells(shell, tmp_path):
     quick = _run(shell, cell="make it 3 seconds and square")
     assert "Changed: " in quick.stdout and "(0-3s, jiggle" in quick.stdout
     magics = shell.magics_manager.registry["NemoMagics"]
-    previews = sorted(magics.conversation.previews_dir.glob("*/*.mp4"))
+    conv = magics.conversation
+    session = hashlib.sha256(str(conv.session_id).encode()).hexdigest()[:12]
+    previews = sorted((conv.previews_dir / session).glob("*.mp4"))  # this session's, not others'
+
     assert len(previews) == 2 and [decode(p).width for p in previews].count(360) == 2
     assert sum("<video" in o.data.get("text/html", "") for o in quick.outputs) == 1
 
